@@ -1,0 +1,65 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// MessageKey names one sentence of the user-message catalogue: what the
+// screen tells the technician. The texts, in every language, live in
+// assets/lang; the engine only ever hands out keys, so the same state reads the
+// same everywhere and no raw Go error reaches a screen (like BankID's hint codes).
+type MessageKey string
+
+// The catalogue. Keys are stable: translations and tests refer to them.
+const (
+	MsgScanCode        MessageKey = "auth.scan_code"        // a code is on screen, nobody has scanned it yet
+	MsgCodeExpired     MessageKey = "auth.code_expired"     // the old code expired, a new one is shown
+	MsgOffline         MessageKey = "auth.offline"          // no connection; {{.Seconds}} until the next try
+	MsgBusy            MessageKey = "auth.busy"             // Trust Centre asked us to wait; {{.Seconds}}
+	MsgRefused         MessageKey = "auth.refused"          // the person or Digidentity said no
+	MsgSignedIn        MessageKey = "auth.signed_in"        // approved, identity known
+	MsgFailed          MessageKey = "auth.failed"           // something unexpected; a new code follows
+	MsgUnexpected      MessageKey = "auth.unexpected"       // the Trust Centre's answer could not be understood
+	MsgClientRejected  MessageKey = "auth.client_rejected"  // the kiosk's registration (client id, secret, scope) is refused
+	MsgIdentityMissing MessageKey = "auth.identity_missing" // user info lacks SERMI attributes
+	MsgIdentityInvalid MessageKey = "auth.identity_invalid" // ID token or user info failed verification
+)
+
+// Messages lists every key, for catalogue completeness checks.
+var Messages = []MessageKey{
+	MsgScanCode, MsgCodeExpired, MsgOffline, MsgBusy, MsgRefused, MsgSignedIn,
+	MsgFailed, MsgUnexpected, MsgClientRejected, MsgIdentityMissing, MsgIdentityInvalid,
+}
+
+// Error is what the engine reports when something goes wrong: a catalogue key
+// for the screen and a technical detail for the log. Detail never holds a
+// token, a client secret or an authorisation code.
+type Error struct {
+	Key    MessageKey
+	Detail string
+	Err    error // the underlying cause, if any; also free of secrets
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Detail + ": " + e.Err.Error()
+	}
+	return e.Detail
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func newError(key MessageKey, cause error, format string, args ...any) *Error {
+	return &Error{Key: key, Detail: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// KeyOf returns the catalogue key for any error: the engine's own key, or
+// MsgFailed for an error that did not come from the engine.
+func KeyOf(err error) MessageKey {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Key
+	}
+	return MsgFailed
+}

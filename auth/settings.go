@@ -1,0 +1,223 @@
+package auth
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Environment is which Trust Centre the kiosk talks to.
+type Environment string
+
+const (
+	EnvSimulator     Environment = "simulator"
+	EnvPreproduction Environment = "preproduction"
+	EnvProduction    Environment = "production"
+)
+
+// ClientAuth is how the kiosk authenticates to the token endpoint.
+type ClientAuth string
+
+const (
+	ClientAuthBasic ClientAuth = "basic" // HTTP Basic, as Digidentity's examples do
+	ClientAuthPost  ClientAuth = "post"  // client_id and client_secret as form fields
+)
+
+// Settings is everything the engine needs to know about one Trust Centre.
+// Digidentity publishes little, so every path, host and timing is a setting
+// with the default its documentation or working third-party code suggests.
+// The toml tags are the setting names a person writes in config.toml.
+type Settings struct {
+	Issuer        string `toml:"issuer"`         // base URL, e.g. https://auth.digidentity.eu
+	AuthorizePath string `toml:"authorize_path"` // QR session request
+	TokenPath     string `toml:"token_path"`     // "/oauth2/token" or "/oauth2/token.json"
+	// UserInfoHost is the scheme and host serving user info; empty means the issuer's.
+	UserInfoHost string `toml:"user_info_host"`
+	UserInfoPath string `toml:"user_info_path"`
+	// IDTokenIssuer is the iss an ID token must carry; empty means Issuer.
+	IDTokenIssuer string `toml:"id_token_issuer"`
+	// JWKSURL is where the ID token's signing keys are; empty means the one
+	// the issuer's discovery document names.
+	JWKSURL       string        `toml:"jwks_url"`
+	ClientID      string        `toml:"client_id"`
+	ClientSecret  Secret        `toml:"client_secret"`
+	ClientAuth    ClientAuth    `toml:"client_auth"`
+	ProductScope  string        `toml:"product_scope"`
+	ExtraScopes   []string      `toml:"extra_scopes"`
+	PollInterval  time.Duration `toml:"poll_interval"`
+	QRLifetime    time.Duration `toml:"qr_lifetime"`     // how long a QR code is assumed valid; not published
+	QRRefreshLead time.Duration `toml:"qr_refresh_lead"` // a new code is fetched this long before the old one expires
+	HTTPTimeout   time.Duration `toml:"http_timeout"`    // per request
+	MaxRetryWait  time.Duration `toml:"max_retry_wait"`  // cap of the back-off while offline
+}
+
+// Hosts of Digidentity's environments.
+const (
+	PreproductionIssuer = "https://auth.digidentity-preproduction.eu"
+	ProductionIssuer    = "https://auth.digidentity.eu"
+)
+
+// MinPollInterval is the floor under the poll interval: faster polling gains
+// nothing a person notices and loads Digidentity.
+const MinPollInterval = time.Second
+
+// DefaultSettings returns the defaults for an environment. For the simulator
+// the issuer is left empty: the program fills in its embedded simulator's address.
+func DefaultSettings(env Environment) Settings {
+	s := Settings{
+		AuthorizePath: "/oauth2/authorize.json",
+		TokenPath:     "/oauth2/token",
+		UserInfoPath:  "/user_info.json",
+		ClientAuth:    ClientAuthBasic,
+		PollInterval:  5 * time.Second,
+		QRLifetime:    60 * time.Second,
+		QRRefreshLead: 10 * time.Second,
+		HTTPTimeout:   10 * time.Second,
+		MaxRetryWait:  30 * time.Second,
+	}
+	switch env {
+	case EnvPreproduction:
+		s.Issuer = PreproductionIssuer
+	case EnvProduction:
+		s.Issuer = ProductionIssuer
+	}
+	return s
+}
+
+// Scope is what the authorisation request asks for: the product scope, then
+// openid (for user info) and sermi (for the UIDs), then any extra scopes.
+func (s Settings) Scope() string {
+	scopes := []string{s.ProductScope, "openid", "sermi"}
+	for _, extra := range s.ExtraScopes {
+		if extra != "" && !contains(scopes, extra) {
+			scopes = append(scopes, extra)
+		}
+	}
+	return strings.Join(scopes, " ")
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// UserInfoURL is the full address of the user-info endpoint.
+func (s Settings) UserInfoURL() string {
+	host := s.UserInfoHost
+	if host == "" {
+		host = s.Issuer
+	}
+	return strings.TrimRight(host, "/") + s.UserInfoPath
+}
+
+func (s Settings) endpoint(path string) string { return strings.TrimRight(s.Issuer, "/") + path }
+
+// SettingError names the setting that is wrong and what to do about it.
+type SettingError struct {
+	Key     string // the setting's name, as in config.toml
+	Problem string
+	Fix     string
+}
+
+func (e *SettingError) Error() string { return e.Key + ": " + e.Problem + "; " + e.Fix }
+
+var productScope = regexp.MustCompile(`^[A-Za-z0-9]{16}$`)
+
+// Validate checks the settings before anything is sent, so a wrong value stops
+// the program at start with one message instead of failing at the first login.
+func (s Settings) Validate() error {
+	bad := func(key, problem, fix string) error { return &SettingError{Key: key, Problem: problem, Fix: fix} }
+	if err := checkTrustCentreURL("issuer", s.Issuer, false); err != nil {
+		return err
+	}
+	if s.UserInfoHost != "" {
+		if err := checkTrustCentreURL("user_info_host", s.UserInfoHost, false); err != nil {
+			return err
+		}
+	}
+	if s.JWKSURL != "" {
+		if err := checkTrustCentreURL("jwks_url", s.JWKSURL, true); err != nil {
+			return err
+		}
+	}
+	for _, p := range []struct{ key, path string }{
+		{"authorize_path", s.AuthorizePath}, {"token_path", s.TokenPath}, {"user_info_path", s.UserInfoPath},
+	} {
+		if !strings.HasPrefix(p.path, "/") {
+			return bad(p.key, fmt.Sprintf("%q is not a path", p.path), `write it with a leading slash, for example "/oauth2/token"`)
+		}
+	}
+	if s.ClientID == "" {
+		return bad("client_id", "missing", "set it to the client id Digidentity gave your organisation at onboarding")
+	}
+	switch s.ClientAuth {
+	case ClientAuthBasic, ClientAuthPost:
+		if s.ClientSecret == "" {
+			return bad("client_secret", "missing", "set it to the client secret Digidentity gave with the client id")
+		}
+	default:
+		return bad("client_auth", fmt.Sprintf("%q is not a known method", s.ClientAuth), `use "basic" or "post"`)
+	}
+	if !productScope.MatchString(s.ProductScope) {
+		return bad("product_scope", fmt.Sprintf("%q is not exactly 16 letters and digits", s.ProductScope),
+			"set it to the product scope Digidentity gave at onboarding, for example e9x4a6m254p663l4")
+	}
+	for _, extra := range s.ExtraScopes {
+		if extra == "" || strings.ContainsAny(extra, " \t\"\\") {
+			return bad("extra_scopes", fmt.Sprintf("%q is not a single scope", extra), "list each scope as its own string, without spaces")
+		}
+	}
+	if s.PollInterval < MinPollInterval {
+		return bad("poll_interval", fmt.Sprintf("%s is below the minimum of %s", s.PollInterval, MinPollInterval), `use "5s" unless Digidentity says otherwise`)
+	}
+	if s.QRLifetime < 10*time.Second {
+		return bad("qr_lifetime", fmt.Sprintf("%s is too short for a person to scan a code", s.QRLifetime), `use "60s" or the lifetime Digidentity states`)
+	}
+	if s.QRRefreshLead < 0 || s.QRRefreshLead > s.QRLifetime/2 {
+		return bad("qr_refresh_lead", fmt.Sprintf("%s does not fit within half of qr_lifetime (%s)", s.QRRefreshLead, s.QRLifetime), `use "10s"`)
+	}
+	if s.HTTPTimeout <= 0 {
+		return bad("http_timeout", fmt.Sprintf("%s is not a positive duration", s.HTTPTimeout), `use "10s"`)
+	}
+	if s.MaxRetryWait < time.Second {
+		return bad("max_retry_wait", fmt.Sprintf("%s is below one second", s.MaxRetryWait), `use "30s"`)
+	}
+	return nil
+}
+
+// checkTrustCentreURL refuses anything but https, except on a loopback
+// address, where the simulator and test servers run: tokens must never cross
+// a network in clear text.
+func checkTrustCentreURL(key, raw string, pathAllowed bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return &SettingError{Key: key, Problem: fmt.Sprintf("%q is not a web address", raw),
+			Fix: "write it as https://host, for example " + ProductionIssuer}
+	}
+	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+		return &SettingError{Key: key, Problem: fmt.Sprintf("%q is not https", raw),
+			Fix: "use the https address; plain http is only allowed on this machine (127.0.0.1, ::1)"}
+	}
+	if !pathAllowed && strings.Trim(u.Path, "/") != "" {
+		return &SettingError{Key: key, Problem: fmt.Sprintf("%q has a path", raw),
+			Fix: "give the scheme and host only; paths are separate settings"}
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host is this machine: localhost or a
+// loopback IP address.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
