@@ -1,0 +1,51 @@
+// Package assets holds what the program shows besides code: the translated
+// message catalogue (lang/*.json, in the format Fyne's lang package loads,
+// with Go templates such as {{.Seconds}}).
+package assets
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"text/template"
+)
+
+// Lang holds one JSON file per language, named by its language tag.
+//
+//go:embed lang/*.json
+var Lang embed.FS
+
+// Catalogue is one language's messages.
+type Catalogue map[string]string
+
+// LoadCatalogue reads the messages of one language, e.g. "en".
+func LoadCatalogue(language string) (Catalogue, error) {
+	data, err := Lang.ReadFile("lang/" + language + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("no messages for language %q", language)
+	}
+	var c Catalogue
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("messages for %q: %w", language, err)
+	}
+	return c, nil
+}
+
+// Text returns the message for key filled in with data; an unknown key comes
+// back as itself, so a gap shows up without hiding the state.
+func (c Catalogue) Text(key string, data any) string {
+	text, ok := c[key]
+	if !ok {
+		return key
+	}
+	t, err := template.New(key).Option("missingkey=error").Parse(text)
+	if err != nil {
+		return text
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return text
+	}
+	return b.String()
+}
