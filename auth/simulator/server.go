@@ -1,0 +1,706 @@
+// Package simulator is a Trust Centre that runs on this machine: a real HTTP
+// server that behaves like Digidentity's as far as public sources describe it
+// (authorize.json, both token path spellings, user_info.json, client
+// authentication, sessions that expire, discovery, keys and signed ID
+// tokens), with a page where a tester picks a test person, types its PIN and
+// approves or denies, and faults that tests can switch on.
+//
+// It must not import the engine: the engine's tests import it.
+package simulator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The simulator's client registration and product scope. They are not
+// secret: every copy of the simulator has them.
+const (
+	DefaultClientID     = "workshop-login-simulator"
+	DefaultClientSecret = "simulator-secret-not-confidential"
+	DefaultProductScope = "s1mulat0rscope16"
+)
+
+// Options configures a Simulator. Zero values take the defaults named.
+type Options struct {
+	// Issuer is the base address the kiosk reaches; it is the discovery
+	// document's and the ID tokens' issuer. Listen sets it when empty.
+	Issuer string
+	// PublicURL is the base of each qr_code_uri (a LAN address lets a phone
+	// open it); default Issuer.
+	PublicURL string
+	// Clients maps client ids to secrets; default {DefaultClientID: DefaultClientSecret}.
+	Clients map[string]string
+	// ProductScope is the 16-character scope the clients must ask for; default DefaultProductScope.
+	ProductScope string
+	// SessionLifetime is how long a QR code can be approved; default 2 minutes.
+	SessionLifetime time.Duration
+	// TokenLifetime is the access token's; default 1 hour.
+	TokenLifetime time.Duration
+	// OmitIDToken answers token requests without an id_token.
+	OmitIDToken bool
+	// Now is the simulator's clock; default time.Now.
+	Now func() time.Time
+	// Logger receives one line per request; it never sees a code, token or secret.
+	Logger *slog.Logger
+	// OnTokenRequest, when set, is called after each token request is answered.
+	OnTokenRequest func(TokenRequest)
+}
+
+// TokenRequest describes one answered token request, for tests and benchmarks.
+type TokenRequest struct {
+	At      time.Time // when it arrived
+	Outcome string    // login_pending, session_not_found, access_denied, authorisation_revoked, slow_down, issued, server_error, too_many_requests, malformed, invalid_client, invalid_request
+}
+
+// Faults make the simulator misbehave on purpose. Counted faults hit the next
+// N API requests (authorize, token, user info), or only those of one endpoint.
+type Faults struct {
+	LatencyMS         int    `json:"latency_ms"`          // added before answering every API request
+	ServerErrors      int    `json:"server_errors"`       // answer 503
+	SlowDowns         int    `json:"slow_downs"`          // token requests answer slow_down
+	MalformedJSON     int    `json:"malformed_json"`      // answer 200 with cut-off JSON
+	TooManyRequests   int    `json:"too_many_requests"`   // answer 429 with Retry-After
+	RetryAfterSeconds int    `json:"retry_after_seconds"` // for TooManyRequests; default 2
+	Only              string `json:"only"`                // "", "authorize", "token" or "user_info"
+	LoseSessions      bool   `json:"lose_sessions"`       // action: forget every session now
+}
+
+// Errors of Approve and Deny, matching the page's answers.
+var (
+	ErrUnknownSession  = errors.New("unknown or expired code: scan the new code on the kiosk")
+	ErrAlreadyAnswered = errors.New("this code has already been answered")
+	ErrUnknownPersona  = errors.New("unknown test person")
+	ErrWrongPIN        = errors.New("wrong PIN")
+	ErrRefused         = errors.New("refused by the Trust Centre: this person's SERMI authorisation is revoked")
+	ErrChainUsed       = fmt.Errorf("%w (the chain authorisation was already used)", ErrRefused)
+)
+
+type sessionState string
+
+const (
+	statePending  sessionState = "pending"
+	stateApproved sessionState = "approved"
+	stateDenied   sessionState = "denied"
+	stateRefused  sessionState = "refused"
+)
+
+type session struct {
+	code, qrID, clientID, scope string
+	created, expires            time.Time
+	state                       sessionState
+	persona                     Persona
+}
+
+type grant struct {
+	persona Persona
+	expires time.Time
+}
+
+// Simulator is the Trust Centre's state and HTTP handler.
+type Simulator struct {
+	opts Options
+	keys signingKey
+	mux  *http.ServeMux
+
+	mu         sync.Mutex
+	sessions   map[string]*session // by authorisation code
+	byQR       map[string]*session // by the id in the QR code's address
+	tokens     map[string]grant    // by access token
+	usedChains map[string]bool     // persona ids whose chain authorisation is used
+	faults     Faults
+}
+
+// New returns a simulator; serve its Handler, or use Listen.
+func New(opts Options) (*Simulator, error) {
+	if opts.Clients == nil {
+		opts.Clients = map[string]string{DefaultClientID: DefaultClientSecret}
+	}
+	if opts.ProductScope == "" {
+		opts.ProductScope = DefaultProductScope
+	}
+	if opts.SessionLifetime <= 0 {
+		opts.SessionLifetime = 2 * time.Minute
+	}
+	if opts.TokenLifetime <= 0 {
+		opts.TokenLifetime = time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	keys, err := newSigningKey()
+	if err != nil {
+		return nil, err
+	}
+	s := &Simulator{opts: opts, keys: keys}
+	s.reset()
+	s.routes()
+	return s, nil
+}
+
+func (s *Simulator) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("/oauth2/authorize.json", s.handleAuthorize)
+	m.HandleFunc("/oauth2/token", s.handleToken)
+	m.HandleFunc("/oauth2/token.json", s.handleToken)
+	m.HandleFunc("/user_info.json", s.handleUserInfo)
+	m.HandleFunc("GET /.well-known/openid-configuration", s.handleDiscovery)
+	m.HandleFunc("GET /oauth2/keys", s.handleKeys)
+	m.HandleFunc("GET /sim/login/{id}", s.handleLoginPage)
+	m.HandleFunc("POST /sim/login/{id}", s.handleLoginForm)
+	m.HandleFunc("GET /sim/sessions", s.handleSessions)
+	m.HandleFunc("GET /sim/faults", s.handleGetFaults)
+	m.HandleFunc("POST /sim/faults", s.handleSetFaults)
+	m.HandleFunc("POST /sim/reset", s.handleReset)
+	s.mux = m
+}
+
+// Handler serves the simulator.
+func (s *Simulator) Handler() http.Handler { return s.mux }
+
+// SetFaults replaces the faults; LoseSessions acts at once.
+func (s *Simulator) SetFaults(f Faults) {
+	if f.LoseSessions {
+		s.LoseSessions()
+		f.LoseSessions = false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// LoseSessions forgets every session, as a Trust Centre restart would.
+func (s *Simulator) LoseSessions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessions, s.byQR = map[string]*session{}, map[string]*session{}
+}
+
+// Reset forgets sessions and tokens, restores chain authorisations and
+// clears the faults.
+func (s *Simulator) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reset()
+}
+
+func (s *Simulator) reset() {
+	s.sessions, s.byQR = map[string]*session{}, map[string]*session{}
+	s.tokens, s.usedChains = map[string]grant{}, map[string]bool{}
+	s.faults = Faults{}
+}
+
+// Approve answers the code at qrCodeURI as the persona with pin, by the
+// page's rules: a wrong PIN leaves the code open; a revoked person or a used
+// chain authorisation ends it as refused.
+func (s *Simulator) Approve(qrCodeURI, personaID, pin string) error {
+	return s.answer(qrIDOf(qrCodeURI), "approve", personaID, pin)
+}
+
+// Deny answers the code at qrCodeURI with "no".
+func (s *Simulator) Deny(qrCodeURI string) error {
+	return s.answer(qrIDOf(qrCodeURI), "deny", "", "")
+}
+
+// PendingQRCodeURIs lists the addresses of the codes still open, newest first.
+func (s *Simulator) PendingQRCodeURIs() []string {
+	var out []string
+	for _, info := range s.sessionInfos() {
+		if info.State == string(statePending) {
+			out = append(out, info.QRCodeURI)
+		}
+	}
+	return out
+}
+
+func qrIDOf(uri string) string {
+	if u, err := url.Parse(uri); err == nil {
+		uri = u.Path
+	}
+	return uri[strings.LastIndex(uri, "/")+1:]
+}
+
+func (s *Simulator) answer(qrID, decision, personaID, pin string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prune()
+	sess := s.byQR[qrID]
+	switch {
+	case sess == nil:
+		return ErrUnknownSession
+	case sess.state != statePending:
+		return ErrAlreadyAnswered
+	}
+	if decision == "deny" {
+		sess.state = stateDenied
+		return nil
+	}
+	p, ok := findPersona(personaID)
+	if !ok {
+		return ErrUnknownPersona
+	}
+	if pin != p.PIN {
+		return ErrWrongPIN
+	}
+	sess.persona = p
+	switch {
+	case p.Revoked:
+		sess.state = stateRefused
+		return ErrRefused
+	case p.ChainAuthorisation && s.usedChains[p.ID]:
+		sess.state = stateRefused
+		return ErrChainUsed
+	}
+	sess.state = stateApproved
+	return nil
+}
+
+// prune forgets expired sessions and tokens; the caller holds mu.
+func (s *Simulator) prune() {
+	now := s.opts.Now()
+	for code, sess := range s.sessions {
+		if !now.Before(sess.expires) {
+			delete(s.sessions, code)
+			delete(s.byQR, sess.qrID)
+		}
+	}
+	for token, g := range s.tokens {
+		if !now.Before(g.expires) {
+			delete(s.tokens, token)
+		}
+	}
+}
+
+func (s *Simulator) forget(sess *session) {
+	delete(s.sessions, sess.code)
+	delete(s.byQR, sess.qrID)
+}
+
+// The API ----------------------------------------------------------------------
+
+func (s *Simulator) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if s.fault(w, r, "authorize") {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the request cannot be read")
+		return
+	}
+	clientID := r.Form.Get("client_id")
+	if _, ok := s.opts.Clients[clientID]; !ok {
+		s.log(r, "authorize", "invalid_client")
+		oauthError(w, http.StatusBadRequest, "invalid_client", "unknown client_id")
+		return
+	}
+	if rt := r.Form.Get("response_type"); rt != "code" {
+		oauthError(w, http.StatusBadRequest, "unsupported_response_type", fmt.Sprintf("response_type %q is not code", rt))
+		return
+	}
+	scope := r.Form.Get("scope")
+	if problem := s.checkScope(scope); problem != "" {
+		s.log(r, "authorize", "invalid_scope")
+		oauthError(w, http.StatusBadRequest, "invalid_scope", problem)
+		return
+	}
+	now := s.opts.Now()
+	sess := &session{code: randomID(), qrID: randomID(), clientID: clientID, scope: scope,
+		created: now, expires: now.Add(s.opts.SessionLifetime), state: statePending}
+	s.mu.Lock()
+	s.prune()
+	s.sessions[sess.code], s.byQR[sess.qrID] = sess, sess
+	s.mu.Unlock()
+	s.log(r, "authorize", "qr_code")
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
+		"id":   sess.code,
+		"type": "passwordless_login_session",
+		"attributes": map[string]string{
+			"type":        "qr_code",
+			"qr_code_uri": s.publicURL() + "/sim/login/" + sess.qrID,
+		},
+	}})
+}
+
+func (s *Simulator) checkScope(scope string) string {
+	fields := strings.Fields(scope)
+	has := func(want string) bool {
+		for _, f := range fields {
+			if f == want {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case !has("openid"):
+		return "scope lacks openid"
+	case !has("sermi"):
+		return "scope lacks sermi"
+	case !has(s.opts.ProductScope):
+		return "scope lacks this client's product scope"
+	}
+	return ""
+}
+
+func (s *Simulator) handleToken(w http.ResponseWriter, r *http.Request) {
+	arrived := s.opts.Now()
+	outcome := s.token(w, r)
+	if s.opts.OnTokenRequest != nil {
+		s.opts.OnTokenRequest(TokenRequest{At: arrived, Outcome: outcome})
+	}
+}
+
+// token answers one token request and names its outcome.
+func (s *Simulator) token(w http.ResponseWriter, r *http.Request) string {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		oauthError(w, http.StatusMethodNotAllowed, "invalid_request", "use POST")
+		return "invalid_request"
+	}
+	if outcome := s.tokenFault(w, r); outcome != "" {
+		return outcome
+	}
+	if err := parseBody(r); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the form cannot be read")
+		return "invalid_request"
+	}
+	clientID, ok := s.authenticate(r)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Basic realm="trust-centre"`)
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
+		return s.logged(r, "token", "invalid_client")
+	}
+	if gt := r.PostForm.Get("grant_type"); gt != "authorization_code" {
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not authorization_code", gt))
+		return "invalid_request"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prune()
+	sess := s.sessions[r.PostForm.Get("code")]
+	if sess == nil || sess.clientID != clientID {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "session_not_found")
+		return s.logged(r, "token", "session_not_found")
+	}
+	switch sess.state {
+	case statePending:
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "login_pending")
+		return s.logged(r, "token", "login_pending")
+	case stateDenied:
+		s.forget(sess)
+		oauthError(w, http.StatusBadRequest, "access_denied", "access_denied")
+		return s.logged(r, "token", "access_denied")
+	case stateRefused:
+		s.forget(sess)
+		oauthError(w, http.StatusBadRequest, "access_denied", "authorisation_revoked")
+		return s.logged(r, "token", "authorisation_revoked")
+	}
+	// Approved: the exchange works once, and uses up a chain authorisation.
+	s.forget(sess)
+	if sess.persona.ChainAuthorisation {
+		s.usedChains[sess.persona.ID] = true
+	}
+	now := s.opts.Now()
+	access, refresh := randomID(), randomID()
+	s.tokens[access] = grant{persona: sess.persona, expires: now.Add(s.opts.TokenLifetime)}
+	body := map[string]any{
+		"access_token":  access,
+		"refresh_token": refresh,
+		"token_type":    "Bearer",
+		"expires_in":    int(s.opts.TokenLifetime / time.Second),
+		"scope":         sess.scope,
+	}
+	if !s.opts.OmitIDToken {
+		idToken, err := s.keys.sign(s.issuer(), clientID, sess.persona.Claims["sub"], now)
+		if err != nil {
+			oauthError(w, http.StatusInternalServerError, "server_error", "signing the ID token failed")
+			return "server_error"
+		}
+		body["id_token"] = idToken
+	}
+	writeJSON(w, http.StatusOK, body)
+	return s.logged(r, "token", "issued")
+}
+
+// authenticate checks HTTP Basic (raw or form-encoded values, RFC 6749
+// §2.3.1) or client_secret_post, and returns the client id.
+func (s *Simulator) authenticate(r *http.Request) (string, bool) {
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if want, ok := s.opts.Clients[id]; ok && id != "" && secret == want {
+		return id, true
+	}
+	if basic {
+		decodedID, err1 := url.QueryUnescape(id)
+		decodedSecret, err2 := url.QueryUnescape(secret)
+		if want, ok := s.opts.Clients[decodedID]; ok && err1 == nil && err2 == nil && decodedSecret == want {
+			return decodedID, true
+		}
+	}
+	return "", false
+}
+
+// parseBody reads a form sent urlencoded or as multipart/form-data (as some
+// integrations do).
+func parseBody(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(1 << 20)
+	}
+	return r.ParseForm()
+}
+
+func (s *Simulator) handleUserInfo(w http.ResponseWriter, r *http.Request) {
+	if s.fault(w, r, "user_info") {
+		return
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.mu.Lock()
+	s.prune()
+	g, found := s.tokens[token]
+	s.mu.Unlock()
+	if !ok || !found {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		oauthError(w, http.StatusUnauthorized, "invalid_token", "the access token is unknown or expired")
+		s.log(r, "user_info", "invalid_token")
+		return
+	}
+	s.log(r, "user_info", "ok")
+	writeJSON(w, http.StatusOK, g.persona.Claims)
+}
+
+// fault applies the faults to an API request and reports whether it answered.
+func (s *Simulator) fault(w http.ResponseWriter, r *http.Request, endpoint string) bool {
+	return s.applyFault(w, r, endpoint, false) != ""
+}
+
+func (s *Simulator) tokenFault(w http.ResponseWriter, r *http.Request) string {
+	return s.applyFault(w, r, "token", true)
+}
+
+func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, endpoint string, token bool) string {
+	s.mu.Lock()
+	f := &s.faults
+	latency := time.Duration(f.LatencyMS) * time.Millisecond
+	outcome := ""
+	if f.Only == "" || f.Only == endpoint {
+		switch {
+		case f.ServerErrors > 0:
+			f.ServerErrors--
+			outcome = "server_error"
+		case f.TooManyRequests > 0:
+			f.TooManyRequests--
+			outcome = "too_many_requests"
+		case f.MalformedJSON > 0:
+			f.MalformedJSON--
+			outcome = "malformed"
+		case token && f.SlowDowns > 0:
+			f.SlowDowns--
+			outcome = "slow_down"
+		}
+	}
+	retryAfter := f.RetryAfterSeconds
+	s.mu.Unlock()
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return "cancelled"
+		}
+	}
+	switch outcome {
+	case "server_error":
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "<html><body><h1>503 Service Unavailable</h1></body></html>")
+	case "too_many_requests":
+		if retryAfter <= 0 {
+			retryAfter = 2
+		}
+		w.Header().Set("Retry-After", fmt.Sprint(retryAfter))
+		oauthError(w, http.StatusTooManyRequests, "too_many_requests", "slow down")
+	case "malformed":
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"data": {"id": "`)
+	case "slow_down":
+		oauthError(w, http.StatusBadRequest, "slow_down", "slow_down")
+	}
+	if outcome != "" {
+		s.log(r, endpoint, "fault "+outcome)
+	}
+	return outcome
+}
+
+// Control endpoints ----------------------------------------------------------
+
+// SessionInfo describes a code for /sim/sessions; it never holds the
+// authorisation code, which only the kiosk may know.
+type SessionInfo struct {
+	QRCodeURI string    `json:"qr_code_uri"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	State     string    `json:"state"`
+}
+
+func (s *Simulator) sessionInfos() []SessionInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prune()
+	out := make([]SessionInfo, 0, len(s.byQR))
+	for _, sess := range s.byQR {
+		out = append(out, SessionInfo{QRCodeURI: s.publicURL() + "/sim/login/" + sess.qrID,
+			CreatedAt: sess.created, ExpiresAt: sess.expires, State: string(sess.state)})
+	}
+	// Newest first; equal times (a coarse clock) keep a stable order by address.
+	sortSessions(out)
+	return out
+}
+
+func (s *Simulator) handleSessions(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": s.sessionInfos()})
+}
+
+func (s *Simulator) handleGetFaults(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	f := s.faults
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, f)
+}
+
+func (s *Simulator) handleSetFaults(w http.ResponseWriter, r *http.Request) {
+	var f Faults
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "faults: "+err.Error())
+		return
+	}
+	s.SetFaults(f)
+	s.handleGetFaults(w, r)
+}
+
+func (s *Simulator) handleReset(w http.ResponseWriter, _ *http.Request) {
+	s.Reset()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Helpers ----------------------------------------------------------------------
+
+func (s *Simulator) issuer() string { return strings.TrimRight(s.opts.Issuer, "/") }
+
+func (s *Simulator) publicURL() string {
+	if s.opts.PublicURL != "" {
+		return strings.TrimRight(s.opts.PublicURL, "/")
+	}
+	return s.issuer()
+}
+
+func (s *Simulator) log(r *http.Request, endpoint, outcome string) {
+	s.opts.Logger.Info("simulator", "endpoint", endpoint, "outcome", outcome, "from", r.RemoteAddr)
+}
+
+func (s *Simulator) logged(r *http.Request, endpoint, outcome string) string {
+	s.log(r, endpoint, outcome)
+	return outcome
+}
+
+func oauthError(w http.ResponseWriter, status int, code, description string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// randomID is 192 random bits, URL-safe.
+func randomID() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Server is a simulator listening on an address.
+type Server struct {
+	URL string // the issuer: http://host:port
+	*Simulator
+	http *http.Server
+}
+
+// Listen starts a simulator on addr (e.g. "127.0.0.1:0" for a free port).
+// An empty Issuer becomes http://<the address>; on an unspecified address
+// (0.0.0.0, ::) the issuer is the loopback address and, unless PublicURL is
+// set, the QR codes point at this machine's first LAN address so a phone on
+// the same network can open them.
+func Listen(addr string, opts Options) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	tcp := ln.Addr().(*net.TCPAddr)
+	if opts.Issuer == "" {
+		host := tcp.IP.String()
+		if tcp.IP.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		opts.Issuer = "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+	}
+	if opts.PublicURL == "" && tcp.IP.IsUnspecified() {
+		if lan := firstLANAddress(); lan != "" {
+			opts.PublicURL = "http://" + net.JoinHostPort(lan, fmt.Sprint(tcp.Port))
+		}
+	}
+	sim, err := New(opts)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	srv := &Server{URL: sim.issuer(), Simulator: sim,
+		http: &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}}
+	go srv.http.Serve(ln)
+	return srv, nil
+}
+
+// Close stops the server at once.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.http.Shutdown(ctx); err != nil {
+		return s.http.Close()
+	}
+	return nil
+}
+
+func firstLANAddress() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if ipnet, ok := a.(*net.IPNet); ok && !ipnet.IP.IsLoopback() && ipnet.IP.To4() != nil {
+			return ipnet.IP.String()
+		}
+	}
+	return ""
+}

@@ -1,0 +1,434 @@
+package simulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+)
+
+// testClock is a clock the test moves by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func start(t *testing.T, opts Options) *Server {
+	t.Helper()
+	srv, err := Listen("127.0.0.1:0", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   string
+	json   map[string]any
+}
+
+func do(t *testing.T, req *http.Request) reply {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	r := reply{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	_ = json.Unmarshal(b, &r.json)
+	return r
+}
+
+const scope = DefaultProductScope + " openid sermi"
+
+func authorize(t *testing.T, srv *Server, query url.Values) reply {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/oauth2/authorize.json?"+query.Encode(), nil)
+	return do(t, req)
+}
+
+// newCode asks for a QR session and returns the code and the QR address.
+func newCode(t *testing.T, srv *Server) (code, uri string) {
+	t.Helper()
+	r := authorize(t, srv, url.Values{"client_id": {DefaultClientID}, "scope": {scope}, "response_type": {"code"}})
+	if r.status != 200 {
+		t.Fatalf("authorize: %d %s", r.status, r.body)
+	}
+	data := r.json["data"].(map[string]any)
+	attrs := data["attributes"].(map[string]any)
+	if data["type"] != "passwordless_login_session" || attrs["type"] != "qr_code" {
+		t.Fatalf("answer %s", r.body)
+	}
+	code, uri = data["id"].(string), attrs["qr_code_uri"].(string)
+	if strings.Contains(uri, code) {
+		t.Fatal("the QR code's address holds the authorisation code")
+	}
+	return code, uri
+}
+
+func poll(t *testing.T, srv *Server, path, code string) reply {
+	t.Helper()
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(DefaultClientID, DefaultClientSecret)
+	return do(t, req)
+}
+
+func description(r reply) string { s, _ := r.json["error_description"].(string); return s }
+
+func TestAuthorizeChecksTheRequest(t *testing.T) {
+	srv := start(t, Options{})
+	ok := url.Values{"client_id": {DefaultClientID}, "scope": {scope}, "response_type": {"code"}}
+	with := func(key, value string) url.Values {
+		q := url.Values{}
+		for k, v := range ok {
+			q[k] = v
+		}
+		q.Set(key, value)
+		return q
+	}
+	for _, tt := range []struct {
+		name  string
+		query url.Values
+		error string
+		about string
+	}{
+		{"unknown client", with("client_id", "other"), "invalid_client", "client_id"},
+		{"wrong response type", with("response_type", "token"), "unsupported_response_type", "token"},
+		{"no openid", with("scope", DefaultProductScope+" sermi"), "invalid_scope", "openid"},
+		{"no sermi", with("scope", DefaultProductScope+" openid"), "invalid_scope", "sermi"},
+		{"wrong product scope", with("scope", "e9x4a6m254p663l4 openid sermi"), "invalid_scope", "product scope"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := authorize(t, srv, tt.query)
+			if r.status != 400 || r.json["error"] != tt.error || !strings.Contains(description(r), tt.about) {
+				t.Errorf("%d %s", r.status, r.body)
+			}
+		})
+	}
+}
+
+func TestTokenLifecycle(t *testing.T) {
+	srv := start(t, Options{})
+	for _, path := range []string{"/oauth2/token", "/oauth2/token.json"} {
+		t.Run(path, func(t *testing.T) {
+			code, uri := newCode(t, srv)
+			if r := poll(t, srv, path, code); r.status != 400 || description(r) != "login_pending" {
+				t.Fatalf("before approval: %d %s", r.status, r.body)
+			}
+			if err := srv.Approve(uri, "ioe", "0000"); err != ErrWrongPIN {
+				t.Fatalf("wrong PIN: %v", err)
+			}
+			if r := poll(t, srv, path, code); description(r) != "login_pending" {
+				t.Fatalf("a wrong PIN must leave the code open: %s", r.body)
+			}
+			if err := srv.Approve(uri, "ioe", "1234"); err != nil {
+				t.Fatal(err)
+			}
+			r := poll(t, srv, path, code)
+			if r.status != 200 || r.json["token_type"] != "Bearer" || r.json["access_token"] == "" || r.json["id_token"] == nil || r.json["scope"] != scope {
+				t.Fatalf("approved: %d %s", r.status, r.body)
+			}
+			if again := poll(t, srv, path, code); description(again) != "session_not_found" {
+				t.Errorf("a code exchanges once: %s", again.body)
+			}
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/user_info.json", nil)
+			req.Header.Set("Authorization", "Bearer "+r.json["access_token"].(string))
+			if info := do(t, req); info.status != 200 || info.json["ioeuid"] != "NL/EXAMPLECAB/1234567890B" || len(info.json) != 4 {
+				t.Errorf("user info: %d %s", info.status, info.body)
+			}
+		})
+	}
+}
+
+func TestClientAuthentication(t *testing.T) {
+	srv := start(t, Options{Clients: map[string]string{"kiosk-1": "p@ss:word"}})
+	post := func(body io.Reader, contentType string, auth func(*http.Request)) reply {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oauth2/token", body)
+		req.Header.Set("Content-Type", contentType)
+		auth(req)
+		return do(t, req)
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {"unknown"}}
+	urlencoded := "application/x-www-form-urlencoded"
+	for _, tt := range []struct {
+		name   string
+		body   func() (io.Reader, string)
+		auth   func(*http.Request)
+		status int
+	}{
+		{"basic, raw", func() (io.Reader, string) { return strings.NewReader(form.Encode()), urlencoded },
+			func(r *http.Request) { r.SetBasicAuth("kiosk-1", "p@ss:word") }, 400},
+		{"basic, form-encoded (RFC 6749)", func() (io.Reader, string) { return strings.NewReader(form.Encode()), urlencoded },
+			func(r *http.Request) { r.SetBasicAuth(url.QueryEscape("kiosk-1"), url.QueryEscape("p@ss:word")) }, 400},
+		{"client_secret_post", func() (io.Reader, string) {
+			f := url.Values{"client_id": {"kiosk-1"}, "client_secret": {"p@ss:word"}}
+			for k, v := range form {
+				f[k] = v
+			}
+			return strings.NewReader(f.Encode()), urlencoded
+		}, func(*http.Request) {}, 400},
+		{"multipart body", func() (io.Reader, string) {
+			var b bytes.Buffer
+			mw := multipart.NewWriter(&b)
+			mw.WriteField("grant_type", "authorization_code")
+			mw.WriteField("code", "unknown")
+			mw.Close()
+			return &b, mw.FormDataContentType()
+		}, func(r *http.Request) { r.SetBasicAuth("kiosk-1", "p@ss:word") }, 400},
+		{"wrong secret", func() (io.Reader, string) { return strings.NewReader(form.Encode()), urlencoded },
+			func(r *http.Request) { r.SetBasicAuth("kiosk-1", "guess") }, 401},
+		{"none", func() (io.Reader, string) { return strings.NewReader(form.Encode()), urlencoded },
+			func(*http.Request) {}, 401},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body, ct := tt.body()
+			r := post(body, ct, tt.auth)
+			// 400 session_not_found means authenticated: the code is unknown.
+			if r.status != tt.status || (tt.status == 400 && description(r) != "session_not_found") {
+				t.Errorf("%d %s", r.status, r.body)
+			}
+			if tt.status == 401 && r.header.Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	clock := &testClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	srv := start(t, Options{Now: clock.Now, SessionLifetime: time.Minute})
+
+	code, uri := newCode(t, srv)
+	if err := srv.Deny(uri); err != nil {
+		t.Fatal(err)
+	}
+	if r := poll(t, srv, "/oauth2/token", code); r.json["error"] != "access_denied" || description(r) != "access_denied" {
+		t.Errorf("denied: %s", r.body)
+	}
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "session_not_found" {
+		t.Errorf("after the refusal was told: %s", r.body)
+	}
+
+	code, uri = newCode(t, srv)
+	if err := srv.Approve(uri, "revoked", "4567"); err != ErrRefused {
+		t.Errorf("revoked: %v", err)
+	}
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "authorisation_revoked" {
+		t.Errorf("revoked: %s", r.body)
+	}
+
+	code, uri = newCode(t, srv)
+	if err := srv.Approve(uri, "rsse", "2345"); err != nil {
+		t.Fatal(err)
+	}
+	if r := poll(t, srv, "/oauth2/token", code); r.status != 200 {
+		t.Fatalf("first RSSE sign-in: %s", r.body)
+	}
+	_, uri = newCode(t, srv)
+	if err := srv.Approve(uri, "rsse", "2345"); err == nil || err.Error() != ErrChainUsed.Error() {
+		t.Errorf("second RSSE sign-in: %v", err)
+	}
+	if err := srv.Approve(uri, "ioe", "1234"); err != ErrAlreadyAnswered {
+		t.Errorf("answering twice: %v", err)
+	}
+
+	code, uri = newCode(t, srv)
+	clock.Add(time.Minute)
+	if err := srv.Approve(uri, "ioe", "1234"); err != ErrUnknownSession {
+		t.Errorf("approving an expired code: %v", err)
+	}
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "session_not_found" {
+		t.Errorf("expired: %s", r.body)
+	}
+
+	srv.Reset()
+	code, uri = newCode(t, srv)
+	if err := srv.Approve(uri, "rsse", "2345"); err != nil {
+		t.Errorf("reset restores chain authorisations: %v", err)
+	}
+	srv.LoseSessions()
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "session_not_found" {
+		t.Errorf("lost session: %s", r.body)
+	}
+}
+
+func TestUserInfoRefusesUnknownTokens(t *testing.T) {
+	srv := start(t, Options{})
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/user_info.json", nil)
+	req.Header.Set("Authorization", "Bearer nope")
+	if r := do(t, req); r.status != 401 || !strings.Contains(r.header.Get("WWW-Authenticate"), "invalid_token") {
+		t.Errorf("%d %v", r.status, r.header)
+	}
+}
+
+func TestIDTokenVerifiesWithDiscoveryAndKeys(t *testing.T) {
+	srv := start(t, Options{})
+	code, uri := newCode(t, srv)
+	if err := srv.Approve(uri, "ioe", "1234"); err != nil {
+		t.Fatal(err)
+	}
+	r := poll(t, srv, "/oauth2/token", code)
+	provider, err := oidc.NewProvider(context.Background(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := provider.Verifier(&oidc.Config{ClientID: DefaultClientID}).Verify(context.Background(), r.json["id_token"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token.Subject != "e2x0a6mp-37l0-42ps-94ef-u69755438d3o" {
+		t.Errorf("sub = %s", token.Subject)
+	}
+	if _, err := provider.Verifier(&oidc.Config{ClientID: "another-client"}).Verify(context.Background(), r.json["id_token"].(string)); err == nil {
+		t.Error("the ID token verified for another audience")
+	}
+}
+
+func TestFaults(t *testing.T) {
+	srv := start(t, Options{})
+	set := func(f string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/sim/faults", strings.NewReader(f))
+		if r := do(t, req); r.status != 200 {
+			t.Fatalf("setting faults: %d %s", r.status, r.body)
+		}
+	}
+	q := url.Values{"client_id": {DefaultClientID}, "scope": {scope}, "response_type": {"code"}}
+
+	set(`{"server_errors": 1}`)
+	if r := authorize(t, srv, q); r.status != 503 {
+		t.Errorf("server error: %d", r.status)
+	}
+	set(`{"too_many_requests": 1, "retry_after_seconds": 7}`)
+	if r := authorize(t, srv, q); r.status != 429 || r.header.Get("Retry-After") != "7" {
+		t.Errorf("429: %d %v", r.status, r.header)
+	}
+	set(`{"malformed_json": 1}`)
+	if r := authorize(t, srv, q); r.status != 200 || json.Valid([]byte(r.body)) {
+		t.Errorf("malformed: %d %s", r.status, r.body)
+	}
+	set(`{"slow_downs": 1, "only": "token"}`)
+	code, _ := newCode(t, srv) // "only" spares the authorize request
+	if r := poll(t, srv, "/oauth2/token", code); r.json["error"] != "slow_down" {
+		t.Errorf("slow_down: %s", r.body)
+	}
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "login_pending" {
+		t.Errorf("after the fault: %s", r.body)
+	}
+	set(`{"latency_ms": 150}`)
+	began := time.Now()
+	newCode(t, srv)
+	if time.Since(began) < 150*time.Millisecond {
+		t.Error("latency not added")
+	}
+	set(`{"lose_sessions": true}`)
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "session_not_found" {
+		t.Errorf("lose_sessions: %s", r.body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/sim/faults", strings.NewReader(`{"server_error": 1}`))
+	if r := do(t, req); r.status != 400 {
+		t.Errorf("a misspelt fault must be refused: %d", r.status)
+	}
+}
+
+func TestPhonePage(t *testing.T) {
+	srv := start(t, Options{})
+	code, uri := newCode(t, srv)
+	get, _ := http.NewRequest(http.MethodGet, uri, nil)
+	page := do(t, get)
+	if page.status != 200 {
+		t.Fatalf("GET %d", page.status)
+	}
+	for _, p := range srv.Personas() {
+		if !strings.Contains(page.body, "PIN "+p.PIN) || !strings.Contains(page.body, `value="`+p.ID+`"`) {
+			t.Errorf("the page does not offer %s with its PIN", p.ID)
+		}
+	}
+	if strings.Contains(page.body, code) {
+		t.Error("the page shows the authorisation code")
+	}
+	form := func(v url.Values) reply {
+		resp, err := http.PostForm(uri, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return reply{status: resp.StatusCode, body: string(b)}
+	}
+	if r := form(url.Values{"persona": {"ioe"}, "pin": {"9"}, "decision": {"approve"}}); r.status != 403 || !strings.Contains(r.body, "Wrong PIN") {
+		t.Errorf("wrong PIN: %d", r.status)
+	}
+	if r := form(url.Values{"persona": {"<script>"}, "pin": {"1"}, "decision": {"approve"}}); r.status != 400 || strings.Contains(r.body, "<script>") {
+		t.Errorf("unknown persona: %d", r.status)
+	}
+	if r := form(url.Values{"persona": {"ioe"}, "pin": {"1234"}, "decision": {"maybe"}}); r.status != 400 {
+		t.Errorf("unknown decision: %d", r.status)
+	}
+	if r := form(url.Values{"persona": {"ioe"}, "pin": {"1234"}, "decision": {"approve"}}); r.status != 200 || !strings.Contains(r.body, "Approved") {
+		t.Errorf("approve: %d", r.status)
+	}
+	if r := form(url.Values{"decision": {"deny"}}); r.status != 409 {
+		t.Errorf("second answer: %d", r.status)
+	}
+	if r := do(t, get); r.status != 409 {
+		t.Errorf("GET after the answer: %d", r.status)
+	}
+	_, revokedURI := newCode(t, srv)
+	resp, _ := http.PostForm(revokedURI, url.Values{"persona": {"revoked"}, "pin": {"4567"}, "decision": {"approve"}})
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("revoked: %d", resp.StatusCode)
+	}
+	missing, _ := http.NewRequest(http.MethodGet, srv.URL+"/sim/login/nothing", nil)
+	if r := do(t, missing); r.status != 404 || !strings.Contains(r.body, "scan the new code") {
+		t.Errorf("unknown code: %d", r.status)
+	}
+}
+
+func TestSessionsListNeverShowsCodes(t *testing.T) {
+	srv := start(t, Options{})
+	code1, uri1 := newCode(t, srv)
+	_, uri2 := newCode(t, srv)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/sim/sessions", nil)
+	r := do(t, req)
+	if strings.Contains(r.body, code1) {
+		t.Fatal("/sim/sessions shows an authorisation code")
+	}
+	pending := srv.PendingQRCodeURIs()
+	if len(pending) != 2 || !(pending[0] == uri2 || pending[1] == uri2) || !(pending[0] == uri1 || pending[1] == uri1) {
+		t.Errorf("pending = %v", pending)
+	}
+}
+
+func TestPublicURLIsTheQRCodesBase(t *testing.T) {
+	srv := start(t, Options{PublicURL: "http://192.0.2.10:8787"})
+	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
+		t.Errorf("issuer %s", srv.URL)
+	}
+	_, uri := newCode(t, srv)
+	if !strings.HasPrefix(uri, "http://192.0.2.10:8787/sim/login/") {
+		t.Errorf("QR address %s does not use the public URL", uri)
+	}
+}
