@@ -139,12 +139,17 @@ func runScript(t *testing.T, s Settings, sc *script, maxEvents int) (events []st
 	p.tc = sc
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	for e := range p.Start(ctx) {
+	stream := p.Start(ctx)
+	for e := range stream {
 		events = append(events, describe(start, e))
 		last = e
 		if e.Kind == EventApproved || len(events) == maxEvents {
-			cancel()
+			break
 		}
+	}
+	cancel()
+	for range stream {
+		// after cancelling, the engine may still hand over an event it was sending
 	}
 	return events, last
 }

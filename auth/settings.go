@@ -183,8 +183,8 @@ func (s Settings) Validate() error {
 	if s.QRRefreshLead < 0 || s.QRRefreshLead > s.QRLifetime/2 {
 		return bad("qr_refresh_lead", fmt.Sprintf("%s does not fit within half of qr_lifetime (%s)", s.QRRefreshLead, s.QRLifetime), `use "10s"`)
 	}
-	if s.HTTPTimeout <= 0 {
-		return bad("http_timeout", fmt.Sprintf("%s is not a positive duration", s.HTTPTimeout), `use "10s"`)
+	if s.HTTPTimeout < 100*time.Millisecond {
+		return bad("http_timeout", fmt.Sprintf("%s is too short for any answer to arrive", s.HTTPTimeout), `use "10s"`)
 	}
 	if s.MaxRetryWait < time.Second {
 		return bad("max_retry_wait", fmt.Sprintf("%s is below one second", s.MaxRetryWait), `use "30s"`)
