@@ -1,0 +1,176 @@
+// Command workshop-login signs a technician in at a shared workshop kiosk
+// with the Digidentity app and hands their SERMI identity on.
+//
+//	workshop-login                      the app on the configured Trust Centre (until the window exists: the terminal sign-in)
+//	workshop-login login --terminal     sign in from a terminal; prints the identity as JSON
+//	workshop-login simulator --listen 127.0.0.1:8787
+//	                                    the Trust Centre simulator on its own, for integration work
+//	workshop-login version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/workshop-login/workshop-login/assets"
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/ui/terminal"
+)
+
+// Set at build time with -ldflags "-X main.version=…".
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
+
+// Exit codes a script can act on.
+const (
+	exitSignedIn = 0
+	exitRefused  = 1
+	exitFailed   = 2
+	exitStopped  = 3  // interrupted or timed out
+	exitUsage    = 64 // EX_USAGE
+	exitConfig   = 78 // EX_CONFIG
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	command := "login"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		command, args = args[0], args[1:]
+	}
+	switch command {
+	case "login":
+		return login(ctx, args, stdout, stderr)
+	case "simulator":
+		return serveSimulator(ctx, args, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "workshop-login %s (commit %s, built %s)\n", version, commit, date)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "workshop-login: unknown command %q; use login, simulator or version\n", command)
+		return exitUsage
+	}
+}
+
+func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("login", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	configPath := flags.String("config", "", "configuration file (default: the user's config.toml; none: the embedded simulator)")
+	// The terminal is the only front end until the window exists; the flag is
+	// accepted now so scripts written today keep working.
+	_ = flags.Bool("terminal", true, "sign in from the terminal: QR code as text, identity as JSON on stdout")
+	timeout := flags.Duration("timeout", 0, "give up after this long (0: wait until interrupted)")
+	light := flags.Bool("light-terminal", false, "draw the QR code for dark text on a light background")
+	verbose := flags.Bool("verbose", false, "log the engine's details to stderr (never tokens)")
+	if err := flags.Parse(args); err != nil {
+		return exitUsage
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return exitConfig
+	}
+	logger := newLogger(*verbose, stderr)
+	if cfg.EmbeddedSimulator() {
+		sim, err := startSimulator(cfg, logger)
+		if err != nil {
+			fmt.Fprintln(stderr, "workshop-login: starting the simulator:", err)
+			return exitFailed
+		}
+		defer sim.Close()
+		cfg.TrustCentre.Issuer = sim.URL
+		fmt.Fprintf(stderr, "Simulator at %s: open the code's address in a browser to pick a test person and approve.\n", sim.URL)
+	}
+	engine, err := auth.NewPasswordless(cfg.TrustCentre, auth.WithLogger(logger))
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return exitConfig
+	}
+	messages, err := assets.LoadCatalogue("en")
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return exitFailed
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	term := &terminal.Login{Screen: stderr, Result: stdout, Messages: messages, LightBackground: *light}
+	_, err = term.Run(ctx, engine)
+	switch {
+	case err == nil:
+		return exitSignedIn
+	case errors.Is(err, terminal.ErrRefused):
+		fmt.Fprintln(stderr, "workshop-login:", messages.Text(string(auth.MsgRefused), nil))
+		return exitRefused
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		fmt.Fprintln(stderr, "workshop-login: stopped before anyone signed in")
+		return exitStopped
+	default:
+		fmt.Fprintln(stderr, "workshop-login:", messages.Text(string(auth.KeyOf(err)), nil))
+		logger.Error("sign-in failed", "detail", err.Error())
+		return exitFailed
+	}
+}
+
+func serveSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("simulator", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	listen := flags.String("listen", "127.0.0.1:8787", "address to listen on (0.0.0.0:8787 lets a phone on the same network open the pages)")
+	publicURL := flags.String("public-url", "", "base address of the QR code's page, if the phone must use another address")
+	lifetime := flags.Duration("session-lifetime", 2*time.Minute, "how long a QR code can be approved")
+	noIDToken := flags.Bool("no-id-token", false, "answer the token request without an id_token")
+	if err := flags.Parse(args); err != nil {
+		return exitUsage
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	sim, err := simulator.Listen(*listen, simulator.Options{
+		PublicURL: *publicURL, SessionLifetime: *lifetime, OmitIDToken: *noIDToken, Logger: logger,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login simulator:", err)
+		return exitFailed
+	}
+	defer sim.Close()
+	fmt.Fprintf(stdout, "Trust Centre simulator at %s\n", sim.URL)
+	fmt.Fprintf(stdout, "  client_id = %q, client_secret = %q, product_scope = %q\n",
+		simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope)
+	fmt.Fprintln(stdout, "  approve a code: POST <qr_code_uri> with persona, pin and decision=approve (see README)")
+	<-ctx.Done()
+	return 0
+}
+
+func startSimulator(cfg config.Config, logger *slog.Logger) (*simulator.Server, error) {
+	return simulator.Listen(cfg.Simulator.Listen, simulator.Options{
+		PublicURL:       cfg.Simulator.PublicURL,
+		SessionLifetime: cfg.Simulator.SessionLifetime,
+		Clients:         map[string]string{cfg.TrustCentre.ClientID: cfg.TrustCentre.ClientSecret.Reveal()},
+		ProductScope:    cfg.TrustCentre.ProductScope,
+		Logger:          logger,
+	})
+}
+
+func newLogger(verbose bool, stderr io.Writer) *slog.Logger {
+	if !verbose {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

@@ -1,0 +1,90 @@
+// Package terminal is the sign-in for a terminal: the QR code drawn with
+// block characters, the states as lines, and the identity as JSON. It is how a
+// headless machine or a script signs in, and how the engine is tried end to end.
+package terminal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/skip2/go-qrcode"
+
+	"github.com/workshop-login/workshop-login/assets"
+	"github.com/workshop-login/workshop-login/auth"
+)
+
+// Login runs one terminal sign-in.
+type Login struct {
+	// Screen receives the QR code and the state lines (a person reads them).
+	Screen io.Writer
+	// Result receives the identity as JSON on success (a script reads it).
+	Result   io.Writer
+	Messages assets.Catalogue
+	// LightBackground draws the code for a terminal with dark text on a light
+	// background; the default suits the usual light text on dark.
+	LightBackground bool
+}
+
+// ErrRefused and ErrFailed end a terminal sign-in that did not succeed; the
+// returned error wraps the engine's *auth.Error.
+var (
+	ErrRefused = errors.New("sign-in refused")
+	ErrFailed  = errors.New("sign-in failed")
+)
+
+// Run follows one sign-in attempt until approval, refusal, failure or ctx's
+// end. A kiosk would show a fresh code after a refusal or failure; a script
+// wants an answer, so here they end the run.
+func (l *Login) Run(ctx context.Context, signIn auth.SignIn) (*auth.Session, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the engine on every way out
+	for e := range signIn.Start(ctx) {
+		switch e.Kind {
+		case auth.EventQRReady:
+			if err := l.showCode(e); err != nil {
+				return nil, err
+			}
+		case auth.EventApproved:
+			l.line(e, l.say(e))
+			return e.Session, l.printIdentity(e.Session.Identity)
+		case auth.EventRefused:
+			l.line(e, l.say(e))
+			return nil, fmt.Errorf("%w: %w", ErrRefused, e.Err)
+		case auth.EventFailed:
+			l.line(e, l.say(e))
+			return nil, fmt.Errorf("%w: %w", ErrFailed, e.Err)
+		default:
+			l.line(e, l.say(e))
+		}
+	}
+	return nil, ctx.Err()
+}
+
+func (l *Login) say(e auth.Event) string {
+	return l.Messages.Text(string(e.Message), map[string]int{"Seconds": int((e.RetryIn + time.Second - 1) / time.Second)})
+}
+
+func (l *Login) line(e auth.Event, text string) {
+	fmt.Fprintf(l.Screen, "%s  %s\n", e.At.Format("15:04:05"), text)
+}
+
+func (l *Login) showCode(e auth.Event) error {
+	code, err := qrcode.New(e.QR.URI, qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("drawing the QR code: %w", err)
+	}
+	fmt.Fprintf(l.Screen, "\n%s\n", code.ToSmallString(l.LightBackground))
+	fmt.Fprintf(l.Screen, "Code address: %s\n", e.QR.URI)
+	l.line(e, fmt.Sprintf("%s (valid until %s)", l.say(e), e.QR.ExpiresAt.Format("15:04:05")))
+	return nil
+}
+
+func (l *Login) printIdentity(id auth.Identity) error {
+	enc := json.NewEncoder(l.Result)
+	enc.SetIndent("", "  ")
+	return enc.Encode(id)
+}
