@@ -1,7 +1,7 @@
 // Command workshop-login signs a technician in at a shared workshop kiosk
 // with the Digidentity app and hands their SERMI identity on.
 //
-//	workshop-login                      the app on the configured Trust Centre (until the window exists: the terminal sign-in)
+//	workshop-login                      the kiosk window on the configured Trust Centre
 //	workshop-login login --terminal     sign in from a terminal; prints the identity as JSON
 //	workshop-login simulator --listen 127.0.0.1:8787
 //	                                    the Trust Centre simulator on its own, for integration work
@@ -20,10 +20,14 @@ import (
 	"syscall"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
 	"github.com/workshop-login/workshop-login/assets"
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/ui"
 	"github.com/workshop-login/workshop-login/ui/terminal"
 )
 
@@ -51,11 +55,13 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	command := "login"
+	command := "window"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		command, args = args[0], args[1:]
 	}
 	switch command {
+	case "window":
+		return window(ctx, args, stderr)
 	case "login":
 		return login(ctx, args, stdout, stderr)
 	case "simulator":
@@ -64,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "workshop-login %s (commit %s, built %s)\n", version, commit, date)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "workshop-login: unknown command %q; use login, simulator or version\n", command)
+		fmt.Fprintf(stderr, "workshop-login: unknown command %q; use login, simulator or version, or none for the window\n", command)
 		return exitUsage
 	}
 }
@@ -73,8 +79,8 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("login", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	configPath := flags.String("config", "", "configuration file (default: the user's config.toml; none: the embedded simulator)")
-	// The terminal is the only front end until the window exists; the flag is
-	// accepted now so scripts written today keep working.
+	// login is always the terminal sign-in (the window is the command-less
+	// default); the flag says so in scripts.
 	_ = flags.Bool("terminal", true, "sign in from the terminal: QR code as text, identity as JSON on stdout")
 	timeout := flags.Duration("timeout", 0, "give up after this long (0: wait until interrupted)")
 	light := flags.Bool("light-terminal", false, "draw the QR code for dark text on a light background")
@@ -82,27 +88,12 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := flags.Parse(args); err != nil {
 		return exitUsage
 	}
-	cfg, err := config.Load(*configPath)
-	if err != nil {
-		fmt.Fprintln(stderr, "workshop-login:", err)
-		return exitConfig
-	}
 	logger := newLogger(*verbose, stderr)
-	if cfg.EmbeddedSimulator() {
-		sim, err := startSimulator(cfg, logger)
-		if err != nil {
-			fmt.Fprintln(stderr, "workshop-login: starting the simulator:", err)
-			return exitFailed
-		}
-		defer sim.Close()
-		cfg.TrustCentre.Issuer = sim.URL
-		fmt.Fprintf(stderr, "Simulator at %s: open the code's address in a browser to pick a test person and approve.\n", sim.URL)
+	_, engine, stop, code := setUp(*configPath, logger, stderr)
+	if engine == nil {
+		return code
 	}
-	engine, err := auth.NewPasswordless(cfg.TrustCentre, auth.WithLogger(logger))
-	if err != nil {
-		fmt.Fprintln(stderr, "workshop-login:", err)
-		return exitConfig
-	}
+	defer stop()
 	messages, err := assets.LoadCatalogue("en")
 	if err != nil {
 		fmt.Fprintln(stderr, "workshop-login:", err)
@@ -129,6 +120,84 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Error("sign-in failed", "detail", err.Error())
 		return exitFailed
 	}
+}
+
+// setUp reads the configuration, starts the embedded simulator when it
+// applies, and makes the engine; on failure it says why and returns the
+// exit code, with a nil engine.
+func setUp(configPath string, logger *slog.Logger, stderr io.Writer) (config.Config, *auth.Passwordless, func(), int) {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return cfg, nil, nil, exitConfig
+	}
+	stop := func() {}
+	if cfg.EmbeddedSimulator() {
+		sim, err := startSimulator(cfg, logger)
+		if err != nil {
+			fmt.Fprintln(stderr, "workshop-login: starting the simulator:", err)
+			return cfg, nil, nil, exitFailed
+		}
+		stop = func() { sim.Close() }
+		cfg.TrustCentre.Issuer = sim.URL
+		fmt.Fprintf(stderr, "Simulator at %s: open the code's address in a browser to pick a test person and approve.\n", sim.URL)
+	}
+	engine, err := auth.NewPasswordless(cfg.TrustCentre, auth.WithLogger(logger))
+	if err != nil {
+		stop()
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return cfg, nil, nil, exitConfig
+	}
+	return cfg, engine, stop, 0
+}
+
+// window runs the kiosk window until it is closed (or, in kiosk mode, until
+// the administrator's keys).
+func window(ctx context.Context, args []string, stderr io.Writer) int {
+	flags := flag.NewFlagSet("workshop-login", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	configPath := flags.String("config", "", "configuration file (default: the user's config.toml; none: the embedded simulator)")
+	verbose := flags.Bool("verbose", false, "log the engine's details to stderr (never tokens)")
+	if err := flags.Parse(args); err != nil {
+		return exitUsage
+	}
+	logger := newLogger(*verbose, stderr)
+	cfg, engine, stop, code := setUp(*configPath, logger, stderr)
+	if engine == nil {
+		return code
+	}
+	defer stop()
+	a := app.NewWithID("eu.workshoplogin.kiosk")
+	kc := cfg.Kiosk
+	kiosk, err := ui.New(a, ui.Options{
+		SignIn:      engine,
+		Environment: cfg.Environment,
+		Version:     fmt.Sprintf("%s (%s, %s)", version, commit, date),
+		CheckTrustCentre: func(ctx context.Context) error {
+			return auth.Reachable(ctx, cfg.TrustCentre, nil)
+		},
+		OpenURL: a.OpenURL,
+		Settings: ui.Settings{
+			KioskMode: kc.KioskMode, DeeplinkButton: kc.DeeplinkButton, HighContrast: kc.HighContrast,
+			LargeText: kc.LargeText, Language: kc.Language, AdminKeys: kc.AdminKeys, SignOutKeys: kc.SignOutKeys,
+		},
+	})
+	if err != nil {
+		where := cfg.File
+		if where == "" {
+			where = "configuration"
+		}
+		fmt.Fprintf(stderr, "workshop-login: %s: kiosk.%v\n", where, err)
+		return exitConfig
+	}
+	go func() {
+		<-ctx.Done() // Ctrl+C or SIGTERM: close the window like a person would
+		fyne.Do(a.Quit)
+	}()
+	kiosk.Start()
+	a.Run()
+	kiosk.Stop()
+	return 0
 }
 
 func serveSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) int {

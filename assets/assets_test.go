@@ -39,6 +39,13 @@ func TestEveryLanguageCoversEveryMessage(t *testing.T) {
 				t.Errorf("lang/%s.json has %s, which English lacks", language, key)
 			}
 		}
+		for key, text := range english {
+			if got, ok := c[key]; !ok {
+				t.Errorf("lang/%s.json lacks %s", language, key)
+			} else if !slices.Equal(placeholders.FindAllString(got, -1), placeholders.FindAllString(text, -1)) {
+				t.Errorf("lang/%s.json %s has other placeholders than the English", language, key)
+			}
+		}
 	}
 }
 

@@ -27,7 +27,27 @@ type Config struct {
 	Environment auth.Environment
 	TrustCentre auth.Settings
 	Simulator   Simulator
+	Kiosk       Kiosk
 }
+
+// Kiosk is how the window behaves at a shared workshop terminal.
+type Kiosk struct {
+	// KioskMode: full screen, no decorations, closing and Escape do not quit;
+	// only AdminKeys do.
+	KioskMode bool   `toml:"kiosk_mode"`
+	AdminKeys string `toml:"admin_keys"`
+	// SignOutKeys sign the person out from the keyboard.
+	SignOutKeys string `toml:"sign_out_keys"`
+	// DeeplinkButton shows a button that opens the code in the Digidentity
+	// app, for a tablet that has it installed.
+	DeeplinkButton bool `toml:"deeplink_button"`
+	HighContrast   bool `toml:"high_contrast"`
+	LargeText      bool `toml:"large_text"`
+	// Language is en, nl, de or fr; empty follows the system.
+	Language string `toml:"language"`
+}
+
+func defaultKiosk() Kiosk { return Kiosk{AdminKeys: "Ctrl+Alt+Q", SignOutKeys: "Ctrl+L"} }
 
 // Simulator configures the embedded Trust Centre simulator, used when the
 // environment is "simulator" and no trust_centre.issuer is set.
@@ -102,7 +122,7 @@ func Load(path string) (Config, error) {
 
 // Defaults is the configuration without a file: the embedded simulator.
 func Defaults() Config {
-	c := Config{Environment: auth.EnvSimulator, TrustCentre: auth.DefaultSettings(auth.EnvSimulator)}
+	c := Config{Environment: auth.EnvSimulator, TrustCentre: auth.DefaultSettings(auth.EnvSimulator), Kiosk: defaultKiosk()}
 	c.fillSimulatorDefaults()
 	return c
 }
@@ -132,6 +152,7 @@ func Parse(file string, data []byte) (Config, error) {
 		Environment string         `toml:"environment"`
 		TrustCentre toml.Primitive `toml:"trust_centre"`
 		Simulator   toml.Primitive `toml:"simulator"`
+		Kiosk       toml.Primitive `toml:"kiosk"`
 	}
 	md, err := toml.Decode(string(data), &top)
 	if err != nil {
@@ -151,6 +172,10 @@ func Parse(file string, data []byte) (Config, error) {
 		return Config{}, decodeError(file, err)
 	}
 	if err := md.PrimitiveDecode(top.Simulator, &c.Simulator); err != nil {
+		return Config{}, decodeError(file, err)
+	}
+	c.Kiosk = defaultKiosk()
+	if err := md.PrimitiveDecode(top.Kiosk, &c.Kiosk); err != nil {
 		return Config{}, decodeError(file, err)
 	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
@@ -179,6 +204,12 @@ func (c Config) validate() error {
 	} else if err != nil {
 		return &Error{File: c.File, Problem: err.Error()}
 	}
+	switch c.Kiosk.Language {
+	case "", "en", "nl", "de", "fr":
+	default:
+		return &Error{File: c.File, Key: "kiosk.language", Problem: fmt.Sprintf("%q is not a language of the screen", c.Kiosk.Language),
+			Fix: `use "en", "nl", "de" or "fr", or leave it out to follow the system`}
+	}
 	return nil
 }
 
@@ -205,6 +236,8 @@ func decodeError(file string, err error) error {
 func fixFor(key string) string {
 	name := key[strings.LastIndex(key, ".")+1:]
 	switch {
+	case strings.HasPrefix(key, "kiosk.") && name != "language" && !strings.HasSuffix(name, "_keys"):
+		return "write true or false"
 	case name == "extra_scopes":
 		return `write a list of strings, for example ["profile"]`
 	case strings.HasSuffix(name, "_interval") || strings.HasSuffix(name, "_lifetime") || strings.HasSuffix(name, "_lead") ||

@@ -1,0 +1,678 @@
+// Package ui is the kiosk window a technician faces: a QR code that renews
+// itself, who is signed in, and a large Sign out. It knows Fyne, and takes a
+// fyne.App from its caller, so its tests run on Fyne's test driver with no
+// display; it never imports fyne.io/fyne/v2/app.
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"net/url"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/workshop-login/workshop-login/auth"
+)
+
+// Settings are the kiosk's display choices, from the configuration.
+type Settings struct {
+	KioskMode      bool   // full screen, no decorations, closing and Escape do not quit
+	DeeplinkButton bool   // a button that opens the code's address, for a tablet with the Digidentity app
+	HighContrast   bool   // pure black on white
+	LargeText      bool   // text 40% larger
+	Language       string // "en", "nl", "de", "fr"; empty follows the system
+	AdminKeys      string // quits in kiosk mode, e.g. "Ctrl+Alt+Q"
+	SignOutKeys    string // signs out from the keyboard, e.g. "Ctrl+L"
+}
+
+// Handoff gives the signed-in session to the garage's tools and the VM's
+// repair portal. The platform provides it; nil means none are configured.
+type Handoff interface {
+	Tools() []string
+	LaunchTool(name string, s *auth.Session) error
+	HasPortal() bool
+	OpenPortal(s *auth.Session) error
+}
+
+// Options is what the kiosk needs from the rest of the program.
+type Options struct {
+	SignIn      auth.SignIn
+	Handoff     Handoff
+	Environment auth.Environment
+	Version     string
+	// CheckTrustCentre says whether Digidentity answers, for the about panel.
+	CheckTrustCentre func(context.Context) error
+	// OpenURL opens an address with the system (the deeplink button).
+	OpenURL  func(*url.URL) error
+	Settings Settings
+	Now      func() time.Time // default time.Now
+}
+
+// Kiosk is the window and every widget a test may tap or read.
+type Kiosk struct {
+	App    fyne.App
+	Window fyne.Window
+
+	// Always visible.
+	Title       *widget.Label
+	Banner      *canvas.Text // the environment, when not production
+	Language    *widget.Select
+	SettingsBtn *widget.Button
+
+	// The sign-in screen.
+	SignInScreen *fyne.Container
+	QR           *canvas.Image
+	Countdown    *widget.Label
+	Status       *widget.Label
+	Deeplink     *widget.Button
+
+	// The signed-in screen.
+	SignedInScreen                                           *fyne.Container
+	Heading                                                  *widget.Label
+	Details                                                  *fyne.Container // caption and value pairs, below
+	Role, Company, Garage, OnBehalfOf, CAB, AuthorisationUID *widget.Label
+	SingleUse                                                *widget.Label
+	Remaining                                                *widget.Label
+	Tools                                                    []*widget.Button
+	Portal                                                   *widget.Button
+	HandoffStatus                                            *widget.Label
+	SignOut                                                  *widget.Button
+	SignOutHint                                              *widget.Label
+
+	// The settings and about screen.
+	SettingsScreen    *fyne.Container
+	HighContrast      *widget.Check
+	LargeText         *widget.Check
+	AboutVersion      *widget.Label
+	AboutEnvironment  *widget.Label
+	AboutReachability *widget.Label
+	CloseSettings     *widget.Button
+
+	opts     Options
+	tr       *translator
+	captions map[*widget.Label]string // caption label → message key
+	rows     []detailRow              // the signed-in details, in order
+	banner   *fyne.Container
+	laidOut  string // language and screen of the last full layout
+
+	// State, touched only on Fyne's goroutine.
+	do         func(func()) // how goroutines hand work to the screen: fyne.Do
+	code       auth.QRCode
+	qrFor      string // the address the QR image shows, so it is drawn once per code
+	message    auth.MessageKey
+	retryUntil time.Time
+	session    *auth.Session
+	handoffErr string
+	reachable  string // "" while checking
+	cancel     context.CancelFunc
+	generation int
+}
+
+// detailRow is one caption and value on the signed-in screen.
+type detailRow struct{ caption, value *widget.Label }
+
+// New builds the kiosk's window on a. Call Start to begin signing in.
+func New(a fyne.App, opts Options) (*Kiosk, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	tr, err := newTranslator(opts.Settings.Language)
+	if err != nil {
+		return nil, err
+	}
+	k := &Kiosk{App: a, opts: opts, tr: tr, do: fyne.Do, captions: map[*widget.Label]string{}}
+	a.Settings().SetTheme(kioskTheme{highContrast: opts.Settings.HighContrast, largeText: opts.Settings.LargeText})
+	k.Window = a.NewWindow("Workshop Login")
+	k.build()
+	if err := k.bindKeys(); err != nil {
+		return nil, err
+	}
+	k.applyWindowMode()
+	k.render()
+	return k, nil
+}
+
+func (k *Kiosk) build() {
+	k.Banner = canvas.NewText("", black)
+	k.Banner.TextStyle.Bold = true
+	k.Banner.Alignment = fyne.TextAlignCenter
+	k.banner = container.NewStack(canvas.NewRectangle(warningBack), container.NewPadded(k.Banner))
+	k.Language = widget.NewSelect(languageNames(), func(name string) { k.setLanguage(languageCode(name)) })
+	k.Language.SetSelected(languageName(k.tr.language))
+	k.SettingsBtn = widget.NewButtonWithIcon("", theme.SettingsIcon(), k.showSettings)
+	k.Title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	top := container.NewVBox(k.banner, container.NewBorder(nil, nil, nil,
+		container.NewHBox(container.NewGridWrap(fyne.NewSize(170, k.Language.MinSize().Height), k.Language), k.SettingsBtn), k.Title))
+
+	// Sign-in: the code as large as fits, its countdown, one status line.
+	k.QR = canvas.NewImageFromImage(blank())
+	k.QR.ScaleMode = canvas.ImageScalePixels // nearest neighbour: modules stay sharp
+	k.QR.FillMode = canvas.ImageFillContain
+	k.Countdown = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	k.Status = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	k.Status.Wrapping = fyne.TextWrapWord
+	k.Deeplink = widget.NewButtonWithIcon("", theme.ComputerIcon(), k.openDeeplink)
+	below := container.NewVBox(k.Countdown, k.Status, container.NewCenter(k.Deeplink))
+	k.SignInScreen = container.New(qrLayout{}, k.QR, below)
+
+	// Signed in: who is here, the hand-offs, and a large Sign out.
+	k.Heading = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	k.Heading.SizeName = theme.SizeNameHeadingText
+	k.Details = container.New(layout.NewFormLayout())
+	for _, row := range []struct {
+		caption string
+		value   **widget.Label
+	}{
+		{"ui.role", &k.Role}, {"ui.company", &k.Company}, {"ui.garage", &k.Garage}, {"ui.on_behalf_of", &k.OnBehalfOf},
+		{"ui.cab", &k.CAB}, {"ui.authorisation_uid", &k.AuthorisationUID},
+	} {
+		caption := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+		k.captions[caption] = row.caption
+		*row.value = widget.NewLabel("")
+		k.rows = append(k.rows, detailRow{caption, *row.value})
+	}
+	k.SingleUse = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	k.SingleUse.Wrapping = fyne.TextWrapWord
+	k.Remaining = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	k.Portal = widget.NewButtonWithIcon("", theme.ComputerIcon(), k.openPortal)
+	k.HandoffStatus = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	k.SignOut = widget.NewButtonWithIcon("", theme.LogoutIcon(), k.signOut)
+	k.SignOut.Importance = widget.HighImportance
+	k.SignOutHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	handoffs := container.NewHBox()
+	if k.opts.Handoff != nil {
+		for _, name := range k.opts.Handoff.Tools() {
+			b := widget.NewButtonWithIcon(name, theme.MediaPlayIcon(), func() { k.launchTool(name) })
+			k.Tools = append(k.Tools, b)
+			handoffs.Add(b)
+		}
+	}
+	handoffs.Add(k.Portal)
+	k.SignedInScreen = container.NewVBox(k.Heading, k.Details, k.SingleUse, k.Remaining,
+		container.NewCenter(handoffs), k.HandoffStatus, layout.NewSpacer(),
+		container.New(bigButtonLayout{}, k.SignOut), k.SignOutHint)
+
+	// Settings and about.
+	k.HighContrast = widget.NewCheck("", func(on bool) { k.opts.Settings.HighContrast = on; k.applyTheme() })
+	k.HighContrast.SetChecked(k.opts.Settings.HighContrast)
+	k.LargeText = widget.NewCheck("", func(on bool) { k.opts.Settings.LargeText = on; k.applyTheme() })
+	k.LargeText.SetChecked(k.opts.Settings.LargeText)
+	k.AboutVersion, k.AboutEnvironment, k.AboutReachability = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	about := container.New(layout.NewFormLayout())
+	for _, row := range []struct {
+		caption string
+		value   *widget.Label
+	}{{"ui.version", k.AboutVersion}, {"ui.environment", k.AboutEnvironment}, {"ui.trust_centre", k.AboutReachability}} {
+		caption := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+		k.captions[caption] = row.caption
+		about.Add(caption)
+		about.Add(row.value)
+	}
+	k.CloseSettings = widget.NewButtonWithIcon("", theme.CancelIcon(), k.hideSettings)
+	k.SettingsScreen = container.NewVBox(k.HighContrast, k.LargeText, widget.NewSeparator(), about, container.NewCenter(k.CloseSettings))
+	k.SettingsScreen.Hide()
+	k.SignedInScreen.Hide()
+
+	k.Window.SetContent(container.NewBorder(top, nil, nil, nil,
+		container.NewPadded(container.NewStack(k.SignInScreen, k.SignedInScreen, k.SettingsScreen))))
+	k.Window.Resize(fyne.NewSize(900, 720))
+}
+
+// bindKeys adds the keyboard's ways in: the sign-out keys, and in kiosk mode
+// the administrator's quit keys. Tab moves between buttons and Space or
+// Return presses them, as everywhere in Fyne.
+func (k *Kiosk) bindKeys() error {
+	if k.opts.Settings.SignOutKeys != "" {
+		s, err := ParseKeys(k.opts.Settings.SignOutKeys)
+		if err != nil {
+			return fmt.Errorf("sign_out_keys: %w", err)
+		}
+		k.Window.Canvas().AddShortcut(s, func(fyne.Shortcut) {
+			if k.session != nil {
+				k.signOut()
+			}
+		})
+	}
+	if k.opts.Settings.KioskMode {
+		s, err := ParseKeys(k.opts.Settings.AdminKeys)
+		if err != nil {
+			return fmt.Errorf("admin_keys: %w", err)
+		}
+		k.Window.Canvas().AddShortcut(s, func(fyne.Shortcut) { k.App.Quit() })
+	}
+	return nil
+}
+
+// applyWindowMode makes a kiosk full screen and deaf to the window manager's
+// close (closing or Escape must not drop the next person at a desktop).
+func (k *Kiosk) applyWindowMode() {
+	if !k.opts.Settings.KioskMode {
+		return
+	}
+	k.Window.SetFullScreen(true)
+	k.Window.SetCloseIntercept(func() {})
+	if dw, ok := k.Window.Canvas().(desktop.Canvas); ok {
+		previous := dw.OnKeyDown()
+		dw.SetOnKeyDown(func(e *fyne.KeyEvent) {
+			if e.Name != fyne.KeyEscape && previous != nil {
+				previous(e)
+			}
+		})
+	}
+}
+
+// Start begins signing in and shows the window.
+func (k *Kiosk) Start() {
+	k.Window.Show()
+	k.startAttempt()
+	k.checkTrustCentre()
+}
+
+// startAttempt starts a fresh sign-in and its bridge.
+func (k *Kiosk) startAttempt() {
+	if k.cancel != nil {
+		k.cancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	k.cancel = cancel
+	k.generation++
+	k.code, k.message, k.session, k.handoffErr = auth.QRCode{}, "", nil, ""
+	k.render()
+	go k.bridge(ctx, k.generation, k.opts.SignIn.Start(ctx))
+}
+
+// Stop ends the current attempt and its bridge.
+func (k *Kiosk) Stop() {
+	if k.cancel != nil {
+		k.cancel()
+	}
+}
+
+// bridge is the one place where goroutines hand results to the screen: the
+// engine's events and a once-a-second tick for the countdowns, each through
+// k.do (fyne.Do). Events of an attempt that was replaced are dropped.
+func (k *Kiosk) bridge(ctx context.Context, generation int, events <-chan auth.Event) {
+	ticker := time.NewTicker(time.Second)
+	defer ticker.Stop()
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				events = nil // approved: keep ticking for the session's countdown
+				continue
+			}
+			k.do(func() {
+				if generation == k.generation {
+					k.show(e)
+				}
+			})
+		case <-ticker.C:
+			k.do(k.tick)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// show applies one engine event to the screen.
+func (k *Kiosk) show(e auth.Event) {
+	switch e.Kind {
+	case auth.EventQRReady:
+		k.code = e.QR
+		k.retryUntil = time.Time{}
+	case auth.EventOffline:
+		k.retryUntil = e.At.Add(e.RetryIn)
+	case auth.EventWaiting:
+		k.retryUntil = time.Time{}
+	case auth.EventExpired, auth.EventRefused, auth.EventFailed:
+		k.code = auth.QRCode{} // the old code is dead: never leave it on screen
+	case auth.EventApproved:
+		k.session = e.Session
+	}
+	// A QR event's own message says why a new code came; a bare "waiting"
+	// must not wipe "Code expired: here is a new one" before anyone reads it.
+	if e.Kind != auth.EventWaiting || k.message == auth.MsgOffline || k.message == auth.MsgBusy {
+		k.message = e.Message
+	}
+	k.render()
+}
+
+// tick updates the countdowns, drops a code that has expired, and signs out
+// a session that has.
+func (k *Kiosk) tick() {
+	now := k.opts.Now()
+	if k.session != nil && !k.session.ExpiresAt.IsZero() && !now.Before(k.session.ExpiresAt) {
+		k.signOut()
+		return
+	}
+	if k.code.URI != "" && !now.Before(k.code.ExpiresAt) {
+		k.code = auth.QRCode{}
+	}
+	k.render()
+}
+
+func (k *Kiosk) signOut() {
+	k.startAttempt()
+}
+
+// render sets every visible text from the state and the language, so a
+// language switch or a new state changes every string at once.
+func (k *Kiosk) render() {
+	tr, now := k.tr, k.opts.Now()
+	for caption, key := range k.captions {
+		caption.SetText(tr.text(key, nil))
+	}
+	k.renderChrome()
+	k.renderSettings()
+	if k.session != nil {
+		k.SignInScreen.Hide()
+		k.renderSession(now)
+		if !k.SettingsScreen.Visible() {
+			k.SignedInScreen.Show()
+		}
+	} else {
+		k.SignedInScreen.Hide()
+		if !k.SettingsScreen.Visible() {
+			k.SignInScreen.Show()
+		}
+		k.renderCode(now)
+	}
+	k.relayout()
+}
+
+// relayout lays the whole window out again when its texts changed size: a
+// new language, screen or person. Not on every tick: only a countdown moves.
+func (k *Kiosk) relayout() {
+	key := fmt.Sprint(k.tr.language, k.session != nil, k.SettingsScreen.Visible(), k.opts.Settings.LargeText)
+	if k.session != nil {
+		key += k.session.Identity.Sub
+	}
+	if key == k.laidOut {
+		return
+	}
+	k.laidOut = key
+	k.Window.Content().Refresh()
+}
+
+func (k *Kiosk) renderChrome() {
+	tr := k.tr
+	title := tr.text("ui.title", nil)
+	k.Title.SetText(title)
+	if k.session != nil {
+		// The taskbar (and a test outside the process) can tell who is here.
+		title += ": " + k.session.Identity.IOUID.Name
+	}
+	k.Window.SetTitle(title)
+	switch k.opts.Environment {
+	case auth.EnvProduction:
+		k.banner.Hide()
+	case auth.EnvPreproduction:
+		k.Banner.Text = tr.text("ui.env_preproduction", nil)
+		k.banner.Show()
+	default:
+		k.Banner.Text = tr.text("ui.env_simulator", nil)
+		k.banner.Show()
+	}
+	k.Banner.Refresh()
+	k.Language.PlaceHolder = tr.text("ui.language", nil)
+	k.Deeplink.SetText(tr.text("ui.open_in_app", nil))
+	k.SignOut.SetText(tr.text("ui.sign_out", nil))
+	k.Portal.SetText(tr.text("ui.repair_portal", nil))
+}
+
+func (k *Kiosk) renderSettings() {
+	tr := k.tr
+	k.HighContrast.Text = tr.text("ui.high_contrast", nil)
+	k.HighContrast.Refresh()
+	k.LargeText.Text = tr.text("ui.large_text", nil)
+	k.LargeText.Refresh()
+	k.CloseSettings.SetText(tr.text("ui.close", nil))
+	k.AboutVersion.SetText(k.opts.Version)
+	env := map[auth.Environment]string{auth.EnvProduction: "ui.env_production", auth.EnvPreproduction: "ui.env_preproduction"}[k.opts.Environment]
+	if env == "" {
+		env = "ui.env_simulator"
+	}
+	k.AboutEnvironment.SetText(tr.text(env, nil))
+	switch k.reachable {
+	case "":
+		k.AboutReachability.SetText(tr.text("ui.checking", nil))
+	case "ok":
+		k.AboutReachability.SetText(tr.text("ui.reachable", nil))
+	default:
+		k.AboutReachability.SetText(tr.text("ui.unreachable", map[string]string{"Reason": k.reachable}))
+	}
+}
+
+func (k *Kiosk) renderCode(now time.Time) {
+	tr := k.tr
+	if k.code.URI == "" {
+		k.setQR("")
+		k.Countdown.SetText(tr.text("ui.getting_code", nil))
+	} else {
+		k.setQR(k.code.URI)
+		k.Countdown.SetText(tr.text("ui.valid_for", map[string]string{"Time": clockText(k.code.ExpiresAt.Sub(now))}))
+	}
+	status := ""
+	if k.message != "" {
+		seconds := 0
+		if !k.retryUntil.IsZero() {
+			seconds = int((k.retryUntil.Sub(now) + time.Second - 1) / time.Second)
+			seconds = max(seconds, 0)
+		}
+		status = tr.text(string(k.message), map[string]int{"Seconds": seconds})
+	}
+	k.Status.SetText(status)
+	if show := k.opts.Settings.DeeplinkButton && k.code.URI != ""; show != k.Deeplink.Visible() {
+		if show {
+			k.Deeplink.Show()
+		} else {
+			k.Deeplink.Hide()
+		}
+		k.SignInScreen.Refresh() // the code's square makes room for the button, or takes it back
+	}
+}
+
+// setQR draws the code for uri, once per code: the image is kept until the
+// address changes.
+func (k *Kiosk) setQR(uri string) {
+	if uri == k.qrFor && k.QR.Image != nil {
+		return
+	}
+	k.qrFor = uri
+	img := blank()
+	if uri != "" {
+		if drawn, err := qrImage(uri); err == nil {
+			img = drawn
+		}
+	}
+	k.QR.Image = img
+	k.QR.Refresh()
+}
+
+func (k *Kiosk) renderSession(now time.Time) {
+	tr, id := k.tr, k.session.Identity
+	k.Heading.SetText(tr.text("ui.signed_in_heading", nil))
+	setRow := func(value *widget.Label, text string) { value.SetText(text) }
+	k.SingleUse.Hide()
+	if id.Role == auth.RoleRSSE {
+		setRow(k.Role, tr.text("ui.role_rsse", nil))
+		setRow(k.Company, id.RSSUID.Name)
+		setRow(k.OnBehalfOf, tr.text("ui.on_behalf_of_value", map[string]string{"Garage": id.IOUID.Name, "UID": id.IOEUID.AuthorisationUID}))
+		setRow(k.Garage, "")
+		k.SingleUse.SetText(tr.text("ui.single_use", nil))
+		k.SingleUse.Show()
+	} else {
+		setRow(k.Role, tr.text("ui.role_ioe", nil))
+		setRow(k.Company, "")
+		setRow(k.OnBehalfOf, "")
+		setRow(k.Garage, id.IOUID.Name)
+	}
+	setRow(k.CAB, fmt.Sprintf("%s (%s)", id.IOEUID.CABName, id.CABUID.Raw))
+	setRow(k.AuthorisationUID, id.AuthorisationUID())
+	// Only the rows that apply to this person, with no gaps between them.
+	var shown []fyne.CanvasObject
+	for _, row := range k.rows {
+		if row.value.Text == "" {
+			row.value.Hide()
+			continue
+		}
+		row.value.Show()
+		shown = append(shown, row.caption, row.value)
+	}
+	if len(shown) != len(k.Details.Objects) || shown[len(shown)-1] != k.Details.Objects[len(k.Details.Objects)-1] {
+		k.Details.Objects = shown
+		k.Details.Refresh()
+	}
+	if k.session.ExpiresAt.IsZero() {
+		k.Remaining.SetText(tr.text("ui.session_no_end", nil))
+	} else {
+		k.Remaining.SetText(tr.text("ui.session_ends", map[string]string{"Time": clockText(k.session.ExpiresAt.Sub(now))}))
+	}
+	if k.opts.Handoff != nil && k.opts.Handoff.HasPortal() {
+		k.Portal.Show()
+	} else {
+		k.Portal.Hide()
+	}
+	k.HandoffStatus.SetText(k.handoffErr)
+	if k.opts.Settings.SignOutKeys != "" {
+		k.SignOutHint.SetText(tr.text("ui.sign_out_hint", map[string]string{"Keys": k.opts.Settings.SignOutKeys}))
+	}
+}
+
+func (k *Kiosk) setLanguage(code string) {
+	if code == "" || code == k.tr.language {
+		return
+	}
+	if err := k.tr.use(code); err != nil {
+		fyne.LogError("switching language", err)
+		return
+	}
+	k.render()
+}
+
+func (k *Kiosk) applyTheme() {
+	k.App.Settings().SetTheme(kioskTheme{highContrast: k.opts.Settings.HighContrast, largeText: k.opts.Settings.LargeText})
+}
+
+func (k *Kiosk) showSettings() {
+	k.SignInScreen.Hide()
+	k.SignedInScreen.Hide()
+	k.SettingsScreen.Show()
+	k.checkTrustCentre()
+	k.render()
+}
+
+func (k *Kiosk) hideSettings() {
+	k.SettingsScreen.Hide()
+	k.render()
+}
+
+// checkTrustCentre asks, in the background, whether Digidentity answers.
+func (k *Kiosk) checkTrustCentre() {
+	if k.opts.CheckTrustCentre == nil {
+		return
+	}
+	k.reachable = ""
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		result := "ok"
+		if err := k.opts.CheckTrustCentre(ctx); err != nil {
+			result = err.Error()
+		}
+		k.do(func() { k.reachable = result; k.render() })
+	}()
+}
+
+func (k *Kiosk) openDeeplink() {
+	if k.code.URI == "" || k.opts.OpenURL == nil {
+		return
+	}
+	if u, err := url.Parse(k.code.URI); err == nil {
+		if err := k.opts.OpenURL(u); err != nil {
+			fyne.LogError("opening the Digidentity app", err)
+		}
+	}
+}
+
+func (k *Kiosk) launchTool(name string) {
+	if k.session == nil || k.opts.Handoff == nil {
+		return
+	}
+	k.handoffErr = ""
+	if err := k.opts.Handoff.LaunchTool(name, k.session); err != nil {
+		fyne.LogError("launching "+name, err)
+		k.handoffErr = k.tr.text("ui.handoff_failed", map[string]string{"Name": name})
+	}
+	k.render()
+}
+
+func (k *Kiosk) openPortal() {
+	if k.session == nil || k.opts.Handoff == nil {
+		return
+	}
+	k.handoffErr = ""
+	if err := k.opts.Handoff.OpenPortal(k.session); err != nil {
+		fyne.LogError("opening the repair portal", err)
+		k.handoffErr = k.tr.text("ui.handoff_failed", map[string]string{"Name": k.tr.text("ui.repair_portal", nil)})
+	}
+	k.render()
+}
+
+// clockText shows a duration as m:ss (or h:mm:ss), never negative.
+func clockText(d time.Duration) string {
+	d = max(d, 0).Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%d:%02d", m, s)
+}
+
+// blank is a white square shown while there is no code.
+func blank() image.Image {
+	img := image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	copy(img.Pix, []byte{0xff, 0xff, 0xff, 0xff})
+	return img
+}
+
+// qrLayout gives the code the largest square that leaves room for the lines
+// below it, centred; the lines go underneath.
+type qrLayout struct{}
+
+func (qrLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	below := objects[1].MinSize()
+	return fyne.NewSize(max(below.Width, 200), 200+theme.Padding()+below.Height)
+}
+
+func (qrLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	below := objects[1].MinSize()
+	side := min(size.Width, size.Height-below.Height-theme.Padding())
+	side = max(side, 0)
+	objects[0].Resize(fyne.NewSize(side, side))
+	objects[0].Move(fyne.NewPos((size.Width-side)/2, 0))
+	objects[1].Resize(fyne.NewSize(size.Width, below.Height))
+	objects[1].Move(fyne.NewPos(0, side+theme.Padding()))
+}
+
+// bigButtonLayout makes Sign out a large target for gloved or greasy hands:
+// at least 320 by 72, centred.
+type bigButtonLayout struct{}
+
+func (bigButtonLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	return objects[0].MinSize().Max(fyne.NewSize(320, 72))
+}
+
+func (l bigButtonLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	s := l.MinSize(objects)
+	objects[0].Resize(s)
+	objects[0].Move(fyne.NewPos((size.Width-s.Width)/2, (size.Height-s.Height)/2))
+}

@@ -1,0 +1,418 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/simulator"
+)
+
+var t0 = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+
+// uiQueue stands in for Fyne's event goroutine: the bridge queues work and
+// the test goroutine runs it, so the race detector sees what the real app
+// guarantees (only one goroutine touches widgets).
+type uiQueue struct {
+	mu    sync.Mutex
+	tasks []func()
+}
+
+func (q *uiQueue) do(f func()) { q.mu.Lock(); q.tasks = append(q.tasks, f); q.mu.Unlock() }
+
+func (q *uiQueue) drain() {
+	q.mu.Lock()
+	tasks := q.tasks
+	q.tasks = nil
+	q.mu.Unlock()
+	for _, f := range tasks {
+		f()
+	}
+}
+
+// until drains the queue until cond holds, or fails after 15 s.
+func (q *uiQueue) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+		q.drain()
+	}
+}
+
+// idle is a SignIn that never says anything: for screens driven by hand.
+type idle struct{}
+
+func (idle) Start(ctx context.Context) <-chan auth.Event {
+	ch := make(chan auth.Event)
+	go func() { <-ctx.Done(); close(ch) }()
+	return ch
+}
+
+type handoffs struct{ launched []string }
+
+func (h *handoffs) Tools() []string { return []string{"Diagnostics"} }
+func (h *handoffs) LaunchTool(name string, _ *auth.Session) error {
+	h.launched = append(h.launched, name)
+	return nil
+}
+func (h *handoffs) HasPortal() bool                { return true }
+func (h *handoffs) OpenPortal(*auth.Session) error { return fmt.Errorf("portal down") }
+
+func newKiosk(t *testing.T, language string, signIn auth.SignIn, h Handoff) (*Kiosk, *uiQueue) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	now := t0.Add(15 * time.Second)
+	var handoff Handoff
+	if h != nil {
+		handoff = h
+	}
+	k, err := New(a, Options{
+		SignIn: signIn, Handoff: handoff, Environment: auth.EnvSimulator, Version: "1.2.3 (abc, today)",
+		Settings: Settings{Language: language, SignOutKeys: "Ctrl+L", DeeplinkButton: true},
+		Now:      func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &uiQueue{}
+	k.do = q.do
+	k.Window.Resize(fyne.NewSize(900, 720))
+	t.Cleanup(k.Stop)
+	return k, q
+}
+
+var (
+	code1 = auth.QRCode{URI: "http://127.0.0.1:8787/sim/login/first-code", IssuedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+	code2 = auth.QRCode{URI: "http://127.0.0.1:8787/sim/login/second-code", IssuedAt: t0.Add(10 * time.Second), ExpiresAt: t0.Add(70 * time.Second)}
+)
+
+func ioeSession(t *testing.T) *auth.Session {
+	id, err := auth.ParseUserInfo([]byte(`{"sub":"e2x0a6mp-37l0-42ps-94ef-u69755438d3o","cabuid":"EXA/NL/1234/1EXA2MP34LE5",
+		"iouid":"GARAGE JANSEN/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01","ioeuid":"NL/EXAMPLECAB/1234567890B"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &auth.Session{Identity: id, IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+}
+
+func rsseSession(t *testing.T) *auth.Session {
+	id, err := auth.ParseUserInfo([]byte(`{"sub":"e6x3a4mp-49l2-66ps-94ef-u39455005d8o","cabuid":"EXA/NL/1234/1EXA2MP34LE5",
+		"iouid":"GARAGE JANSEN/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01","ioeuid":"NL/EXAMPLECAB/1234567890B",
+		"rssuid":"REMOTE DIAG SERVICES/HOOFDWEG1AMSTERDAM1011AA/NL987654321B02","rsseuid":"NL/EXAMPLECAB/9876543210D"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &auth.Session{Identity: id, IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+}
+
+// The screen states, each as the engine reports it.
+func screenStates(t *testing.T) map[string][]auth.Event {
+	return map[string][]auth.Event{
+		"waiting": {
+			{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1},
+			{Kind: auth.EventWaiting, At: t0.Add(5 * time.Second), Message: auth.MsgScanCode},
+		},
+		"offline": {
+			{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1},
+			{Kind: auth.EventOffline, At: t0.Add(7 * time.Second), Message: auth.MsgOffline, RetryIn: 16 * time.Second},
+		},
+		"expired_replaced": {
+			{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1},
+			{Kind: auth.EventExpired, At: t0.Add(10 * time.Second), Message: auth.MsgCodeExpired},
+			{Kind: auth.EventQRReady, At: t0.Add(10 * time.Second), Message: auth.MsgCodeExpired, QR: code2},
+			{Kind: auth.EventWaiting, At: t0.Add(15 * time.Second), Message: auth.MsgScanCode},
+		},
+		"refused": {
+			{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1},
+			{Kind: auth.EventRefused, At: t0.Add(10 * time.Second), Message: auth.MsgRefused},
+			{Kind: auth.EventQRReady, At: t0.Add(10 * time.Second), Message: auth.MsgRefused, QR: code2},
+		},
+		"signed_in_ioe": {
+			{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1},
+			{Kind: auth.EventApproved, At: t0.Add(10 * time.Second), Message: auth.MsgSignedIn, Session: ioeSession(t)},
+		},
+		"signed_in_rsse": {
+			{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1},
+			{Kind: auth.EventApproved, At: t0.Add(10 * time.Second), Message: auth.MsgSignedIn, Session: rsseSession(t)},
+		},
+	}
+}
+
+// Each state, in English and Dutch, looks as its checked-in master does.
+func TestScreensMatchMasters(t *testing.T) {
+	for name, events := range screenStates(t) {
+		for _, language := range []string{"en", "nl"} {
+			t.Run(name+"_"+language, func(t *testing.T) {
+				k, _ := newKiosk(t, language, idle{}, &handoffs{})
+				for _, e := range events {
+					k.show(e)
+				}
+				test.AssertImageMatches(t, name+"_"+language+".png", k.Window.Canvas().Capture())
+			})
+		}
+	}
+}
+
+func TestStatusLineSaysWhatHappened(t *testing.T) {
+	want := map[string]string{
+		"waiting":          "Scan this code with the Digidentity app",
+		"offline":          "No connection to Digidentity: trying again in 8 s", // 7 s + 16 s, read at 15 s
+		"expired_replaced": "Code expired: here is a new one",
+		"refused":          "Sign-in refused. Scan the new code to try again, or ask your CAB whether your SERMI authorisation is valid",
+	}
+	for name, events := range screenStates(t) {
+		if want[name] == "" {
+			continue
+		}
+		k, _ := newKiosk(t, "en", idle{}, nil)
+		for _, e := range events {
+			k.show(e)
+		}
+		if got := k.Status.Text; got != want[name] {
+			t.Errorf("%s: status %q, want %q", name, got, want[name])
+		}
+	}
+}
+
+func TestSignedInShowsWhoIsHere(t *testing.T) {
+	h := &handoffs{}
+	k, _ := newKiosk(t, "en", idle{}, h)
+	k.show(auth.Event{Kind: auth.EventApproved, Session: rsseSession(t)})
+	if !k.SignedInScreen.Visible() || k.SignInScreen.Visible() {
+		t.Fatal("the signed-in screen is not the one shown")
+	}
+	for label, want := range map[*widget.Label]string{
+		k.Role:             "Remote specialist, working for a garage once",
+		k.Company:          "REMOTE DIAG SERVICES",
+		k.OnBehalfOf:       "GARAGE JANSEN, technician 1234567890B",
+		k.CAB:              "EXAMPLECAB (EXA/NL/1234/1EXA2MP34LE5)",
+		k.AuthorisationUID: "9876543210D",
+		k.SingleUse:        "This authorisation works once: it ends when you sign out",
+		k.Remaining:        "Session ends in 59:45",
+	} {
+		if label.Text != want || !label.Visible() {
+			t.Errorf("label %q (visible %v), want %q", label.Text, label.Visible(), want)
+		}
+	}
+	if k.Garage.Visible() {
+		t.Error("an RSSE's garage shows twice")
+	}
+	test.Tap(k.Tools[0])
+	if len(h.launched) != 1 || h.launched[0] != "Diagnostics" {
+		t.Errorf("launched %v", h.launched)
+	}
+	test.Tap(k.Portal)
+	if k.HandoffStatus.Text != "Could not start Repair portal: ask your administrator" {
+		t.Errorf("hand-off failure reads %q", k.HandoffStatus.Text)
+	}
+}
+
+// Switching language changes every string on every screen.
+func TestLanguageSwitchChangesEveryVisibleString(t *testing.T) {
+	for name, events := range screenStates(t) {
+		k, _ := newKiosk(t, "en", idle{}, &handoffs{})
+		for _, e := range events {
+			k.show(e)
+		}
+		english := visibleTexts(k.Window.Content())
+		k.Language.SetSelected("Nederlands")
+		dutch := visibleTexts(k.Window.Content())
+		if len(english) != len(dutch) {
+			t.Fatalf("%s: %d strings in English, %d in Dutch", name, len(english), len(dutch))
+		}
+		for i := range english {
+			if english[i] == dutch[i] && !sameInEveryLanguage(english[i]) {
+				t.Errorf("%s: %q did not change", name, english[i])
+			}
+		}
+	}
+}
+
+// Names, UIDs and brand words read the same in every language.
+func sameInEveryLanguage(s string) bool {
+	for _, same := range []string{"Workshop Login", "GARAGE JANSEN", "REMOTE DIAG SERVICES", "EXAMPLECAB", "9876543210D", "1234567890B",
+		"Nederlands", "Garage", "Diagnostics"} {
+		if strings.Contains(s, same) {
+			return true
+		}
+	}
+	return false
+}
+
+func visibleTexts(o fyne.CanvasObject) []string {
+	var out []string
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if !o.Visible() {
+			return
+		}
+		switch w := o.(type) {
+		case *widget.Label:
+			if w.Text != "" {
+				out = append(out, w.Text)
+			}
+			return
+		case *widget.Button:
+			if w.Text != "" {
+				out = append(out, w.Text)
+			}
+			return
+		case *widget.Check:
+			out = append(out, w.Text)
+			return
+		case *widget.Select:
+			out = append(out, w.Selected)
+			return
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return out
+}
+
+func TestQRCodeIsLargeBlackOnWhiteWithQuietZone(t *testing.T) {
+	for _, highContrast := range []bool{false, true} {
+		k, _ := newKiosk(t, "en", idle{}, nil)
+		k.HighContrast.SetChecked(highContrast)
+		k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code1})
+		size := k.Window.Canvas().Size()
+		shorter := min(size.Width, size.Height)
+		if side := k.QR.Size(); side.Width < 0.45*shorter || side.Height < 0.45*shorter {
+			t.Errorf("the code is %v in a %v window: under 45%% of the shorter side", side, size)
+		}
+		img := k.QR.Image.(*image.NRGBA)
+		bounds := img.Bounds()
+		for x := 0; x < bounds.Dx(); x++ {
+			for y := 0; y < quietZone; y++ {
+				for _, p := range [][2]int{{x, y}, {x, bounds.Dy() - 1 - y}, {y, x}, {bounds.Dx() - 1 - y, x}} {
+					if img.NRGBAAt(p[0], p[1]) != (color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff}) {
+						t.Fatalf("quiet zone not white at %v", p)
+					}
+				}
+			}
+		}
+		// Inside, only pure black and pure white: no theme colour reaches the code.
+		for i := 0; i < len(img.Pix); i += 4 {
+			if v := img.Pix[i]; (v != 0 && v != 0xff) || img.Pix[i] != img.Pix[i+1] || img.Pix[i+3] != 0xff {
+				t.Fatal("the code has a colour other than black and white")
+			}
+		}
+	}
+}
+
+func TestQRImageIsMadeOncePerCode(t *testing.T) {
+	k, _ := newKiosk(t, "en", idle{}, nil)
+	k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code1})
+	first := k.QR.Image
+	k.tick()
+	k.tick()
+	k.show(auth.Event{Kind: auth.EventWaiting, Message: auth.MsgScanCode})
+	if k.QR.Image != first {
+		t.Error("the code was drawn again without changing")
+	}
+	k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code2})
+	if k.QR.Image == first {
+		t.Error("a new code kept the old image")
+	}
+}
+
+func TestExpiredCodeLeavesTheScreen(t *testing.T) {
+	now := t0
+	k, _ := newKiosk(t, "en", idle{}, nil)
+	k.opts.Now = func() time.Time { return now }
+	k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code1})
+	if k.Countdown.Text != "Code valid for 1:00" {
+		t.Errorf("countdown %q", k.Countdown.Text)
+	}
+	now = code1.ExpiresAt
+	k.tick()
+	if k.qrFor != "" || k.Countdown.Text != "Getting a code from Digidentity…" {
+		t.Errorf("an expired code is still shown (%q, %q)", k.qrFor, k.Countdown.Text)
+	}
+}
+
+// Against the engine and the simulator: sign in, tap Sign out, and a new
+// code is on screen at once.
+func TestSignOutReturnsToANewCode(t *testing.T) {
+	srv, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	s := auth.DefaultSettings(auth.EnvSimulator)
+	s.Issuer, s.PollInterval = srv.URL, time.Second
+	s.ClientID, s.ClientSecret, s.ProductScope = simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope
+	engine, err := auth.NewPasswordless(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, q := newKiosk(t, "en", engine, nil)
+	k.opts.Now = time.Now
+	k.Start()
+	q.until(t, "a code", func() bool { return k.qrFor != "" })
+	first := k.qrFor
+	if err := srv.Approve(first, "ioe", "1234"); err != nil {
+		t.Fatal(err)
+	}
+	q.until(t, "the signed-in screen", func() bool { return k.SignedInScreen.Visible() })
+	if k.Garage.Text != "GARAGE JANSEN" {
+		t.Errorf("garage %q", k.Garage.Text)
+	}
+	test.Tap(k.SignOut)
+	if k.SignedInScreen.Visible() || !k.SignInScreen.Visible() || k.session != nil {
+		t.Fatal("Sign out did not return to the sign-in screen at once")
+	}
+	if k.QR.Image.Bounds().Dx() != 1 {
+		t.Fatal("the previous person's code is still drawn while the new one comes")
+	}
+	q.until(t, "a new code", func() bool { return k.qrFor != "" })
+	if k.qrFor == first {
+		t.Error("the old code came back")
+	}
+}
+
+func TestSignOutKeys(t *testing.T) {
+	k, _ := newKiosk(t, "en", idle{}, nil)
+	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
+	keys, err := ParseKeys("Ctrl+L")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Window.Canvas().(fyne.Shortcutable).TypedShortcut(keys)
+	if k.session != nil || !k.SignInScreen.Visible() {
+		t.Error("Ctrl+L did not sign out")
+	}
+}
+
+func TestParseKeys(t *testing.T) {
+	for text, want := range map[string]string{
+		"Ctrl+Alt+Q": "CustomDesktop:Control+Alt+Q", "ctrl+l": "CustomDesktop:Control+L", "Super+F12": "CustomDesktop:Super+F12",
+	} {
+		s, err := ParseKeys(text)
+		if err != nil || s.ShortcutName() != want {
+			t.Errorf("%q: %v %v, want %s", text, s, err, want)
+		}
+	}
+	for _, bad := range []string{"Q", "Ctrl+", "Hyper+Q", "Ctrl+Tab+Q", "Ctrl+PageUp"} {
+		if _, err := ParseKeys(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

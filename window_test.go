@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth/simulator"
+)
+
+// The real-window test and the figures run the real program in a real X
+// server (Xvfb) and read the screen's pixels: Xvfb keeps its screen in a file
+// (-fbdir, XWD format) that zbarimg decodes directly. make test installs the
+// tools and sets WORKSHOP_LOGIN_WINDOW_TEST=1.
+
+func TestMain(m *testing.M) {
+	// The test binary doubles as the program, so the window test runs the
+	// very code under test without a second build.
+	if os.Getenv("WORKSHOP_LOGIN_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+type display struct {
+	name   string // ":42"
+	screen string // the XWD file Xvfb draws into
+	xvfb   *exec.Cmd
+}
+
+func needWindowTools(t testing.TB) {
+	t.Helper()
+	if os.Getenv("WORKSHOP_LOGIN_WINDOW_TEST") != "1" {
+		t.Skip("set WORKSHOP_LOGIN_WINDOW_TEST=1 (make test does, after installing Xvfb, zbar-tools and xdotool)")
+	}
+	for _, tool := range []string{"Xvfb", "zbarimg", "xdotool"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing: make test installs it (apt package xvfb, zbar-tools or xdotool)", tool)
+		}
+	}
+}
+
+func startDisplay(t testing.TB) *display {
+	t.Helper()
+	dir := t.TempDir()
+	for n := 90; n < 140; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			continue // taken
+		}
+		d := &display{name: fmt.Sprintf(":%d", n), screen: filepath.Join(dir, "Xvfb_screen0")}
+		d.xvfb = exec.Command("Xvfb", d.name, "-screen", "0", "1024x768x24", "-fbdir", dir, "-nolisten", "tcp")
+		if err := d.xvfb.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- d.xvfb.Wait() }()
+		for i := 0; i < 100; i++ {
+			if _, err := os.Stat(d.screen); err == nil {
+				t.Cleanup(func() { d.xvfb.Process.Kill(); <-exited })
+				return d
+			}
+			select {
+			case <-exited:
+				i = 100 // this display number failed: try the next
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		d.xvfb.Process.Kill()
+	}
+	t.Fatal("no free X display for Xvfb")
+	return nil
+}
+
+// qrOnScreen decodes the QR code on the screen, or returns "".
+func (d *display) qrOnScreen() string {
+	out, err := exec.Command("zbarimg", "-q", "--raw", "xwd:"+d.screen).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// xdotool runs xdotool on this display.
+func (d *display) xdotool(args ...string) *exec.Cmd {
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+d.name)
+	return cmd
+}
+
+func (d *display) windowTitled(part string) bool {
+	return d.xdotool("search", "--name", part).Run() == nil
+}
+
+func (d *display) key(t testing.TB, keys string) {
+	t.Helper()
+	if out, err := d.xdotool("key", keys).CombinedOutput(); err != nil {
+		t.Fatalf("xdotool key %s: %v %s", keys, err, out)
+	}
+}
+
+// startApp runs the program (this test binary as main, or the binary named
+// by WORKSHOP_LOGIN_BINARY) on the display against the simulator.
+func startApp(t testing.TB, d *display, sim *simulator.Server, binary string) *exec.Cmd {
+	t.Helper()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.toml")
+	doc := fmt.Sprintf("environment = \"simulator\"\n[trust_centre]\nissuer = %q\npoll_interval = \"1s\"\n", sim.URL)
+	if err := os.WriteFile(config, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "--config", config)
+	cmd.Env = append(os.Environ(), "DISPLAY="+d.name, "LANG=en_US.UTF-8", "XDG_CONFIG_HOME="+dir,
+		"XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir, "WORKSHOP_LOGIN_RUN_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			t.Errorf("the window did not close on SIGTERM; its stderr:\n%s", stderr.String())
+		}
+	})
+	return cmd
+}
+
+func eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestRealWindow(t *testing.T) {
+	needWindowTools(t)
+	d := startDisplay(t)
+	sim, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	startApp(t, d, sim, os.Args[0])
+
+	var first string
+	eventually(t, "a QR code on screen", 60*time.Second, func() bool { first = d.qrOnScreen(); return first != "" })
+	if current := sim.PendingQRCodeURIs(); len(current) == 0 || current[0] != first {
+		t.Fatalf("the screen shows %q, the simulator's current code is %v", first, current)
+	}
+
+	// Approve through the simulator's page, as a phone would, with the PIN.
+	resp, err := http.PostForm(first, url.Values{"persona": {"ioe"}, "pin": {"1234"}, "decision": {"approve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("approving: HTTP %d", resp.StatusCode)
+	}
+	eventually(t, "the signed-in screen: the garage's name in the title and no QR code", 15*time.Second, func() bool {
+		return d.windowTitled("Workshop Login: GARAGE JANSEN") && d.qrOnScreen() == ""
+	})
+
+	d.key(t, "ctrl+l")
+	var second string
+	eventually(t, "a new QR code after the sign-out key", 15*time.Second, func() bool { second = d.qrOnScreen(); return second != "" })
+	if second == first {
+		t.Error("the old code came back after signing out")
+	}
+	if current := sim.PendingQRCodeURIs(); len(current) == 0 || current[0] != second {
+		t.Errorf("the screen shows %q, the simulator's current code is %v", second, current)
+	}
+	if d.windowTitled("GARAGE JANSEN") {
+		t.Error("the title still names the garage after signing out")
+	}
+}
+
+// BenchmarkWindowFigures measures the built program (make figures): process
+// start to a decodable QR code on screen (median of warm runs), resident
+// memory after 60 s of waiting, and CPU share over that minute.
+func BenchmarkWindowFigures(b *testing.B) {
+	needWindowTools(b)
+	binary := os.Getenv("WORKSHOP_LOGIN_BINARY")
+	if binary == "" {
+		b.Skip("set WORKSHOP_LOGIN_BINARY to the built program (make figures does)")
+	}
+	d := startDisplay(b)
+	sim, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sim.Close()
+	startToQR := func() (time.Duration, *exec.Cmd) {
+		start := time.Now()
+		cmd := startApp(b, d, sim, binary)
+		eventually(b, "a QR code", 30*time.Second, func() bool { return d.qrOnScreen() != "" })
+		return time.Since(start), cmd
+	}
+	// Warm up once (page cache, fonts), then five measured starts.
+	_, cmd := startToQR()
+	stop(cmd)
+	var starts []time.Duration
+	for range 5 {
+		took, cmd := startToQR()
+		starts = append(starts, took)
+		stop(cmd)
+		eventually(b, "the QR code gone", 10*time.Second, func() bool { return d.qrOnScreen() == "" })
+	}
+	slices.Sort(starts)
+	b.ReportMetric(float64(starts[2])/1e6, "start-to-qr-median-ms")
+
+	_, cmd = startToQR()
+	ticks0 := cpuTicks(b, cmd.Process.Pid)
+	time.Sleep(60 * time.Second)
+	ticks1 := cpuTicks(b, cmd.Process.Pid)
+	b.ReportMetric(float64(ticks1-ticks0)/100/60*100, "cpu-percent-of-one-core")
+	b.ReportMetric(float64(rssKiB(b, cmd.Process.Pid))/1024, "rss-after-60s-MB")
+	stop(cmd)
+}
+
+func stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	for i := 0; i < 100 && cmd.ProcessState == nil; i++ {
+		if err := cmd.Process.Signal(syscall.Signal(0)); errors.Is(err, os.ErrProcessDone) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// cpuTicks is the process's user and system time, in clock ticks (1/100 s).
+func cpuTicks(b *testing.B, pid int) int64 {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return utime + stime
+}
+
+func rssKiB(b *testing.B, pid int) int64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kib, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kib
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
