@@ -25,9 +25,9 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzParseUserInfo FuzzDecodeQRSession FuzzDecodeTokenResponse
 
-# Fyne complains about the C locale; any UTF-8 locale name will do.
+# Fyne cannot read the C locale's name; without a real one, say English.
 export LANG ?= en_US.UTF-8
-ifeq ($(LANG),C)
+ifneq ($(filter C C.UTF-8 C.utf8 POSIX,$(LANG)),)
 LANG := en_US.UTF-8
 endif
 

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -251,22 +250,16 @@ func (k *Kiosk) bindKeys() error {
 	return nil
 }
 
-// applyWindowMode makes a kiosk full screen and deaf to the window manager's
-// close (closing or Escape must not drop the next person at a desktop).
+// applyWindowMode makes a kiosk full screen (so without decorations) and deaf
+// to the window manager's close: only the admin keys quit, so the next person
+// never finds a bare desktop. (Fyne binds nothing to Escape, so it cannot
+// quit either.)
 func (k *Kiosk) applyWindowMode() {
 	if !k.opts.Settings.KioskMode {
 		return
 	}
 	k.Window.SetFullScreen(true)
 	k.Window.SetCloseIntercept(func() {})
-	if dw, ok := k.Window.Canvas().(desktop.Canvas); ok {
-		previous := dw.OnKeyDown()
-		dw.SetOnKeyDown(func(e *fyne.KeyEvent) {
-			if e.Name != fyne.KeyEscape && previous != nil {
-				previous(e)
-			}
-		})
-	}
 }
 
 // Start begins signing in and shows the window.
@@ -355,8 +348,23 @@ func (k *Kiosk) tick() {
 	}
 	if k.code.URI != "" && !now.Before(k.code.ExpiresAt) {
 		k.code = auth.QRCode{}
+		k.render()
+		return
 	}
-	k.render()
+	// Only the countdowns move: touching nothing else keeps the idle kiosk
+	// from making garbage (and work) every second.
+	if k.session != nil {
+		k.renderRemaining(now)
+	} else {
+		k.renderCountdown(now)
+	}
+}
+
+// setText changes a label only when its text changes: every SetText redraws.
+func setText(l *widget.Label, text string) {
+	if l.Text != text {
+		l.SetText(text)
+	}
 }
 
 func (k *Kiosk) signOut() {
@@ -368,7 +376,7 @@ func (k *Kiosk) signOut() {
 func (k *Kiosk) render() {
 	tr, now := k.tr, k.opts.Now()
 	for caption, key := range k.captions {
-		caption.SetText(tr.text(key, nil))
+		setText(caption, tr.text(key, nil))
 	}
 	k.renderChrome()
 	k.renderSettings()
@@ -405,7 +413,7 @@ func (k *Kiosk) relayout() {
 func (k *Kiosk) renderChrome() {
 	tr := k.tr
 	title := tr.text("ui.title", nil)
-	k.Title.SetText(title)
+	setText(k.Title, title)
 	if k.session != nil {
 		// The taskbar (and a test outside the process) can tell who is here.
 		title += ": " + k.session.Identity.IOUID.Name
@@ -435,30 +443,43 @@ func (k *Kiosk) renderSettings() {
 	k.LargeText.Text = tr.text("ui.large_text", nil)
 	k.LargeText.Refresh()
 	k.CloseSettings.SetText(tr.text("ui.close", nil))
-	k.AboutVersion.SetText(k.opts.Version)
+	setText(k.AboutVersion, k.opts.Version)
 	env := map[auth.Environment]string{auth.EnvProduction: "ui.env_production", auth.EnvPreproduction: "ui.env_preproduction"}[k.opts.Environment]
 	if env == "" {
 		env = "ui.env_simulator"
 	}
-	k.AboutEnvironment.SetText(tr.text(env, nil))
+	setText(k.AboutEnvironment, tr.text(env, nil))
 	switch k.reachable {
 	case "":
-		k.AboutReachability.SetText(tr.text("ui.checking", nil))
+		setText(k.AboutReachability, tr.text("ui.checking", nil))
 	case "ok":
-		k.AboutReachability.SetText(tr.text("ui.reachable", nil))
+		setText(k.AboutReachability, tr.text("ui.reachable", nil))
 	default:
-		k.AboutReachability.SetText(tr.text("ui.unreachable", map[string]string{"Reason": k.reachable}))
+		setText(k.AboutReachability, tr.text("ui.unreachable", map[string]string{"Reason": k.reachable}))
 	}
 }
 
 func (k *Kiosk) renderCode(now time.Time) {
+	k.setQR(k.code.URI)
+	k.renderCountdown(now)
+	if show := k.opts.Settings.DeeplinkButton && k.code.URI != ""; show != k.Deeplink.Visible() {
+		if show {
+			k.Deeplink.Show()
+		} else {
+			k.Deeplink.Hide()
+		}
+		k.SignInScreen.Refresh() // the code's square makes room for the button, or takes it back
+	}
+}
+
+// renderCountdown sets the code's countdown and the status line, whose
+// "trying again in N s" counts down too.
+func (k *Kiosk) renderCountdown(now time.Time) {
 	tr := k.tr
 	if k.code.URI == "" {
-		k.setQR("")
-		k.Countdown.SetText(tr.text("ui.getting_code", nil))
+		setText(k.Countdown, tr.text("ui.getting_code", nil))
 	} else {
-		k.setQR(k.code.URI)
-		k.Countdown.SetText(tr.text("ui.valid_for", map[string]string{"Time": clockText(k.code.ExpiresAt.Sub(now))}))
+		setText(k.Countdown, tr.text("ui.valid_for", map[string]string{"Time": clockText(k.code.ExpiresAt.Sub(now))}))
 	}
 	status := ""
 	if k.message != "" {
@@ -469,15 +490,7 @@ func (k *Kiosk) renderCode(now time.Time) {
 		}
 		status = tr.text(string(k.message), map[string]int{"Seconds": seconds})
 	}
-	k.Status.SetText(status)
-	if show := k.opts.Settings.DeeplinkButton && k.code.URI != ""; show != k.Deeplink.Visible() {
-		if show {
-			k.Deeplink.Show()
-		} else {
-			k.Deeplink.Hide()
-		}
-		k.SignInScreen.Refresh() // the code's square makes room for the button, or takes it back
-	}
+	setText(k.Status, status)
 }
 
 // setQR draws the code for uri, once per code: the image is kept until the
@@ -499,15 +512,15 @@ func (k *Kiosk) setQR(uri string) {
 
 func (k *Kiosk) renderSession(now time.Time) {
 	tr, id := k.tr, k.session.Identity
-	k.Heading.SetText(tr.text("ui.signed_in_heading", nil))
-	setRow := func(value *widget.Label, text string) { value.SetText(text) }
+	setText(k.Heading, tr.text("ui.signed_in_heading", nil))
+	setRow := func(value *widget.Label, text string) { setText(value, text) }
 	k.SingleUse.Hide()
 	if id.Role == auth.RoleRSSE {
 		setRow(k.Role, tr.text("ui.role_rsse", nil))
 		setRow(k.Company, id.RSSUID.Name)
 		setRow(k.OnBehalfOf, tr.text("ui.on_behalf_of_value", map[string]string{"Garage": id.IOUID.Name, "UID": id.IOEUID.AuthorisationUID}))
 		setRow(k.Garage, "")
-		k.SingleUse.SetText(tr.text("ui.single_use", nil))
+		setText(k.SingleUse, tr.text("ui.single_use", nil))
 		k.SingleUse.Show()
 	} else {
 		setRow(k.Role, tr.text("ui.role_ioe", nil))
@@ -531,19 +544,24 @@ func (k *Kiosk) renderSession(now time.Time) {
 		k.Details.Objects = shown
 		k.Details.Refresh()
 	}
-	if k.session.ExpiresAt.IsZero() {
-		k.Remaining.SetText(tr.text("ui.session_no_end", nil))
-	} else {
-		k.Remaining.SetText(tr.text("ui.session_ends", map[string]string{"Time": clockText(k.session.ExpiresAt.Sub(now))}))
-	}
+	k.renderRemaining(now)
 	if k.opts.Handoff != nil && k.opts.Handoff.HasPortal() {
 		k.Portal.Show()
 	} else {
 		k.Portal.Hide()
 	}
-	k.HandoffStatus.SetText(k.handoffErr)
+	setText(k.HandoffStatus, k.handoffErr)
 	if k.opts.Settings.SignOutKeys != "" {
-		k.SignOutHint.SetText(tr.text("ui.sign_out_hint", map[string]string{"Keys": k.opts.Settings.SignOutKeys}))
+		setText(k.SignOutHint, tr.text("ui.sign_out_hint", map[string]string{"Keys": k.opts.Settings.SignOutKeys}))
+	}
+}
+
+// renderRemaining sets the session's countdown.
+func (k *Kiosk) renderRemaining(now time.Time) {
+	if k.session.ExpiresAt.IsZero() {
+		setText(k.Remaining, k.tr.text("ui.session_no_end", nil))
+	} else {
+		setText(k.Remaining, k.tr.text("ui.session_ends", map[string]string{"Time": clockText(k.session.ExpiresAt.Sub(now))}))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -414,5 +415,97 @@ func TestParseKeys(t *testing.T) {
 		if _, err := ParseKeys(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestSettingsAndAbout(t *testing.T) {
+	k, q := newKiosk(t, "en", idle{}, nil)
+	k.opts.CheckTrustCentre = func(context.Context) error { return fmt.Errorf("no answer from auth.digidentity.eu") }
+	k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code1})
+	test.Tap(k.SettingsBtn)
+	if !k.SettingsScreen.Visible() || k.SignInScreen.Visible() {
+		t.Fatal("the settings screen is not shown")
+	}
+	q.until(t, "the reachability check", func() bool { return k.reachable != "" })
+	for label, want := range map[*widget.Label]string{
+		k.AboutVersion:      "1.2.3 (abc, today)",
+		k.AboutEnvironment:  "SIMULATOR: not the real Digidentity",
+		k.AboutReachability: "not reachable: no answer from auth.digidentity.eu",
+	} {
+		if label.Text != want {
+			t.Errorf("about shows %q, want %q", label.Text, want)
+		}
+	}
+	test.Tap(k.HighContrast)
+	if th, ok := k.App.Settings().Theme().(kioskTheme); !ok || !th.highContrast {
+		t.Error("high contrast did not apply")
+	}
+	test.Tap(k.LargeText)
+	if k.App.Settings().Theme().Size("text") <= 14 {
+		t.Error("larger text did not apply")
+	}
+	test.Tap(k.CloseSettings)
+	if k.SettingsScreen.Visible() || !k.SignInScreen.Visible() {
+		t.Error("closing the settings did not return to the code")
+	}
+}
+
+func TestProductionShowsNoBanner(t *testing.T) {
+	a := test.NewTempApp(t)
+	k, err := New(a, Options{SignIn: idle{}, Environment: auth.EnvProduction})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.banner.Visible() {
+		t.Error("production shows the environment banner")
+	}
+	k2, _ := New(test.NewTempApp(t), Options{SignIn: idle{}, Environment: auth.EnvPreproduction, Settings: Settings{Language: "de"}})
+	if !k2.banner.Visible() || k2.Banner.Text != "VORPRODUKTION: nur Testkonten" {
+		t.Errorf("pre-production banner %q", k2.Banner.Text)
+	}
+}
+
+func TestDeeplinkOpensTheCode(t *testing.T) {
+	k, _ := newKiosk(t, "en", idle{}, nil)
+	var opened string
+	k.opts.OpenURL = func(u *url.URL) error { opened = u.String(); return nil }
+	k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code1})
+	if !k.Deeplink.Visible() {
+		t.Fatal("the deeplink button is hidden although the setting is on")
+	}
+	test.Tap(k.Deeplink)
+	if opened != code1.URI {
+		t.Errorf("opened %q", opened)
+	}
+}
+
+// Everything works from the keyboard: Tab reaches Sign out, Space presses it.
+func TestKeyboardOnly(t *testing.T) {
+	k, _ := newKiosk(t, "en", idle{}, &handoffs{})
+	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
+	c := k.Window.Canvas()
+	for i := 0; i < 20 && c.Focused() != k.SignOut; i++ {
+		test.FocusNext(c)
+	}
+	if c.Focused() != k.SignOut {
+		t.Fatal("Tab never reaches Sign out")
+	}
+	k.SignOut.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	if k.session != nil {
+		t.Error("Space on Sign out did not sign out")
+	}
+}
+
+func TestKioskMode(t *testing.T) {
+	_, err := New(test.NewTempApp(t), Options{SignIn: idle{}, Settings: Settings{KioskMode: true, AdminKeys: "Q"}})
+	if err == nil || !strings.Contains(err.Error(), "admin_keys") {
+		t.Errorf("a bare key as the admin combination: %v", err)
+	}
+	k, err := New(test.NewTempApp(t), Options{SignIn: idle{}, Settings: Settings{KioskMode: true, AdminKeys: "Ctrl+Alt+Q"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !k.Window.FullScreen() {
+		t.Error("kiosk mode is not full screen")
 	}
 }

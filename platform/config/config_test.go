@@ -150,3 +150,30 @@ func TestExplicitPathMustExist(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestKioskSection(t *testing.T) {
+	c, err := Parse("k.toml", []byte(production+"\n[kiosk]\nkiosk_mode = true\nlanguage = \"nl\"\nsign_out_keys = \"Ctrl+F12\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Kiosk.KioskMode || c.Kiosk.Language != "nl" || c.Kiosk.SignOutKeys != "Ctrl+F12" || c.Kiosk.AdminKeys != "Ctrl+Alt+Q" {
+		t.Errorf("kiosk = %+v", c.Kiosk)
+	}
+	if d := Defaults(); d.Kiosk.AdminKeys != "Ctrl+Alt+Q" || d.Kiosk.SignOutKeys != "Ctrl+L" {
+		t.Errorf("defaults = %+v", d.Kiosk)
+	}
+	for doc, want := range map[string]string{
+		"[kiosk]\nlanguage = \"es\"\n":    `k.toml: kiosk.language: "es" is not a language of the screen`,
+		"[kiosk]\nkiosk_mode = \"yes\"\n": "k.toml: kiosk.kiosk_mode: line",
+		"[kiosk]\nfull_screen = true\n":   "k.toml: kiosk.full_screen: is not a known setting",
+	} {
+		_, err := Parse("k.toml", []byte(production+"\n"+doc))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", doc, err, want)
+		}
+	}
+	_, err = Parse("k.toml", []byte(production+"\n[kiosk]\nkiosk_mode = \"yes\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "write true or false") {
+		t.Errorf("%v", err)
+	}
+}
