@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,6 +28,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/platform/handoff"
 	"github.com/workshop-login/workshop-login/ui"
 	"github.com/workshop-login/workshop-login/ui/terminal"
 )
@@ -169,8 +171,18 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 	defer stop()
 	a := app.NewWithID("eu.workshoplogin.kiosk")
 	kc := cfg.Kiosk
+	tools, err := handoff.NewLauncher(cfg.Tools, logger)
+	if err != nil { // checked with the configuration already
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return exitConfig
+	}
+	desk := &handoff.Desk{Launcher: tools, OpenURL: a.OpenURL}
+	if cfg.Portal.URL != "" {
+		desk.PortalURL, _ = url.Parse(cfg.Portal.URL) // checked with the configuration
+	}
 	kiosk, err := ui.New(a, ui.Options{
 		SignIn:      engine,
+		Handoff:     desk,
 		Environment: cfg.Environment,
 		Version:     fmt.Sprintf("%s (%s, %s)", version, commit, date),
 		CheckTrustCentre: func(ctx context.Context) error {
@@ -197,6 +209,7 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 	kiosk.Start()
 	a.Run()
 	kiosk.Stop()
+	tools.EndAll() // closing the kiosk signs the person out
 	return 0
 }
 

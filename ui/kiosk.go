@@ -39,6 +39,9 @@ type Handoff interface {
 	LaunchTool(name string, s *auth.Session) error
 	HasPortal() bool
 	OpenPortal(s *auth.Session) error
+	// EndSession ends what must not outlive the person (tools so
+	// configured). It may take seconds; the screen does not wait for it.
+	EndSession()
 }
 
 // Options is what the kiosk needs from the rest of the program.
@@ -368,6 +371,9 @@ func setText(l *widget.Label, text string) {
 }
 
 func (k *Kiosk) signOut() {
+	if k.opts.Handoff != nil && k.session != nil {
+		go k.opts.Handoff.EndSession()
+	}
 	k.startAttempt()
 }
 

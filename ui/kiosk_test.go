@@ -63,7 +63,16 @@ func (idle) Start(ctx context.Context) <-chan auth.Event {
 	return ch
 }
 
-type handoffs struct{ launched []string }
+type handoffs struct {
+	launched []string
+	ended    chan struct{}
+}
+
+func (h *handoffs) EndSession() {
+	if h.ended != nil {
+		close(h.ended)
+	}
+}
 
 func (h *handoffs) Tools() []string { return []string{"Diagnostics"} }
 func (h *handoffs) LaunchTool(name string, _ *auth.Session) error {
@@ -386,6 +395,18 @@ func TestSignOutReturnsToANewCode(t *testing.T) {
 	q.until(t, "a new code", func() bool { return k.qrFor != "" })
 	if k.qrFor == first {
 		t.Error("the old code came back")
+	}
+}
+
+func TestSignOutEndsTheSessionsTools(t *testing.T) {
+	h := &handoffs{ended: make(chan struct{})}
+	k, _ := newKiosk(t, "en", idle{}, h)
+	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
+	test.Tap(k.SignOut)
+	select {
+	case <-h.ended:
+	case <-time.After(5 * time.Second):
+		t.Error("signing out did not end the session's tools")
 	}
 }
 

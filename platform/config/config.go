@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/platform/handoff"
 )
 
 // Config is the whole configuration.
@@ -28,6 +30,14 @@ type Config struct {
 	TrustCentre auth.Settings
 	Simulator   Simulator
 	Kiosk       Kiosk
+	Tools       []handoff.Tool
+	Portal      Portal
+}
+
+// Portal is the VM's repair portal.
+type Portal struct {
+	// URL is opened in the system browser by the window's portal button.
+	URL string `toml:"url"`
 }
 
 // Kiosk is how the window behaves at a shared workshop terminal.
@@ -149,10 +159,12 @@ func (c *Config) fillSimulatorDefaults() {
 // Parse reads a configuration document; file names it in messages.
 func Parse(file string, data []byte) (Config, error) {
 	var top struct {
-		Environment string         `toml:"environment"`
-		TrustCentre toml.Primitive `toml:"trust_centre"`
-		Simulator   toml.Primitive `toml:"simulator"`
-		Kiosk       toml.Primitive `toml:"kiosk"`
+		Environment string           `toml:"environment"`
+		TrustCentre toml.Primitive   `toml:"trust_centre"`
+		Simulator   toml.Primitive   `toml:"simulator"`
+		Kiosk       toml.Primitive   `toml:"kiosk"`
+		Tools       []toml.Primitive `toml:"tools"`
+		Portal      toml.Primitive   `toml:"portal"`
 	}
 	md, err := toml.Decode(string(data), &top)
 	if err != nil {
@@ -176,6 +188,16 @@ func Parse(file string, data []byte) (Config, error) {
 	}
 	c.Kiosk = defaultKiosk()
 	if err := md.PrimitiveDecode(top.Kiosk, &c.Kiosk); err != nil {
+		return Config{}, decodeError(file, err)
+	}
+	for _, p := range top.Tools {
+		var tool handoff.Tool
+		if err := md.PrimitiveDecode(p, &tool); err != nil {
+			return Config{}, decodeError(file, err)
+		}
+		c.Tools = append(c.Tools, tool)
+	}
+	if err := md.PrimitiveDecode(top.Portal, &c.Portal); err != nil {
 		return Config{}, decodeError(file, err)
 	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
@@ -203,6 +225,15 @@ func (c Config) validate() error {
 		return &Error{File: c.File, Key: "trust_centre." + se.Key, Problem: se.Problem, Fix: se.Fix}
 	} else if err != nil {
 		return &Error{File: c.File, Problem: err.Error()}
+	}
+	if _, err := handoff.NewLauncher(c.Tools, nil); err != nil {
+		return &Error{File: c.File, Key: "tools", Problem: err.Error(), Fix: "give each [[tools]] entry a unique name and a command"}
+	}
+	if c.Portal.URL != "" {
+		if u, err := url.Parse(c.Portal.URL); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && auth.IsLoopbackHost(u.Hostname())) || u.Host == "" {
+			return &Error{File: c.File, Key: "portal.url", Problem: fmt.Sprintf("%q is not an https address", c.Portal.URL),
+				Fix: "write the repair portal's full address, for example https://rmi.example-vm.com/"}
+		}
 	}
 	switch c.Kiosk.Language {
 	case "", "en", "nl", "de", "fr":
@@ -236,8 +267,11 @@ func decodeError(file string, err error) error {
 func fixFor(key string) string {
 	name := key[strings.LastIndex(key, ".")+1:]
 	switch {
-	case strings.HasPrefix(key, "kiosk.") && name != "language" && !strings.HasSuffix(name, "_keys"):
+	case strings.HasPrefix(key, "kiosk.") && name != "language" && !strings.HasSuffix(name, "_keys"),
+		name == "pass_access_token", name == "end_at_sign_out":
 		return "write true or false"
+	case name == "args":
+		return `write a list of strings, for example ["--vin-from-stdin"]`
 	case name == "extra_scopes":
 		return `write a list of strings, for example ["profile"]`
 	case strings.HasSuffix(name, "_interval") || strings.HasSuffix(name, "_lifetime") || strings.HasSuffix(name, "_lead") ||

@@ -177,3 +177,38 @@ func TestKioskSection(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+func TestToolsAndPortal(t *testing.T) {
+	doc := production + `
+[portal]
+url = "https://rmi.example-vm.com/"
+
+[[tools]]
+name = "Diagnostics"
+command = "/opt/diag/bin/diag"
+args = ["--kiosk"]
+end_at_sign_out = true
+
+[[tools]]
+name = "Key programmer"
+command = "/opt/keys/keys"
+pass_access_token = true
+`
+	c, err := Parse("t.toml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Tools) != 2 || c.Tools[0].Args[0] != "--kiosk" || !c.Tools[0].EndAtSignOut || !c.Tools[1].PassAccessToken || c.Portal.URL == "" {
+		t.Errorf("tools %+v portal %+v", c.Tools, c.Portal)
+	}
+	for bad, want := range map[string]string{
+		"[[tools]]\nname = \"x\"\n":                                "t.toml: tools: tool \"x\" has no command",
+		"[[tools]]\nname = \"x\"\ncommand = \"y\"\nargs = \"z\"\n": "t.toml: tools.args",
+		"[[tools]]\nname = \"x\"\ncommand = \"y\"\nenv = 1\n":      "t.toml: tools.env: is not a known setting",
+		"[portal]\nurl = \"http://rmi.example-vm.com/\"\n":         "t.toml: portal.url",
+	} {
+		if _, err := Parse("t.toml", []byte(production+"\n"+bad)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", bad, err, want)
+		}
+	}
+}
