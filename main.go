@@ -5,6 +5,7 @@
 //	workshop-login login --terminal     sign in from a terminal; prints the identity as JSON
 //	workshop-login simulator --listen 127.0.0.1:8787
 //	                                    the Trust Centre simulator on its own, for integration work
+//	workshop-login audit [-n 50]        the newest sign-ins, sign-outs, refusals and tool launches
 //	workshop-login version
 package main
 
@@ -27,6 +28,7 @@ import (
 	"github.com/workshop-login/workshop-login/assets"
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/platform/audit"
 	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/platform/handoff"
 	"github.com/workshop-login/workshop-login/ui"
@@ -68,11 +70,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return login(ctx, args, stdout, stderr)
 	case "simulator":
 		return serveSimulator(ctx, args, stdout, stderr)
+	case "audit":
+		return printAudit(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "workshop-login %s (commit %s, built %s)\n", version, commit, date)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "workshop-login: unknown command %q; use login, simulator or version, or none for the window\n", command)
+		fmt.Fprintf(stderr, "workshop-login: unknown command %q; use login, simulator, audit or version, or none for the window\n", command)
 		return exitUsage
 	}
 }
@@ -177,12 +181,19 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 		return exitConfig
 	}
 	desk := &handoff.Desk{Launcher: tools, OpenURL: a.OpenURL}
+	record := func(string, *auth.Session, string) error { return nil }
+	if path, err := audit.DefaultPath(); err != nil {
+		fmt.Fprintln(stderr, "workshop-login: no audit log:", err)
+	} else {
+		record = audit.Open(path).Record
+	}
 	if cfg.Portal.URL != "" {
 		desk.PortalURL, _ = url.Parse(cfg.Portal.URL) // checked with the configuration
 	}
 	kiosk, err := ui.New(a, ui.Options{
 		SignIn:      engine,
 		Handoff:     desk,
+		Audit:       record,
 		Environment: cfg.Environment,
 		Version:     fmt.Sprintf("%s (%s, %s)", version, commit, date),
 		CheckTrustCentre: func(ctx context.Context) error {
@@ -210,6 +221,32 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 	a.Run()
 	kiosk.Stop()
 	tools.EndAll() // closing the kiosk signs the person out
+	return 0
+}
+
+// printAudit prints the newest audit entries as a table.
+func printAudit(args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("audit", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	n := flags.Int("n", 50, "how many of the newest entries")
+	if err := flags.Parse(args); err != nil {
+		return exitUsage
+	}
+	path, err := audit.DefaultPath()
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login audit:", err)
+		return exitFailed
+	}
+	entries, err := audit.Open(path).Latest(*n)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login audit:", err)
+		return exitFailed
+	}
+	if len(entries) == 0 {
+		fmt.Fprintf(stderr, "No entries yet in %s.\n", path)
+		return 0
+	}
+	audit.WriteTable(stdout, entries)
 	return 0
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -112,7 +113,7 @@ func (d *display) key(t testing.TB, keys string) {
 
 // startApp runs the program (this test binary as main, or the binary named
 // by WORKSHOP_LOGIN_BINARY) on the display against the simulator.
-func startApp(t testing.TB, d *display, sim *simulator.Server, binary string) *exec.Cmd {
+func startApp(t testing.TB, d *display, sim *simulator.Server, binary string) (*exec.Cmd, string) {
 	t.Helper()
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.toml")
@@ -140,7 +141,7 @@ func startApp(t testing.TB, d *display, sim *simulator.Server, binary string) *e
 			t.Errorf("the window did not close on SIGTERM; its stderr:\n%s", stderr.String())
 		}
 	})
-	return cmd
+	return cmd, dir
 }
 
 func eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
@@ -162,7 +163,7 @@ func TestRealWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	startApp(t, d, sim, os.Args[0])
+	_, home := startApp(t, d, sim, os.Args[0])
 
 	var first string
 	eventually(t, "a QR code on screen", 60*time.Second, func() bool { first = d.qrOnScreen(); return first != "" })
@@ -195,6 +196,17 @@ func TestRealWindow(t *testing.T) {
 	if d.windowTitled("GARAGE JANSEN") {
 		t.Error("the title still names the garage after signing out")
 	}
+
+	// The audit log, as `workshop-login audit` shows it.
+	t.Setenv("XDG_DATA_HOME", home)
+	var table bytes.Buffer
+	if code := run(t.Context(), []string{"audit"}, &table, io.Discard); code != 0 {
+		t.Fatalf("audit exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(table.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "sign_in") || !strings.Contains(lines[2], "sign_out") || !strings.Contains(lines[2], "1234567890B") {
+		t.Errorf("audit table:\n%s", table.String())
+	}
 }
 
 // BenchmarkWindowFigures measures the built program (make figures): process
@@ -214,7 +226,7 @@ func BenchmarkWindowFigures(b *testing.B) {
 	defer sim.Close()
 	startToQR := func() (time.Duration, *exec.Cmd) {
 		start := time.Now()
-		cmd := startApp(b, d, sim, binary)
+		cmd, _ := startApp(b, d, sim, binary)
 		eventually(b, "a QR code", 30*time.Second, func() bool { return d.qrOnScreen() != "" })
 		return time.Since(start), cmd
 	}

@@ -44,6 +44,14 @@ type Handoff interface {
 	EndSession()
 }
 
+// The events the kiosk records for the garage's audit.
+const (
+	AuditSignIn     = "sign_in"
+	AuditSignOut    = "sign_out"
+	AuditRefused    = "refused"
+	AuditToolLaunch = "tool_launch"
+)
+
 // Options is what the kiosk needs from the rest of the program.
 type Options struct {
 	SignIn      auth.SignIn
@@ -53,7 +61,10 @@ type Options struct {
 	// CheckTrustCentre says whether Digidentity answers, for the about panel.
 	CheckTrustCentre func(context.Context) error
 	// OpenURL opens an address with the system (the deeplink button).
-	OpenURL  func(*url.URL) error
+	OpenURL func(*url.URL) error
+	// Audit records who signed in and out, refusals and tool launches; nil
+	// records nothing. Details never hold a token.
+	Audit    func(event string, s *auth.Session, detail string) error
 	Settings Settings
 	Now      func() time.Time // default time.Now
 }
@@ -332,6 +343,10 @@ func (k *Kiosk) show(e auth.Event) {
 		k.code = auth.QRCode{} // the old code is dead: never leave it on screen
 	case auth.EventApproved:
 		k.session = e.Session
+		k.audit(AuditSignIn, e.Session, "")
+	}
+	if e.Kind == auth.EventRefused && e.Err != nil {
+		k.audit(AuditRefused, nil, e.Err.Detail)
 	}
 	// A QR event's own message says why a new code came; a bare "waiting"
 	// must not wipe "Code expired: here is a new one" before anyone reads it.
@@ -346,7 +361,7 @@ func (k *Kiosk) show(e auth.Event) {
 func (k *Kiosk) tick() {
 	now := k.opts.Now()
 	if k.session != nil && !k.session.ExpiresAt.IsZero() && !now.Before(k.session.ExpiresAt) {
-		k.signOut()
+		k.endSession("session expired")
 		return
 	}
 	if k.code.URI != "" && !now.Before(k.code.ExpiresAt) {
@@ -370,11 +385,27 @@ func setText(l *widget.Label, text string) {
 	}
 }
 
-func (k *Kiosk) signOut() {
-	if k.opts.Handoff != nil && k.session != nil {
-		go k.opts.Handoff.EndSession()
+func (k *Kiosk) signOut() { k.endSession("") }
+
+// endSession signs the person out (why: empty when they chose to), ends
+// what must not outlive them, and shows a fresh code.
+func (k *Kiosk) endSession(why string) {
+	if k.session != nil {
+		k.audit(AuditSignOut, k.session, why)
+		if k.opts.Handoff != nil {
+			go k.opts.Handoff.EndSession()
+		}
 	}
 	k.startAttempt()
+}
+
+func (k *Kiosk) audit(event string, s *auth.Session, detail string) {
+	if k.opts.Audit == nil {
+		return
+	}
+	if err := k.opts.Audit(event, s, detail); err != nil {
+		fyne.LogError("writing the audit log", err)
+	}
 }
 
 // render sets every visible text from the state and the language, so a
@@ -635,6 +666,8 @@ func (k *Kiosk) launchTool(name string) {
 	if err := k.opts.Handoff.LaunchTool(name, k.session); err != nil {
 		fyne.LogError("launching "+name, err)
 		k.handoffErr = k.tr.text("ui.handoff_failed", map[string]string{"Name": name})
+	} else {
+		k.audit(AuditToolLaunch, k.session, name)
 	}
 	k.render()
 }

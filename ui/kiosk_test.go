@@ -410,6 +410,27 @@ func TestSignOutEndsTheSessionsTools(t *testing.T) {
 	}
 }
 
+func TestAuditRecordsTheSession(t *testing.T) {
+	k, _ := newKiosk(t, "en", idle{}, &handoffs{})
+	var got []string
+	k.opts.Audit = func(event string, s *auth.Session, detail string) error {
+		who := ""
+		if s != nil {
+			who = s.Identity.AuthorisationUID()
+		}
+		got = append(got, strings.TrimSpace(event+" "+who+" "+detail))
+		return nil
+	}
+	k.show(auth.Event{Kind: auth.EventRefused, Message: auth.MsgRefused, Err: &auth.Error{Key: auth.MsgRefused, Detail: "access_denied"}})
+	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
+	test.Tap(k.Tools[0])
+	test.Tap(k.SignOut)
+	want := []string{"refused  access_denied", "sign_in 1234567890B", "tool_launch 1234567890B Diagnostics", "sign_out 1234567890B"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("audit:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestSignOutKeys(t *testing.T) {
 	k, _ := newKiosk(t, "en", idle{}, nil)
 	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
