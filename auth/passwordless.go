@@ -199,7 +199,7 @@ func (a *attempt) dropExpired(now time.Time) {
 func (a *attempt) fetchCode() {
 	qr, err := a.p.tc.requestQR(a.ctx)
 	if err != nil {
-		a.handle(err, nil)
+		a.handle(notAPoll(err, MsgUnexpected), nil)
 		return
 	}
 	s := a.p.settings
@@ -233,7 +233,7 @@ func (a *attempt) poll() (done bool) {
 		}
 		session, err := a.finish(token)
 		if err != nil {
-			a.handle(err, nil)
+			a.handle(notAPoll(err, MsgIdentityInvalid), nil)
 			return a.ctx.Err() != nil
 		}
 		a.p.log.Info("signed in", "role", session.Identity.Role, "sub", session.Identity.Sub)
@@ -375,6 +375,22 @@ func (a *attempt) emit(e Event) {
 	case a.events <- e:
 	case <-a.ctx.Done():
 	}
+}
+
+// notAPoll narrows the verdict of a call other than the token poll to what
+// it can mean: a poll's answers (pending, slow_down, gone, refused) from the
+// QR request or user info are failures, never a reason to wait or to fetch
+// again at once, which would spin.
+func notAPoll(err error, key MessageKey) error {
+	var ce *callError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	switch ce.verdict {
+	case verdictTransient, verdictRetryAfter, verdictFailed:
+		return err
+	}
+	return &callError{verdict: verdictFailed, err: newError(key, ce.err, "the Trust Centre answered like a token poll")}
 }
 
 func asError(err error) *Error {

@@ -323,6 +323,27 @@ func TestPasswordlessStateMachine(t *testing.T) {
 			maxEvents: 2,
 		},
 		{
+			name:   "a poll-style answer to the QR request is a failure, backed off, not a busy loop",
+			script: script{qr: []answer{pending, slowDown, sessionGone}},
+			wantEvents: []string{
+				"0s failed unexpected",
+				"0s failed unexpected",
+				"1.5s failed unexpected",
+				"4.5s qr_ready failed https://qr.test/4",
+			},
+			maxEvents: 4,
+		},
+		{
+			name:   "a poll-style answer from user info is a failure too",
+			script: script{token: []answer{issued}, info: []answer{pending}},
+			wantEvents: []string{
+				"0s qr_ready scan_code https://qr.test/1",
+				"5s failed identity_invalid",
+				"5s qr_ready failed https://qr.test/2",
+			},
+			maxEvents: 3,
+		},
+		{
 			name:   "user info without SERMI attributes fails with its own message",
 			script: script{token: []answer{issued}, info: []answer{userInfoNoUID}},
 			wantEvents: []string{
