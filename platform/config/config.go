@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -109,25 +112,118 @@ func DefaultPath() (string, error) {
 	return filepath.Join(dir, "workshop-login", "config.toml"), nil
 }
 
-// Load reads path. An empty path means DefaultPath, which may be absent: then
-// the simulator environment applies. A path given explicitly must exist.
-func Load(path string) (Config, error) {
-	explicit := path != ""
-	if !explicit {
-		var err error
-		if path, err = DefaultPath(); err != nil {
-			return Defaults(), nil
+// Layer is one source of settings: a file, or one environment variable.
+type Layer struct {
+	Name string // the file's path, or "$VARIABLE"
+	Data []byte // TOML
+}
+
+// SystemPath is the machine-wide file a fleet's administrator manages.
+func SystemPath() string {
+	switch runtime.GOOS {
+	case "windows":
+		dir := os.Getenv("ProgramData")
+		if dir == "" {
+			dir = `C:\ProgramData`
 		}
+		return filepath.Join(dir, "WorkshopLogin", "config.toml")
+	case "darwin":
+		return "/Library/Application Support/WorkshopLogin/config.toml"
+	default:
+		return "/etc/workshop-login/config.toml"
 	}
-	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && !explicit:
+}
+
+// Load reads the layers a managed fleet needs, each overriding the keys it
+// sets: the system file, the user's file, the file given with --config
+// (explicit, which must exist), then WORKSHOP_LOGIN_* environment variables.
+// With none of them, the embedded simulator applies.
+func Load(explicit string) (Config, error) { return load(SystemPath(), explicit) }
+
+func load(system, explicit string) (Config, error) {
+	var layers []Layer
+	paths := []string{system}
+	if user, err := DefaultPath(); err == nil {
+		paths = append(paths, user)
+	}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			return Config{}, &Error{File: path, Problem: "cannot be read: " + strings.TrimPrefix(err.Error(), "open "+path+": "),
+				Fix: "check the file's permissions"}
+		}
+		layers = append(layers, Layer{Name: path, Data: data})
+	}
+	if explicit != "" {
+		data, err := os.ReadFile(explicit)
+		if err != nil {
+			return Config{}, &Error{File: explicit, Problem: "cannot be read: " + strings.TrimPrefix(err.Error(), "open "+explicit+": "),
+				Fix: "check the path given with --config"}
+		}
+		layers = append(layers, Layer{Name: explicit, Data: data})
+	}
+	layers = append(layers, EnvironmentLayers(os.Environ())...)
+	if len(layers) == 0 {
 		return Defaults(), nil
-	case err != nil:
-		return Config{}, &Error{File: path, Problem: "cannot be read: " + strings.TrimPrefix(err.Error(), "open "+path+": "),
-			Fix: "check the path given with --config"}
 	}
-	return Parse(path, data)
+	return ParseLayers(layers)
+}
+
+// envSections are the sections a variable may set, as
+// WORKSHOP_LOGIN_<SECTION>_<KEY> (WORKSHOP_LOGIN_ENVIRONMENT sets environment).
+var envSections = []string{"trust_centre", "simulator", "kiosk", "portal"}
+
+const envPrefix = "WORKSHOP_LOGIN_"
+
+// EnvironmentLayers turns WORKSHOP_LOGIN_* variables into one-key layers,
+// e.g. WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET=… sets
+// trust_centre.client_secret. true, false and [lists] are taken as TOML,
+// anything else as a string. Variables of other sections are
+// not settings and are left alone.
+func EnvironmentLayers(environ []string) []Layer {
+	var layers []Layer
+	for _, kv := range environ {
+		name, value, _ := strings.Cut(kv, "=")
+		rest, ok := strings.CutPrefix(name, envPrefix)
+		if !ok {
+			continue
+		}
+		key := strings.ToLower(rest)
+		section := ""
+		if key != "environment" {
+			for _, s := range envSections {
+				if k, ok := strings.CutPrefix(key, s+"_"); ok {
+					section, key = s, k
+					break
+				}
+			}
+			if section == "" {
+				continue
+			}
+		}
+		// Settings are strings, booleans or lists; a numeric-looking secret
+		// such as 123456 is still text.
+		literal := strconvQuote(value)
+		if v := strings.TrimSpace(value); v == "true" || v == "false" || strings.HasPrefix(v, "[") {
+			literal = v
+		}
+		doc := key + " = " + literal + "\n"
+		if section != "" {
+			doc = "[" + section + "]\n" + doc
+		}
+		layers = append(layers, Layer{Name: "$" + name, Data: []byte(doc)})
+	}
+	sort.Slice(layers, func(i, j int) bool { return layers[i].Name < layers[j].Name })
+	return layers
+}
+
+// strconvQuote writes s as a TOML basic string.
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s) // JSON string escapes are valid TOML basic-string escapes
+	return string(b)
 }
 
 // Defaults is the configuration without a file: the embedded simulator.
@@ -156,9 +252,16 @@ func (c *Config) fillSimulatorDefaults() {
 	}
 }
 
-// Parse reads a configuration document; file names it in messages.
+// Parse reads one configuration document; file names it in messages.
 func Parse(file string, data []byte) (Config, error) {
-	var top struct {
+	return ParseLayers([]Layer{{Name: file, Data: data}})
+}
+
+// parsed is one layer, decoded but not yet applied.
+type parsed struct {
+	Layer
+	md  toml.MetaData
+	top struct {
 		Environment string           `toml:"environment"`
 		TrustCentre toml.Primitive   `toml:"trust_centre"`
 		Simulator   toml.Primitive   `toml:"simulator"`
@@ -166,53 +269,93 @@ func Parse(file string, data []byte) (Config, error) {
 		Tools       []toml.Primitive `toml:"tools"`
 		Portal      toml.Primitive   `toml:"portal"`
 	}
-	md, err := toml.Decode(string(data), &top)
-	if err != nil {
-		return Config{}, decodeError(file, err)
+}
+
+// ParseLayers applies layers in order, each overriding the keys it sets.
+// The environment (and so the defaults) is the last one any layer names; a
+// layer that sets [[tools]] replaces the list.
+func ParseLayers(layers []Layer) (Config, error) {
+	docs := make([]*parsed, len(layers))
+	for i, l := range layers {
+		p := &parsed{Layer: l}
+		md, err := toml.Decode(string(l.Data), &p.top)
+		if err != nil {
+			return Config{}, decodeError(l.Name, err)
+		}
+		p.md, docs[i] = md, p
 	}
-	c := Config{File: file, Environment: auth.Environment(top.Environment)}
+	c := Config{File: layers[len(layers)-1].Name, Environment: auth.EnvSimulator}
+	envFrom := ""
+	for _, p := range docs {
+		if p.md.IsDefined("environment") {
+			c.Environment, envFrom = auth.Environment(p.top.Environment), p.Name
+		}
+	}
 	switch c.Environment {
-	case "":
-		c.Environment = auth.EnvSimulator
 	case auth.EnvSimulator, auth.EnvPreproduction, auth.EnvProduction:
 	default:
-		return Config{}, &Error{File: file, Key: "environment", Problem: fmt.Sprintf("%q is not an environment", top.Environment),
+		return Config{}, &Error{File: envFrom, Key: "environment", Problem: fmt.Sprintf("%q is not an environment", c.Environment),
 			Fix: `use "simulator", "preproduction" or "production"`}
 	}
-	c.TrustCentre = auth.DefaultSettings(c.Environment)
-	if err := md.PrimitiveDecode(top.TrustCentre, &c.TrustCentre); err != nil {
-		return Config{}, decodeError(file, err)
-	}
-	if err := md.PrimitiveDecode(top.Simulator, &c.Simulator); err != nil {
-		return Config{}, decodeError(file, err)
-	}
-	c.Kiosk = defaultKiosk()
-	if err := md.PrimitiveDecode(top.Kiosk, &c.Kiosk); err != nil {
-		return Config{}, decodeError(file, err)
-	}
-	for _, p := range top.Tools {
-		var tool handoff.Tool
-		if err := md.PrimitiveDecode(p, &tool); err != nil {
-			return Config{}, decodeError(file, err)
+	c.TrustCentre, c.Kiosk = auth.DefaultSettings(c.Environment), defaultKiosk()
+	for _, p := range docs {
+		if err := p.apply(&c); err != nil {
+			return Config{}, err
 		}
-		c.Tools = append(c.Tools, tool)
-	}
-	if err := md.PrimitiveDecode(top.Portal, &c.Portal); err != nil {
-		return Config{}, decodeError(file, err)
-	}
-	if undecoded := md.Undecoded(); len(undecoded) > 0 {
-		return Config{}, &Error{File: file, Key: undecoded[0].String(), Problem: "is not a known setting",
-			Fix: "check its spelling against the README's configuration table, or remove it"}
-	}
-	if c.Environment != auth.EnvSimulator && md.IsDefined("simulator") {
-		return Config{}, &Error{File: file, Key: "simulator", Problem: fmt.Sprintf("is set but the environment is %s", c.Environment),
-			Fix: "remove the [simulator] section, or set environment = \"simulator\""}
 	}
 	c.fillSimulatorDefaults()
 	if err := c.validate(); err != nil {
+		var ce *Error
+		if errors.As(err, &ce) && ce.Key != "" {
+			ce.File = lastDefining(docs, ce.Key, c.File)
+		}
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// apply decodes a layer's settings over c.
+func (p *parsed) apply(c *Config) error {
+	md, top := p.md, &p.top
+	for _, d := range []struct {
+		from toml.Primitive
+		into any
+	}{{top.TrustCentre, &c.TrustCentre}, {top.Simulator, &c.Simulator}, {top.Kiosk, &c.Kiosk}, {top.Portal, &c.Portal}} {
+		if err := md.PrimitiveDecode(d.from, d.into); err != nil {
+			return decodeError(p.Name, err)
+		}
+	}
+	if md.IsDefined("tools") {
+		c.Tools = nil
+		for _, prim := range top.Tools {
+			var tool handoff.Tool
+			if err := md.PrimitiveDecode(prim, &tool); err != nil {
+				return decodeError(p.Name, err)
+			}
+			c.Tools = append(c.Tools, tool)
+		}
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		return &Error{File: p.Name, Key: undecoded[0].String(), Problem: "is not a known setting",
+			Fix: "check its spelling against the README's configuration table, or remove it"}
+	}
+	if c.Environment != auth.EnvSimulator && md.IsDefined("simulator") {
+		return &Error{File: p.Name, Key: "simulator", Problem: fmt.Sprintf("is set but the environment is %s", c.Environment),
+			Fix: "remove the [simulator] section, or set environment = \"simulator\""}
+	}
+	return nil
+}
+
+// lastDefining names the last layer that sets key, or fallback when none
+// does (a missing setting belongs in the most specific file).
+func lastDefining(docs []*parsed, key, fallback string) string {
+	path := strings.Split(key, ".")
+	for i := len(docs) - 1; i >= 0; i-- {
+		if docs[i].md.IsDefined(path...) {
+			return docs[i].Name
+		}
+	}
+	return fallback
 }
 
 func (c Config) validate() error {

@@ -55,7 +55,7 @@ func TestPreproductionPreset(t *testing.T) {
 func TestNoFileMeansEmbeddedSimulator(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
-	c, err := Load("")
+	c, err := load(filepath.Join(t.TempDir(), "none.toml"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestUserFileIsRead(t *testing.T) {
 	if err := os.WriteFile(path, []byte(production), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load("")
+	c, err := load(filepath.Join(t.TempDir(), "none.toml"), "")
 	if err != nil || c.File != path || c.Environment != auth.EnvProduction {
 		t.Fatalf("Load = %+v, %v", c, err)
 	}
@@ -145,7 +145,7 @@ func TestLocalHTTPIssuerIsAllowed(t *testing.T) {
 }
 
 func TestExplicitPathMustExist(t *testing.T) {
-	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	_, err := load(filepath.Join(t.TempDir(), "none.toml"), filepath.Join(t.TempDir(), "nope.toml"))
 	if err == nil || !strings.Contains(err.Error(), "nope.toml: cannot be read") {
 		t.Errorf("err = %v", err)
 	}
@@ -210,5 +210,73 @@ pass_access_token = true
 		if _, err := Parse("t.toml", []byte(production+"\n"+bad)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", bad, err, want)
 		}
+	}
+}
+
+// A fleet's layers: the system file sets the environment and the client,
+// the user's file the language, --config a token path, and environment
+// variables the secret; each overrides only what it sets.
+func TestLayers(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, doc string) string {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	system := write("etc/config.toml", production+"\n[kiosk]\nkiosk_mode = true\n[[tools]]\nname = \"Diagnostics\"\ncommand = \"/opt/diag\"\n")
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "home"))
+	write("home/workshop-login/config.toml", "[kiosk]\nlanguage = \"de\"\n")
+	explicit := write("site.toml", "[trust_centre]\ntoken_path = \"/oauth2/token.json\"\n")
+	t.Setenv("WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET", "from-the-environment")
+	t.Setenv("WORKSHOP_LOGIN_KIOSK_LARGE_TEXT", "true")
+	t.Setenv("WORKSHOP_LOGIN_WINDOW_TEST", "1") // not a setting: left alone
+	c, err := load(system, explicit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := c.TrustCentre
+	if c.Environment != auth.EnvProduction || tc.ClientID != "garage-kiosk" || tc.ClientSecret.Reveal() != "from-the-environment" ||
+		tc.TokenPath != "/oauth2/token.json" || tc.PollInterval != 3*time.Second {
+		t.Errorf("trust centre = %+v", tc)
+	}
+	if !c.Kiosk.KioskMode || c.Kiosk.Language != "de" || !c.Kiosk.LargeText || len(c.Tools) != 1 {
+		t.Errorf("kiosk = %+v, tools %v", c.Kiosk, c.Tools)
+	}
+
+	// A bad value is blamed on the layer that set it.
+	t.Setenv("WORKSHOP_LOGIN_TRUST_CENTRE_PRODUCT_SCOPE", "short")
+	if _, err := load(system, explicit); err == nil || !strings.HasPrefix(err.Error(), "$WORKSHOP_LOGIN_TRUST_CENTRE_PRODUCT_SCOPE: trust_centre.product_scope") {
+		t.Errorf("err = %v", err)
+	}
+	t.Setenv("WORKSHOP_LOGIN_TRUST_CENTRE_PRODUCT_SCOPE", "e9x4a6m254p663l4")
+	t.Setenv("WORKSHOP_LOGIN_KIOSK_FULLSCREEN", "1")
+	if _, err := load(system, explicit); err == nil || !strings.Contains(err.Error(), "$WORKSHOP_LOGIN_KIOSK_FULLSCREEN: kiosk.fullscreen: is not a known setting") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestEnvironmentValuesReadAsTOMLOrText(t *testing.T) {
+	layers := EnvironmentLayers([]string{
+		"WORKSHOP_LOGIN_ENVIRONMENT=preproduction", `WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET=a "quoted" secret`,
+		`WORKSHOP_LOGIN_TRUST_CENTRE_EXTRA_SCOPES=["profile"]`, "WORKSHOP_LOGIN_WINDOW_TEST=1", "HOME=/root",
+		"WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_ID=123456",
+	})
+	var docs []string
+	for _, l := range layers {
+		docs = append(docs, l.Name+": "+strings.ReplaceAll(string(l.Data), "\n", " "))
+	}
+	want := []string{
+		"$WORKSHOP_LOGIN_ENVIRONMENT: environment = \"preproduction\" ",
+		`$WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_ID: [trust_centre] client_id = "123456" `,
+		`$WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET: [trust_centre] client_secret = "a \"quoted\" secret" `,
+		`$WORKSHOP_LOGIN_TRUST_CENTRE_EXTRA_SCOPES: [trust_centre] extra_scopes = ["profile"] `,
+	}
+	if strings.Join(docs, "|") != strings.Join(want, "|") {
+		t.Errorf("layers:\n%s\nwant:\n%s", strings.Join(docs, "\n"), strings.Join(want, "\n"))
 	}
 }
