@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 )
 
@@ -15,23 +16,10 @@ import (
 // on the wall clock with the shortest allowed poll interval (1 s), so each
 // takes about a second; they run in parallel.
 
-func startSimulator(t testing.TB, opts simulator.Options) *simulator.Server {
-	t.Helper()
-	srv, err := simulator.Listen("127.0.0.1:0", opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
-}
-
-func settingsFor(srv *simulator.Server) auth.Settings {
-	s := auth.DefaultSettings(auth.EnvSimulator)
-	s.Issuer = srv.URL
-	s.ClientID, s.ClientSecret, s.ProductScope = simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope
-	s.PollInterval = time.Second
-	return s
-}
+var (
+	startSimulator = authtest.Simulator
+	settingsFor    = authtest.Settings
+)
 
 // signIn starts an attempt and lets act respond to each event; it returns
 // the events' kinds and the last event.

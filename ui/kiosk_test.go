@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 )
 
@@ -361,15 +362,8 @@ func TestExpiredCodeLeavesTheScreen(t *testing.T) {
 // Against the engine and the simulator: sign in, tap Sign out, and a new
 // code is on screen at once.
 func TestSignOutReturnsToANewCode(t *testing.T) {
-	srv, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	s := auth.DefaultSettings(auth.EnvSimulator)
-	s.Issuer, s.PollInterval = srv.URL, time.Second
-	s.ClientID, s.ClientSecret, s.ProductScope = simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope
-	engine, err := auth.NewPasswordless(s)
+	srv := authtest.Simulator(t, simulator.Options{})
+	engine, err := auth.NewPasswordless(authtest.Settings(srv))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,21 +11,15 @@ import (
 
 	"github.com/workshop-login/workshop-login/assets"
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/ui/terminal"
 )
 
 func setup(t *testing.T) (*simulator.Server, *auth.Passwordless, *terminal.Login, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	srv, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	s := auth.DefaultSettings(auth.EnvSimulator)
-	s.Issuer, s.PollInterval = srv.URL, time.Second
-	s.ClientID, s.ClientSecret, s.ProductScope = simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope
-	engine, err := auth.NewPasswordless(s)
+	srv := authtest.Simulator(t, simulator.Options{})
+	engine, err := auth.NewPasswordless(authtest.Settings(srv))
 	if err != nil {
 		t.Fatal(err)
 	}
