@@ -15,9 +15,10 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DA
 
 # Debian packages the build and tests need: gcc and the X11/OpenGL headers for
 # Fyne's cgo build (and the race detector); Xvfb, zbarimg and xdotool for the
-# real-window test, which reads the QR code from the screen's pixels.
+# real-window test, which reads the QR code from the screen's pixels;
+# gnome-keyring and dbus for the tests against a real Secret Service.
 APT_PACKAGES := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
-	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth zbar-tools xdotool
+	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth zbar-tools xdotool gnome-keyring dbus
 GO_MIN       := 1.26
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -43,7 +44,11 @@ test: deps
 	$(GO) vet $(GOFLAGS) ./...
 	@unformatted="$$(gofmt -l $$(find . -name '*.go' -not -path './.cache/*'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change these files (run gofmt -w):"; echo "$$unformatted"; exit 1; fi
-	WORKSHOP_LOGIN_WINDOW_TEST=1 $(GO) test $(GOFLAGS) -race -count=1 ./...
+	@# A session bus of its own with an unlocked keyring: the Secret Service
+	@# the session store is tested against (the password only unlocks it).
+	XDG_DATA_HOME="$$(mktemp -d)" dbus-run-session -- sh -c 'echo -n kiosk-test | \
+		gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
+		WORKSHOP_LOGIN_KEYRING_TEST=1 WORKSHOP_LOGIN_WINDOW_TEST=1 $(GO) test $(GOFLAGS) -race -count=1 ./...'
 
 # Approval-to-identity against the simulator over loopback, 1 s poll interval.
 bench: deps

@@ -31,6 +31,7 @@ import (
 	"github.com/workshop-login/workshop-login/platform/audit"
 	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/platform/handoff"
+	"github.com/workshop-login/workshop-login/platform/sessionstore"
 	"github.com/workshop-login/workshop-login/ui"
 	"github.com/workshop-login/workshop-login/ui/terminal"
 )
@@ -194,6 +195,7 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 		SignIn:      engine,
 		Handoff:     desk,
 		Audit:       record,
+		Sessions:    sessionstore.New(),
 		Environment: cfg.Environment,
 		Version:     fmt.Sprintf("%s (%s, %s)", version, commit, date),
 		CheckTrustCentre: func(ctx context.Context) error {

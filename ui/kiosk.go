@@ -52,6 +52,15 @@ const (
 	AuditToolLaunch = "tool_launch"
 )
 
+// Sessions keeps the signed-in session across restarts: the OS keyring.
+// Its calls may take seconds; the kiosk makes them off the screen's
+// goroutine, one at a time, in order.
+type Sessions interface {
+	Save(*auth.Session) error
+	Restore() (*auth.Session, error) // nil when none may be used again
+	Delete() error
+}
+
 // Options is what the kiosk needs from the rest of the program.
 type Options struct {
 	SignIn      auth.SignIn
@@ -64,7 +73,9 @@ type Options struct {
 	OpenURL func(*url.URL) error
 	// Audit records who signed in and out, refusals and tool launches; nil
 	// records nothing. Details never hold a token.
-	Audit    func(event string, s *auth.Session, detail string) error
+	Audit func(event string, s *auth.Session, detail string) error
+	// Sessions keeps the session across restarts; nil keeps nothing.
+	Sessions Sessions
 	Settings Settings
 	Now      func() time.Time // default time.Now
 }
@@ -97,6 +108,7 @@ type Kiosk struct {
 	Tools                                                    []*widget.Button
 	Portal                                                   *widget.Button
 	HandoffStatus                                            *widget.Label
+	NotKept                                                  *widget.Label // the keyring could not keep the session
 	SignOut                                                  *widget.Button
 	SignOutHint                                              *widget.Label
 
@@ -125,6 +137,8 @@ type Kiosk struct {
 	session    *auth.Session
 	handoffErr string
 	reachable  string // "" while checking
+	notKept    bool   // the keyring refused this session
+	keyring    chan func()
 	cancel     context.CancelFunc
 	generation int
 }
@@ -142,6 +156,9 @@ func New(a fyne.App, opts Options) (*Kiosk, error) {
 		return nil, err
 	}
 	k := &Kiosk{App: a, opts: opts, tr: tr, do: fyne.Do, captions: map[*widget.Label]string{}}
+	if opts.Sessions != nil {
+		k.startKeyringWorker()
+	}
 	a.Settings().SetTheme(kioskTheme{highContrast: opts.Settings.HighContrast, largeText: opts.Settings.LargeText})
 	k.Window = a.NewWindow("Workshop Login")
 	k.build()
@@ -197,6 +214,8 @@ func (k *Kiosk) build() {
 	k.Remaining = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	k.Portal = widget.NewButtonWithIcon("", theme.ComputerIcon(), k.openPortal)
 	k.HandoffStatus = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	k.NotKept = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	k.NotKept.Wrapping = fyne.TextWrapWord
 	k.SignOut = widget.NewButtonWithIcon("", theme.LogoutIcon(), k.signOut)
 	k.SignOut.Importance = widget.HighImportance
 	k.SignOutHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
@@ -210,7 +229,7 @@ func (k *Kiosk) build() {
 	}
 	handoffs.Add(k.Portal)
 	k.SignedInScreen = container.NewVBox(k.Heading, k.Details, k.SingleUse, k.Remaining,
-		container.NewCenter(handoffs), k.HandoffStatus, layout.NewSpacer(),
+		container.NewCenter(handoffs), k.HandoffStatus, k.NotKept, layout.NewSpacer(),
 		container.New(bigButtonLayout{}, k.SignOut), k.SignOutHint)
 
 	// Settings and about.
@@ -276,11 +295,66 @@ func (k *Kiosk) applyWindowMode() {
 	k.Window.SetCloseIntercept(func() {})
 }
 
-// Start begins signing in and shows the window.
+// Start begins signing in and shows the window. A session kept from before a
+// restart, still valid, takes over as soon as the keyring has answered.
 func (k *Kiosk) Start() {
 	k.Window.Show()
 	k.startAttempt()
 	k.checkTrustCentre()
+	k.onKeyring(func(s Sessions) {
+		restored, err := s.Restore()
+		k.do(func() {
+			if err != nil {
+				fyne.LogError("restoring the session from the keyring", err)
+			}
+			if restored != nil && k.session == nil {
+				k.Stop() // no code is needed now
+				k.generation++
+				k.session = restored
+				k.audit(AuditSignIn, restored, "restored after a restart")
+				k.render()
+				go k.bridge(k.newContext(), k.generation, nil)
+			}
+		})
+	})
+}
+
+// startKeyringWorker starts the one goroutine that makes keyring calls, so
+// they never hold up the screen and never overtake each other.
+func (k *Kiosk) startKeyringWorker() {
+	k.keyring = make(chan func(), 16)
+	go func() {
+		for op := range k.keyring {
+			op()
+		}
+	}()
+}
+
+// onKeyring queues a keyring call on the kiosk's keyring worker.
+func (k *Kiosk) onKeyring(op func(Sessions)) {
+	if k.keyring != nil {
+		k.keyring <- func() { op(k.opts.Sessions) }
+	}
+}
+
+// keep saves a new session in the keyring; the screen says when it cannot.
+// A chain authorisation is never kept: it works once.
+func (k *Kiosk) keep(s *auth.Session) {
+	if s.Identity.Role == auth.RoleRSSE {
+		return
+	}
+	k.onKeyring(func(store Sessions) {
+		err := store.Save(s)
+		if err != nil {
+			fyne.LogError("keeping the session in the keyring", err)
+		}
+		k.do(func() {
+			if k.session == s {
+				k.notKept = err != nil
+				k.render()
+			}
+		})
+	})
 }
 
 // startAttempt starts a fresh sign-in and its bridge.
@@ -288,12 +362,18 @@ func (k *Kiosk) startAttempt() {
 	if k.cancel != nil {
 		k.cancel()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	k.cancel = cancel
+	ctx := k.newContext()
 	k.generation++
-	k.code, k.message, k.session, k.handoffErr = auth.QRCode{}, "", nil, ""
+	k.code, k.message, k.session, k.handoffErr, k.notKept = auth.QRCode{}, "", nil, "", false
 	k.render()
 	go k.bridge(ctx, k.generation, k.opts.SignIn.Start(ctx))
+}
+
+// newContext is the life of one attempt (and its bridge), ended by Stop.
+func (k *Kiosk) newContext() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	k.cancel = cancel
+	return ctx
 }
 
 // Stop ends the current attempt and its bridge.
@@ -344,6 +424,7 @@ func (k *Kiosk) show(e auth.Event) {
 	case auth.EventApproved:
 		k.session = e.Session
 		k.audit(AuditSignIn, e.Session, "")
+		k.keep(e.Session)
 	}
 	if e.Kind == auth.EventRefused && e.Err != nil {
 		k.audit(AuditRefused, nil, e.Err.Detail)
@@ -395,6 +476,11 @@ func (k *Kiosk) endSession(why string) {
 		if k.opts.Handoff != nil {
 			go k.opts.Handoff.EndSession()
 		}
+		k.onKeyring(func(s Sessions) {
+			if err := s.Delete(); err != nil {
+				fyne.LogError("removing the session from the keyring", err)
+			}
+		})
 	}
 	k.startAttempt()
 }
@@ -588,6 +674,11 @@ func (k *Kiosk) renderSession(now time.Time) {
 		k.Portal.Hide()
 	}
 	setText(k.HandoffStatus, k.handoffErr)
+	if k.notKept {
+		setText(k.NotKept, tr.text("ui.not_kept", nil))
+	} else {
+		setText(k.NotKept, "")
+	}
 	if k.opts.Settings.SignOutKeys != "" {
 		setText(k.SignOutHint, tr.text("ui.sign_out_hint", map[string]string{"Keys": k.opts.Settings.SignOutKeys}))
 	}

@@ -545,3 +545,64 @@ func TestKioskMode(t *testing.T) {
 		t.Error("kiosk mode is not full screen")
 	}
 }
+
+// keyringLog is a Sessions that records the calls in order.
+type keyringLog struct {
+	mu       sync.Mutex
+	calls    []string
+	restore  *auth.Session
+	saveFail error
+}
+
+func (k *keyringLog) note(s string) { k.mu.Lock(); k.calls = append(k.calls, s); k.mu.Unlock() }
+func (k *keyringLog) Save(s *auth.Session) error {
+	k.note("save " + s.Identity.AuthorisationUID())
+	return k.saveFail
+}
+func (k *keyringLog) Restore() (*auth.Session, error) { k.note("restore"); return k.restore, nil }
+func (k *keyringLog) Delete() error                   { k.note("delete"); return nil }
+func (k *keyringLog) log() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return strings.Join(k.calls, ", ")
+}
+
+func TestSessionIsKeptAndForgotten(t *testing.T) {
+	store := &keyringLog{}
+	k, q := newKiosk(t, "en", idle{}, nil)
+	k.opts.Sessions = store
+	k.startKeyringWorker()
+	k.Start()
+	k.show(auth.Event{Kind: auth.EventApproved, Session: rsseSession(t)}) // single-use: never kept
+	test.Tap(k.SignOut)
+	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
+	test.Tap(k.SignOut)
+	q.until(t, "the keyring calls", func() bool { return strings.Count(store.log(), "delete") == 2 })
+	if got := store.log(); got != "restore, delete, save 1234567890B, delete" {
+		t.Errorf("keyring calls: %s", got)
+	}
+}
+
+func TestRestoredSessionTakesOver(t *testing.T) {
+	store := &keyringLog{restore: ioeSession(t)}
+	k, q := newKiosk(t, "en", idle{}, nil)
+	k.opts.Sessions = store
+	k.startKeyringWorker()
+	k.Start()
+	q.until(t, "the restored session", func() bool { return k.session != nil })
+	if !k.SignedInScreen.Visible() || k.Garage.Text != "GARAGE JANSEN" {
+		t.Error("the restored session is not shown")
+	}
+}
+
+func TestScreenSaysWhenTheKeyringFails(t *testing.T) {
+	store := &keyringLog{saveFail: fmt.Errorf("the system keyring is not available: no answer in 3s")}
+	k, q := newKiosk(t, "en", idle{}, nil)
+	k.opts.Sessions = store
+	k.startKeyringWorker()
+	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
+	q.until(t, "the keyring's answer", func() bool { return k.notKept })
+	if !strings.Contains(k.NotKept.Text, "will not survive a restart") || !k.SignedInScreen.Visible() {
+		t.Errorf("NotKept = %q; sign-in must still work", k.NotKept.Text)
+	}
+}

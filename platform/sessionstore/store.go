@@ -1,0 +1,219 @@
+// Package sessionstore keeps the signed-in session in the operating system's
+// keyring (Secret Service, Windows Credential Manager, macOS Keychain), so a
+// kiosk that restarts does not make the technician sign in again. Never in a
+// plain file: when the keyring cannot be used, the session is not kept.
+package sessionstore
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/workshop-login/workshop-login/auth"
+)
+
+const (
+	service = "workshop-login"
+	item    = "session"
+	// MaxItem is the most one keyring item holds here: Windows Credential
+	// Manager takes 2560 bytes, macOS about 3000 with the names; a longer
+	// session is split over numbered items.
+	MaxItem = 2000
+	// maxChunks bounds a split session (and what Delete sweeps).
+	maxChunks = 16
+	// Timeout bounds every keyring call: a locked keyring can hang forever.
+	Timeout = 3 * time.Second
+)
+
+// ErrUnavailable means the keyring could not be used; the session is then
+// not kept.
+var ErrUnavailable = errors.New("the system keyring is not available")
+
+// Backend is the keyring: go-keyring, or its in-memory mock in tests.
+type Backend interface {
+	Set(service, user, secret string) error
+	Get(service, user string) (string, error)
+	Delete(service, user string) error
+}
+
+type osKeyring struct{}
+
+func (osKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
+func (osKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
+func (osKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) }
+func isNotFound(err error) bool                   { return errors.Is(err, keyring.ErrNotFound) }
+func chunkName(i int) string                      { return item + "." + strconv.Itoa(i) }
+func chunksOf(index string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(index, "chunks:"))
+	return n, err == nil && strings.HasPrefix(index, "chunks:")
+}
+
+// Store saves, restores and deletes the one session of this kiosk user.
+type Store struct {
+	backend Backend
+	timeout time.Duration
+	now     func() time.Time
+}
+
+// New uses the operating system's keyring.
+func New() *Store { return &Store{backend: osKeyring{}, timeout: Timeout, now: time.Now} }
+
+// stored is the session as kept: the raw UIDs (parsed again on restore) and
+// the tokens, with short names, because the keyring's items are small.
+type stored struct {
+	V         int               `json:"v"`
+	Claims    map[string]string `json:"c"`
+	Access    string            `json:"a"`
+	Refresh   string            `json:"r,omitempty"`
+	Scope     string            `json:"s,omitempty"`
+	IssuedAt  int64             `json:"i"`
+	ExpiresAt int64             `json:"e"`
+}
+
+func encode(s *auth.Session) ([]byte, error) {
+	id := s.Identity
+	claims := map[string]string{"sub": id.Sub, "cabuid": id.CABUID.Raw, "iouid": id.IOUID.Raw, "ioeuid": id.IOEUID.Raw}
+	if id.RSSUID != nil && id.RSSEUID != nil {
+		claims["rssuid"], claims["rsseuid"] = id.RSSUID.Raw, id.RSSEUID.Raw
+	}
+	return json.Marshal(stored{V: 1, Claims: claims, Access: s.AccessToken.Reveal(), Refresh: s.RefreshToken.Reveal(),
+		Scope: s.Scope, IssuedAt: s.IssuedAt.Unix(), ExpiresAt: s.ExpiresAt.Unix()})
+}
+
+func decode(doc string) (*auth.Session, error) {
+	var st stored
+	if err := json.Unmarshal([]byte(doc), &st); err != nil || st.V != 1 {
+		return nil, fmt.Errorf("the kept session cannot be read")
+	}
+	claims, _ := json.Marshal(st.Claims)
+	id, err := auth.ParseUserInfo(claims)
+	if err != nil {
+		return nil, err
+	}
+	s := &auth.Session{Identity: id, AccessToken: auth.Secret(st.Access), RefreshToken: auth.Secret(st.Refresh),
+		Scope: st.Scope, IssuedAt: time.Unix(st.IssuedAt, 0)}
+	if st.ExpiresAt > 0 {
+		s.ExpiresAt = time.Unix(st.ExpiresAt, 0)
+	}
+	return s, nil
+}
+
+// Save keeps the session, replacing any other. It returns ErrUnavailable
+// (wrapped) when the keyring cannot be used; nothing is kept then.
+func (st *Store) Save(s *auth.Session) error {
+	doc, err := encode(s)
+	if err != nil {
+		return err
+	}
+	if err := st.Delete(); err != nil {
+		return err
+	}
+	if len(doc) <= MaxItem {
+		return st.call(func() error { return st.backend.Set(service, item, string(doc)) })
+	}
+	n := (len(doc) + MaxItem - 1) / MaxItem
+	if n > maxChunks {
+		return fmt.Errorf("the session is %d bytes, more than %d keyring items hold", len(doc), maxChunks)
+	}
+	for i := 0; i < n; i++ {
+		part := doc[i*MaxItem : min((i+1)*MaxItem, len(doc))]
+		if err := st.call(func() error { return st.backend.Set(service, chunkName(i+1), string(part)) }); err != nil {
+			st.Delete()
+			return err
+		}
+	}
+	// The index last: a session half written is never read back.
+	return st.call(func() error { return st.backend.Set(service, item, fmt.Sprintf("chunks:%d", n)) })
+}
+
+// Restore returns the kept session if it may be used again: still valid for
+// at least a minute, and not a chain authorisation (single-use). Anything
+// else kept is wiped. No session kept is (nil, nil).
+func (st *Store) Restore() (*auth.Session, error) {
+	var index string
+	err := st.call(func() (err error) { index, err = st.backend.Get(service, item); return err })
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	doc := index
+	if n, ok := chunksOf(index); ok {
+		var b strings.Builder
+		for i := 1; i <= n; i++ {
+			var part string
+			if err := st.call(func() (err error) { part, err = st.backend.Get(service, chunkName(i)); return err }); err != nil {
+				st.Delete()
+				return nil, err
+			}
+			b.WriteString(part)
+		}
+		doc = b.String()
+	}
+	s, err := decode(doc)
+	switch {
+	case err != nil:
+		return nil, errors.Join(err, st.Delete())
+	case s.Identity.Role == auth.RoleRSSE:
+		return nil, st.Delete() // a chain authorisation works once
+	case s.ExpiresAt.IsZero() || s.ExpiresAt.Before(st.now().Add(time.Minute)):
+		return nil, st.Delete()
+	}
+	return s, nil
+}
+
+// Delete removes the kept session, split or not. Nothing kept is no error.
+func (st *Store) Delete() error {
+	var index string
+	err := st.call(func() (err error) { index, err = st.backend.Get(service, item); return err })
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	if _, err := st.remove(item); err != nil {
+		return err
+	}
+	// The chunks the index names; without an index, any left over from an
+	// interrupted save, up to the first gap.
+	n, indexed := chunksOf(index)
+	for i := 1; i <= maxChunks && (!indexed || i <= n); i++ {
+		found, err := st.remove(chunkName(i))
+		if err != nil {
+			return err
+		}
+		if !found && !indexed {
+			break
+		}
+	}
+	return nil
+}
+
+// remove deletes one item and reports whether it was there.
+func (st *Store) remove(name string) (bool, error) {
+	err := st.call(func() error { return st.backend.Delete(service, name) })
+	if isNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// call runs one keyring call with the timeout. A call that hangs is left
+// behind (go-keyring cannot cancel one); the kiosk goes on without it.
+func (st *Store) call(f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		return err
+	case <-time.After(st.timeout):
+		return fmt.Errorf("%w: no answer in %s (is it locked?)", ErrUnavailable, st.timeout)
+	}
+}

@@ -1,0 +1,191 @@
+package sessionstore
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/workshop-login/workshop-login/auth"
+)
+
+// smallKeyring is an in-memory keyring that refuses items larger than
+// Windows Credential Manager takes, so splitting is tested against the limit.
+type smallKeyring struct {
+	mu    sync.Mutex
+	items map[string]string
+	hang  bool
+}
+
+func (k *smallKeyring) Set(_, user, secret string) error {
+	if k.hang {
+		select {}
+	}
+	if len(secret) > 2560 {
+		return keyring.ErrSetDataTooBig
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.items[user] = secret
+	return nil
+}
+
+func (k *smallKeyring) Get(_, user string) (string, error) {
+	if k.hang {
+		select {}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.items[user]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return v, nil
+}
+
+func (k *smallKeyring) Delete(_, user string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.items[user]; !ok {
+		return keyring.ErrNotFound
+	}
+	delete(k.items, user)
+	return nil
+}
+
+var now = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+
+func session(t *testing.T, rsse bool, token string) *auth.Session {
+	body := `{"sub":"e2x0a6mp-37l0-42ps-94ef-u69755438d3o","cabuid":"EXA/NL/1234/1EXA2MP34LE5",
+		"iouid":"GARAGE JANSEN/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01","ioeuid":"NL/EXAMPLECAB/1234567890B"`
+	if rsse {
+		body += `,"rssuid":"REMOTE DIAG SERVICES/HOOFDWEG1AMSTERDAM1011AA/NL987654321B02","rsseuid":"NL/EXAMPLECAB/9876543210D"`
+	}
+	id, err := auth.ParseUserInfo([]byte(body + "}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &auth.Session{Identity: id, AccessToken: auth.Secret(token), RefreshToken: "rt-1", Scope: "s openid sermi",
+		IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+}
+
+func memoryStore() (*Store, *smallKeyring) {
+	k := &smallKeyring{items: map[string]string{}}
+	return &Store{backend: k, timeout: 200 * time.Millisecond, now: func() time.Time { return now }}, k
+}
+
+func TestSaveRestoreDelete(t *testing.T) {
+	st, k := memoryStore()
+	s := session(t, false, "at-short")
+	if err := st.Save(s); err != nil {
+		t.Fatal(err)
+	}
+	if len(k.items) != 1 {
+		t.Errorf("a short session took %d items", len(k.items))
+	}
+	got, err := st.Restore()
+	if err != nil || got == nil {
+		t.Fatalf("Restore = %v, %v", got, err)
+	}
+	if got.AccessToken.Reveal() != "at-short" || got.Identity.IOUID.Name != "GARAGE JANSEN" || !got.ExpiresAt.Equal(s.ExpiresAt) {
+		t.Errorf("restored %+v", got)
+	}
+	if err := st.Delete(); err != nil || len(k.items) != 0 {
+		t.Errorf("after Delete: %v, %d items", err, len(k.items))
+	}
+	if got, err := st.Restore(); got != nil || err != nil {
+		t.Errorf("nothing kept: %v, %v", got, err)
+	}
+}
+
+// A token too long for one Windows item is split, not refused.
+func TestLongSessionIsSplit(t *testing.T) {
+	st, k := memoryStore()
+	token := strings.Repeat("eyJhbGciOi", 600) // 6000 bytes, like a large JWT
+	if err := st.Save(session(t, false, token)); err != nil {
+		t.Fatal(err)
+	}
+	if len(k.items) < 4 {
+		t.Errorf("%d items for a 6 kB session", len(k.items))
+	}
+	for name, v := range k.items {
+		if len(v) > MaxItem {
+			t.Errorf("%s holds %d bytes", name, len(v))
+		}
+	}
+	got, err := st.Restore()
+	if err != nil || got.AccessToken.Reveal() != token {
+		t.Fatalf("restored a different token (%v)", err)
+	}
+	st.Save(session(t, false, "short-again"))
+	if len(k.items) != 1 {
+		t.Errorf("saving a short session left %d items", len(k.items))
+	}
+}
+
+func TestRestoreWipesWhatMustNotComeBack(t *testing.T) {
+	for name, s := range map[string]*auth.Session{
+		"chain authorisation (single-use)": session(t, true, "at"),
+		"expired":                          func() *auth.Session { s := session(t, false, "at"); s.ExpiresAt = now.Add(-time.Second); return s }(),
+		"expiring within a minute":         func() *auth.Session { s := session(t, false, "at"); s.ExpiresAt = now.Add(30 * time.Second); return s }(),
+		"no expiry given":                  func() *auth.Session { s := session(t, false, "at"); s.ExpiresAt = time.Time{}; return s }(),
+	} {
+		st, k := memoryStore()
+		if err := st.Save(s); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Restore()
+		if got != nil || err != nil || len(k.items) != 0 {
+			t.Errorf("%s: restored %v (%v), %d items left", name, got, err, len(k.items))
+		}
+	}
+	st, k := memoryStore()
+	k.items["session"] = "{not json"
+	if got, _ := st.Restore(); got != nil || len(k.items) != 0 {
+		t.Error("a damaged item was not wiped")
+	}
+}
+
+func TestALockedKeyringTimesOut(t *testing.T) {
+	st, k := memoryStore()
+	k.hang = true
+	began := time.Now()
+	err := st.Save(session(t, false, "at"))
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "is it locked") {
+		t.Errorf("err = %v", err)
+	}
+	if took := time.Since(began); took > 2*time.Second {
+		t.Errorf("took %s", took)
+	}
+}
+
+// Against the real Secret Service (make test runs it in dbus-run-session
+// with gnome-keyring unlocked).
+func TestSecretService(t *testing.T) {
+	if os.Getenv("WORKSHOP_LOGIN_KEYRING_TEST") != "1" {
+		t.Skip("set WORKSHOP_LOGIN_KEYRING_TEST=1 with a Secret Service running (make test does)")
+	}
+	st := New()
+	st.now = func() time.Time { return now }
+	token := strings.Repeat("eyJhbGciOi", 400)
+	if err := st.Save(session(t, false, token)); err != nil {
+		t.Fatalf("the Secret Service refused: %v", err)
+	}
+	got, err := st.Restore()
+	if err != nil || got == nil || got.AccessToken.Reveal() != token {
+		t.Fatalf("Restore = %v, %v", got, err)
+	}
+	if err := st.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keyring.Get(service, item); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("after Delete the item is still there: %v", err)
+	}
+	if _, err := keyring.Get(service, chunkName(1)); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("after Delete a chunk is still there: %v", err)
+	}
+}
