@@ -107,7 +107,7 @@ func (l *Launcher) Launch(name string, s *auth.Session) (*exec.Cmd, error) {
 		// A tool that does not read its input closes the pipe; that is its business.
 		l.log.Warn("handing the identity to the tool on standard input", "tool", tool.Name, "error", err)
 	}
-	l.log.Info("tool launched", "tool", tool.Name, "pid", cmd.Process.Pid, "token", tool.PassAccessToken)
+	l.log.Info("tool launched", "tool", tool.Name, "pid", cmd.Process.Pid, "gets_token_on_stdin", tool.PassAccessToken)
 	run := &started{cmd: cmd, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(run.done) }() // reap it
 	if tool.EndAtSignOut {
