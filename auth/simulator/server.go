@@ -477,7 +477,7 @@ func (s *Simulator) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	if !ok || !found {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		oauthError(w, http.StatusUnauthorized, "invalid_token", "the access token is unknown or expired")
-		s.log(r, "user_info", "invalid_token")
+		s.log(r, "user_info", "bearer_refused")
 		return
 	}
 	s.log(r, "user_info", "ok")
