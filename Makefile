@@ -19,6 +19,9 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DA
 # gnome-keyring and dbus for the tests against a real Secret Service.
 APT_PACKAGES := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth zbar-tools xdotool gnome-keyring dbus
+# Only the tests need a browser: Chromium plays the kiosk's system browser in
+# the repair portal hand-off test.
+APT_TEST_PACKAGES := $(APT_PACKAGES) chromium
 GO_MIN       := 1.26
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -32,7 +35,7 @@ ifneq ($(filter C C.UTF-8 C.utf8 POSIX,$(LANG)),)
 LANG := en_US.UTF-8
 endif
 
-.PHONY: run test build bench figures fuzz deps check-go
+.PHONY: run test build bench figures fuzz deps test-deps check-go
 
 run: deps build
 	./$(BINARY)
@@ -40,7 +43,7 @@ run: deps build
 build: check-go
 	$(GO) build $(GOFLAGS) -ldflags "$(LDFLAGS)" -o $(BINARY) .
 
-test: deps
+test: test-deps
 	$(GO) vet $(GOFLAGS) ./...
 	@unformatted="$$(gofmt -l $$(find . -name '*.go' -not -path './.cache/*'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change these files (run gofmt -w):"; echo "$$unformatted"; exit 1; fi
@@ -48,7 +51,8 @@ test: deps
 	@# the session store is tested against (the password only unlocks it).
 	XDG_DATA_HOME="$$(mktemp -d)" dbus-run-session -- sh -c 'echo -n kiosk-test | \
 		gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
-		WORKSHOP_LOGIN_KEYRING_TEST=1 WORKSHOP_LOGIN_WINDOW_TEST=1 $(GO) test $(GOFLAGS) -race -count=1 ./...'
+		WORKSHOP_LOGIN_KEYRING_TEST=1 WORKSHOP_LOGIN_WINDOW_TEST=1 WORKSHOP_LOGIN_BROWSER_TEST=1 \
+		$(GO) test $(GOFLAGS) -race -count=1 ./...'
 
 # Approval-to-identity against the simulator over loopback, 1 s poll interval.
 bench: deps
@@ -66,7 +70,14 @@ fuzz: deps
 	done
 
 deps: check-go
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@$(call apt_install,$(APT_PACKAGES))
+
+test-deps: check-go
+	@$(call apt_install,$(APT_TEST_PACKAGES))
+
+# apt_install installs those of the packages not yet installed.
+define apt_install
+	missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -76,6 +87,7 @@ deps: check-go
 		echo "Installing:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
 
 # An older Go fetches the toolchain go.mod names through the module proxy by itself.
 check-go:

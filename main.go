@@ -191,6 +191,11 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 	if cfg.Portal.URL != "" {
 		desk.PortalURL, _ = url.Parse(cfg.Portal.URL) // checked with the configuration
 	}
+	if cfg.Portal.HandoffURL != "" {
+		target, _ := url.Parse(cfg.Portal.HandoffURL) // checked with the configuration
+		desk.PortalHandoff = handoff.NewFormPost(target, logger)
+		defer desk.PortalHandoff.Close()
+	}
 	kiosk, err := ui.New(a, ui.Options{
 		SignIn:      engine,
 		Handoff:     desk,

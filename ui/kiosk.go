@@ -50,6 +50,7 @@ const (
 	AuditSignOut    = "sign_out"
 	AuditRefused    = "refused"
 	AuditToolLaunch = "tool_launch"
+	AuditPortal     = "portal_opened"
 )
 
 // Sessions keeps the signed-in session across restarts: the OS keyring.
@@ -771,6 +772,8 @@ func (k *Kiosk) openPortal() {
 	if err := k.opts.Handoff.OpenPortal(k.session); err != nil {
 		fyne.LogError("opening the repair portal", err)
 		k.handoffErr = k.tr.text("ui.handoff_failed", map[string]string{"Name": k.tr.text("ui.repair_portal", nil)})
+	} else {
+		k.audit(AuditPortal, k.session, "")
 	}
 	k.render()
 }

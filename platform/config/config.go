@@ -41,6 +41,10 @@ type Config struct {
 type Portal struct {
 	// URL is opened in the system browser by the window's portal button.
 	URL string `toml:"url"`
+	// HandoffURL is where a portal that takes a session hand-off receives
+	// it: the access token and UIDs, posted as a form from a one-time page on
+	// this machine. When set, the portal button uses it instead of URL.
+	HandoffURL string `toml:"handoff_url"`
 }
 
 // Kiosk is how the window behaves at a shared workshop terminal.
@@ -372,10 +376,16 @@ func (c Config) validate() error {
 	if _, err := handoff.NewLauncher(c.Tools, nil); err != nil {
 		return &Error{File: c.File, Key: "tools", Problem: err.Error(), Fix: "give each [[tools]] entry a unique name and a command"}
 	}
-	if c.Portal.URL != "" {
-		if u, err := url.Parse(c.Portal.URL); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && auth.IsLoopbackHost(u.Hostname())) || u.Host == "" {
-			return &Error{File: c.File, Key: "portal.url", Problem: fmt.Sprintf("%q is not an https address", c.Portal.URL),
-				Fix: "write the repair portal's full address, for example https://rmi.example-vm.com/"}
+	for _, p := range []struct{ key, value, example string }{
+		{"portal.url", c.Portal.URL, "https://rmi.example-vm.com/"},
+		{"portal.handoff_url", c.Portal.HandoffURL, "https://rmi.example-vm.com/sermi/handoff"},
+	} {
+		if p.value == "" {
+			continue
+		}
+		if u, err := url.Parse(p.value); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && auth.IsLoopbackHost(u.Hostname())) || u.Host == "" {
+			return &Error{File: c.File, Key: p.key, Problem: fmt.Sprintf("%q is not an https address", p.value),
+				Fix: "write the full address the vehicle manufacturer gave you, for example " + p.example}
 		}
 	}
 	switch c.Kiosk.Language {

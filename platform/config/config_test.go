@@ -182,6 +182,7 @@ func TestToolsAndPortal(t *testing.T) {
 	doc := production + `
 [portal]
 url = "https://rmi.example-vm.com/"
+handoff_url = "https://rmi.example-vm.com/sermi/handoff"
 
 [[tools]]
 name = "Diagnostics"
@@ -198,7 +199,7 @@ pass_access_token = true
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Tools) != 2 || c.Tools[0].Args[0] != "--kiosk" || !c.Tools[0].EndAtSignOut || !c.Tools[1].PassAccessToken || c.Portal.URL == "" {
+	if len(c.Tools) != 2 || c.Tools[0].Args[0] != "--kiosk" || !c.Tools[0].EndAtSignOut || !c.Tools[1].PassAccessToken || c.Portal.URL == "" || c.Portal.HandoffURL == "" {
 		t.Errorf("tools %+v portal %+v", c.Tools, c.Portal)
 	}
 	for bad, want := range map[string]string{
@@ -206,6 +207,7 @@ pass_access_token = true
 		"[[tools]]\nname = \"x\"\ncommand = \"y\"\nargs = \"z\"\n": "t.toml: tools.args",
 		"[[tools]]\nname = \"x\"\ncommand = \"y\"\nenv = 1\n":      "t.toml: tools.env: is not a known setting",
 		"[portal]\nurl = \"http://rmi.example-vm.com/\"\n":         "t.toml: portal.url",
+		"[portal]\nhandoff_url = \"rmi.example-vm.com/in\"\n":      "t.toml: portal.handoff_url",
 	} {
 		if _, err := Parse("t.toml", []byte(production+"\n"+bad)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", bad, err, want)

@@ -13,7 +13,10 @@ type Desk struct {
 	Launcher *Launcher
 	// PortalURL is the repair portal's address, opened in the system browser.
 	PortalURL *url.URL
-	OpenURL   func(*url.URL) error
+	// PortalHandoff, when the portal takes a session hand-off, posts the
+	// session to it from a one-time page; it is used instead of PortalURL.
+	PortalHandoff *FormPost
+	OpenURL       func(*url.URL) error
 }
 
 func (d *Desk) Tools() []string {
@@ -31,19 +34,33 @@ func (d *Desk) LaunchTool(name string, s *auth.Session) error {
 	return err
 }
 
-func (d *Desk) HasPortal() bool { return d.PortalURL != nil && d.OpenURL != nil }
+func (d *Desk) HasPortal() bool {
+	return (d.PortalURL != nil || d.PortalHandoff != nil) && d.OpenURL != nil
+}
 
-// OpenPortal opens the portal's address. It carries nothing of the session:
-// the person signs in to the portal as the portal asks.
-func (d *Desk) OpenPortal(*auth.Session) error {
+// OpenPortal opens the system browser at a one-time hand-off page when the
+// portal takes one; otherwise at the portal's address, which carries nothing
+// of the session, and the person signs in to the portal as it asks.
+func (d *Desk) OpenPortal(s *auth.Session) error {
 	if !d.HasPortal() {
 		return errors.New("no repair portal is configured")
 	}
-	return d.OpenURL(d.PortalURL)
+	if d.PortalHandoff == nil {
+		return d.OpenURL(d.PortalURL)
+	}
+	page, err := d.PortalHandoff.Page(s)
+	if err != nil {
+		return err
+	}
+	return d.OpenURL(page)
 }
 
-// EndSession ends the tools that must not outlive the person's session.
+// EndSession ends the tools that must not outlive the person's session and
+// drops hand-off pages not yet opened.
 func (d *Desk) EndSession() {
+	if d.PortalHandoff != nil {
+		d.PortalHandoff.Forget()
+	}
 	if d.Launcher != nil {
 		d.Launcher.EndAll()
 	}

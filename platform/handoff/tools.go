@@ -190,6 +190,11 @@ type IdentityDocument struct {
 }
 
 func identityDocument(s *auth.Session, withToken bool) ([]byte, error) {
+	b, err := json.Marshal(newIdentityDocument(s, withToken))
+	return append(b, '\n'), err
+}
+
+func newIdentityDocument(s *auth.Session, withToken bool) IdentityDocument {
 	id := s.Identity
 	d := IdentityDocument{Sub: id.Sub, Role: id.Role, CABUID: id.CABUID.Raw, IOUID: id.IOUID.Raw, IOEUID: id.IOEUID.Raw,
 		AuthorisationUID: id.AuthorisationUID(), ExpiresAt: s.ExpiresAt}
@@ -199,6 +204,5 @@ func identityDocument(s *auth.Session, withToken bool) ([]byte, error) {
 	if withToken {
 		d.AccessToken = s.AccessToken.Reveal()
 	}
-	b, err := json.Marshal(d)
-	return append(b, '\n'), err
+	return d
 }
