@@ -31,6 +31,7 @@ import (
 	"github.com/workshop-login/workshop-login/platform/audit"
 	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/platform/handoff"
+	"github.com/workshop-login/workshop-login/platform/idle"
 	"github.com/workshop-login/workshop-login/platform/sessionstore"
 	"github.com/workshop-login/workshop-login/ui"
 	"github.com/workshop-login/workshop-login/ui/terminal"
@@ -196,11 +197,22 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 		desk.PortalHandoff = handoff.NewFormPost(target, logger)
 		defer desk.PortalHandoff.Close()
 	}
+	var idleTime func() (time.Duration, error)
+	if kc.IdleSignOut > 0 {
+		if meter, err := idle.System(); err != nil {
+			logger.Warn("only input to the kiosk's window counts towards the idle sign-out", "error", err)
+		} else {
+			defer meter.Close()
+			idleTime = meter.Idle
+			logger.Info("idle sign-out", "after", kc.IdleSignOut, "idle_time_from", meter.Name())
+		}
+	}
 	kiosk, err := ui.New(a, ui.Options{
 		SignIn:      engine,
 		Handoff:     desk,
 		Audit:       record,
 		Sessions:    sessionstore.New(),
+		IdleTime:    idleTime,
 		Environment: cfg.Environment,
 		Version:     fmt.Sprintf("%s (%s, %s)", version, commit, date),
 		CheckTrustCentre: func(ctx context.Context) error {
@@ -210,6 +222,7 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 		Settings: ui.Settings{
 			KioskMode: kc.KioskMode, DeeplinkButton: kc.DeeplinkButton, HighContrast: kc.HighContrast,
 			LargeText: kc.LargeText, Language: kc.Language, AdminKeys: kc.AdminKeys, SignOutKeys: kc.SignOutKeys,
+			IdleSignOut: kc.IdleSignOut, IdleWarning: kc.IdleWarning,
 		},
 	})
 	if err != nil {

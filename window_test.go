@@ -18,12 +18,11 @@ import (
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/platform/xvfbtest"
 )
 
 // The real-window test and the figures run the real program in a real X
-// server (Xvfb) and read the screen's pixels: Xvfb keeps its screen in a file
-// (-fbdir, XWD format) that zbarimg decodes directly. make test installs the
-// tools and sets WORKSHOP_LOGIN_WINDOW_TEST=1.
+// server (Xvfb, see platform/xvfbtest) and read the screen's pixels.
 
 func TestMain(m *testing.M) {
 	// The test binary doubles as the program, so the window test runs the
@@ -35,94 +34,20 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type display struct {
-	name   string // ":42"
-	screen string // the XWD file Xvfb draws into
-	xvfb   *exec.Cmd
-}
-
-func needWindowTools(t testing.TB) {
-	t.Helper()
-	if os.Getenv("WORKSHOP_LOGIN_WINDOW_TEST") != "1" {
-		t.Skip("set WORKSHOP_LOGIN_WINDOW_TEST=1 (make test does, after installing Xvfb, zbar-tools and xdotool)")
-	}
-	for _, tool := range []string{"Xvfb", "zbarimg", "xdotool"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is missing: make test installs it (apt package xvfb, zbar-tools or xdotool)", tool)
-		}
-	}
-}
-
-func startDisplay(t testing.TB) *display {
-	t.Helper()
-	dir := t.TempDir()
-	for n := 90; n < 140; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue // taken
-		}
-		d := &display{name: fmt.Sprintf(":%d", n), screen: filepath.Join(dir, "Xvfb_screen0")}
-		d.xvfb = exec.Command("Xvfb", d.name, "-screen", "0", "1024x768x24", "-fbdir", dir, "-nolisten", "tcp")
-		if err := d.xvfb.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- d.xvfb.Wait() }()
-		for i := 0; i < 100; i++ {
-			if _, err := os.Stat(d.screen); err == nil {
-				t.Cleanup(func() { d.xvfb.Process.Kill(); <-exited })
-				return d
-			}
-			select {
-			case <-exited:
-				i = 100 // this display number failed: try the next
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-		d.xvfb.Process.Kill()
-	}
-	t.Fatal("no free X display for Xvfb")
-	return nil
-}
-
-// qrOnScreen decodes the QR code on the screen, or returns "".
-func (d *display) qrOnScreen() string {
-	out, err := exec.Command("zbarimg", "-q", "--raw", "xwd:"+d.screen).Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// xdotool runs xdotool on this display.
-func (d *display) xdotool(args ...string) *exec.Cmd {
-	cmd := exec.Command("xdotool", args...)
-	cmd.Env = append(os.Environ(), "DISPLAY="+d.name)
-	return cmd
-}
-
-func (d *display) windowTitled(part string) bool {
-	return d.xdotool("search", "--name", part).Run() == nil
-}
-
-func (d *display) key(t testing.TB, keys string) {
-	t.Helper()
-	if out, err := d.xdotool("key", keys).CombinedOutput(); err != nil {
-		t.Fatalf("xdotool key %s: %v %s", keys, err, out)
-	}
-}
-
 // startApp runs the program (this test binary as main, or the binary named
 // by WORKSHOP_LOGIN_BINARY) on the display against the simulator.
-func startApp(t testing.TB, d *display, sim *simulator.Server, binary string) (*exec.Cmd, string) {
+// Extra lines are added to its configuration file.
+func startApp(t testing.TB, d *xvfbtest.Display, sim *simulator.Server, binary string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.toml")
-	doc := fmt.Sprintf("environment = \"simulator\"\n[trust_centre]\nissuer = %q\npoll_interval = \"1s\"\n", sim.URL)
+	doc := fmt.Sprintf("environment = \"simulator\"\n[trust_centre]\nissuer = %q\npoll_interval = \"1s\"\n", sim.URL) +
+		strings.Join(extra, "\n")
 	if err := os.WriteFile(config, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary, "--config", config)
-	cmd.Env = append(os.Environ(), "DISPLAY="+d.name, "LANG=en_US.UTF-8", "XDG_CONFIG_HOME="+dir,
+	cmd.Env = append(os.Environ(), "DISPLAY="+d.Name, "LANG=en_US.UTF-8", "XDG_CONFIG_HOME="+dir,
 		"XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir, "WORKSHOP_LOGIN_RUN_MAIN=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -156,8 +81,8 @@ func eventually(t testing.TB, what string, timeout time.Duration, cond func() bo
 }
 
 func TestRealWindow(t *testing.T) {
-	needWindowTools(t)
-	d := startDisplay(t)
+	xvfbtest.NeedTools(t)
+	d := xvfbtest.Start(t)
 	sim, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -166,34 +91,23 @@ func TestRealWindow(t *testing.T) {
 	_, home := startApp(t, d, sim, os.Args[0])
 
 	var first string
-	eventually(t, "a QR code on screen", 60*time.Second, func() bool { first = d.qrOnScreen(); return first != "" })
+	eventually(t, "a QR code on screen", 60*time.Second, func() bool { first = d.QR(); return first != "" })
 	if current := sim.PendingQRCodeURIs(); len(current) == 0 || current[0] != first {
 		t.Fatalf("the screen shows %q, the simulator's current code is %v", first, current)
 	}
 
-	// Approve through the simulator's page, as a phone would, with the PIN.
-	resp, err := http.PostForm(first, url.Values{"persona": {"ioe"}, "pin": {"1234"}, "decision": {"approve"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("approving: HTTP %d", resp.StatusCode)
-	}
-	eventually(t, "the signed-in screen: the garage's name in the title and no QR code", 15*time.Second, func() bool {
-		return d.windowTitled("Workshop Login: GARAGE JANSEN") && d.qrOnScreen() == ""
-	})
+	approve(t, d, first)
 
-	d.key(t, "ctrl+l")
+	d.Key(t, "ctrl+l")
 	var second string
-	eventually(t, "a new QR code after the sign-out key", 15*time.Second, func() bool { second = d.qrOnScreen(); return second != "" })
+	eventually(t, "a new QR code after the sign-out key", 15*time.Second, func() bool { second = d.QR(); return second != "" })
 	if second == first {
 		t.Error("the old code came back after signing out")
 	}
 	if current := sim.PendingQRCodeURIs(); len(current) == 0 || current[0] != second {
 		t.Errorf("the screen shows %q, the simulator's current code is %v", second, current)
 	}
-	if d.windowTitled("GARAGE JANSEN") {
+	if d.WindowTitled("GARAGE JANSEN") {
 		t.Error("the title still names the garage after signing out")
 	}
 
@@ -209,16 +123,70 @@ func TestRealWindow(t *testing.T) {
 	}
 }
 
+// approve approves the code on screen through the simulator's page, as a
+// phone would, with the PIN, and waits for the signed-in screen.
+func approve(t *testing.T, d *xvfbtest.Display, code string) {
+	t.Helper()
+	resp, err := http.PostForm(code, url.Values{"persona": {"ioe"}, "pin": {"1234"}, "decision": {"approve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("approving: HTTP %d", resp.StatusCode)
+	}
+	eventually(t, "the signed-in screen: the garage's name in the title and no QR code", 15*time.Second, func() bool {
+		return d.WindowTitled("Workshop Login: GARAGE JANSEN") && d.QR() == ""
+	})
+}
+
+// The idle sign-out in a real window, with short times: input anywhere on
+// the display (here the pointer outside the kiosk's window, as when the
+// technician works in another program) keeps the person signed in; without
+// it, a warning counts down in the title, then the person is signed out.
+func TestIdleSignOutInARealWindow(t *testing.T) {
+	xvfbtest.NeedTools(t)
+	d := xvfbtest.Start(t)
+	sim, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	_, home := startApp(t, d, sim, os.Args[0], "[kiosk]", `idle_sign_out = "12s"`, `idle_warning = "6s"`)
+	var code string
+	eventually(t, "a QR code on screen", 60*time.Second, func() bool { code = d.QR(); return code != "" })
+	approve(t, d, code)
+
+	// 18 s of the pointer moving outside the window (900x720 of 1024x768).
+	for i := range 9 {
+		d.MovePointer(t, 1000+i%2*10, 750)
+		time.Sleep(2 * time.Second)
+		if d.WindowTitled("Signing out") || !d.WindowTitled("GARAGE JANSEN") {
+			t.Fatalf("after %d s of input outside the window, the kiosk warns or signed out", 2*(i+1))
+		}
+	}
+	// Then nobody.
+	eventually(t, "the idle warning's countdown in the title", 12*time.Second, func() bool { return d.WindowTitled("Signing out in 0:0") })
+	eventually(t, "a QR code after the idle sign-out", 15*time.Second, func() bool { return d.QR() != "" })
+	if d.WindowTitled("GARAGE JANSEN") {
+		t.Error("the title still names the garage after the idle sign-out")
+	}
+	log, err := os.ReadFile(filepath.Join(home, "workshop-login", "audit.jsonl"))
+	if err != nil || !strings.Contains(string(log), `"idle_sign_out"`) {
+		t.Errorf("the audit log does not record the idle sign-out (%v):\n%s", err, log)
+	}
+}
+
 // BenchmarkWindowFigures measures the built program (make figures): process
 // start to a decodable QR code on screen (median of warm runs), resident
 // memory after 60 s of waiting, and CPU share over that minute.
 func BenchmarkWindowFigures(b *testing.B) {
-	needWindowTools(b)
+	xvfbtest.NeedTools(b)
 	binary := os.Getenv("WORKSHOP_LOGIN_BINARY")
 	if binary == "" {
 		b.Skip("set WORKSHOP_LOGIN_BINARY to the built program (make figures does)")
 	}
-	d := startDisplay(b)
+	d := xvfbtest.Start(b)
 	sim, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -227,7 +195,7 @@ func BenchmarkWindowFigures(b *testing.B) {
 	startToQR := func() (time.Duration, *exec.Cmd) {
 		start := time.Now()
 		cmd, _ := startApp(b, d, sim, binary)
-		eventually(b, "a QR code", 30*time.Second, func() bool { return d.qrOnScreen() != "" })
+		eventually(b, "a QR code", 30*time.Second, func() bool { return d.QR() != "" })
 		return time.Since(start), cmd
 	}
 	// Warm up once (page cache, fonts), then five measured starts.
@@ -238,7 +206,7 @@ func BenchmarkWindowFigures(b *testing.B) {
 		took, cmd := startToQR()
 		starts = append(starts, took)
 		stop(cmd)
-		eventually(b, "the QR code gone", 10*time.Second, func() bool { return d.qrOnScreen() == "" })
+		eventually(b, "the QR code gone", 10*time.Second, func() bool { return d.QR() == "" })
 	}
 	slices.Sort(starts)
 	b.ReportMetric(float64(starts[2])/1e6, "start-to-qr-median-ms")

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"image"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -30,6 +32,10 @@ type Settings struct {
 	Language       string // "en", "nl", "de", "fr"; empty follows the system
 	AdminKeys      string // quits in kiosk mode, e.g. "Ctrl+Alt+Q"
 	SignOutKeys    string // signs out from the keyboard, e.g. "Ctrl+L"
+	// IdleSignOut signs the person out after this long without input to
+	// the machine (0: never); a warning counts down for IdleWarning first.
+	IdleSignOut time.Duration
+	IdleWarning time.Duration
 }
 
 // Handoff gives the signed-in session to the garage's tools and the VM's
@@ -51,6 +57,7 @@ const (
 	AuditRefused    = "refused"
 	AuditToolLaunch = "tool_launch"
 	AuditPortal     = "portal_opened"
+	AuditIdle       = "idle_sign_out"
 )
 
 // Sessions keeps the signed-in session across restarts: the OS keyring.
@@ -77,6 +84,10 @@ type Options struct {
 	Audit func(event string, s *auth.Session, detail string) error
 	// Sessions keeps the session across restarts; nil keeps nothing.
 	Sessions Sessions
+	// IdleTime is how long since anyone used the machine, in any program
+	// (platform/idle). It is asked off the screen's goroutine; nil, or an
+	// error, leaves only the window's own input to count.
+	IdleTime func() (time.Duration, error)
 	Settings Settings
 	Now      func() time.Time // default time.Now
 }
@@ -112,6 +123,10 @@ type Kiosk struct {
 	NotKept                                                  *widget.Label // the keyring could not keep the session
 	SignOut                                                  *widget.Button
 	SignOutHint                                              *widget.Label
+	// Shown before an idle sign-out, with its countdown.
+	IdleWarning  *widget.Label
+	StaySignedIn *widget.Button
+	idleBox      *fyne.Container
 
 	// The settings and about screen.
 	SettingsScreen    *fyne.Container
@@ -137,11 +152,17 @@ type Kiosk struct {
 	retryUntil time.Time
 	session    *auth.Session
 	handoffErr string
-	reachable  string // "" while checking
-	notKept    bool   // the keyring refused this session
-	keyring    chan func()
-	cancel     context.CancelFunc
-	generation int
+	reachable  string        // "" while checking
+	notKept    bool          // the keyring refused this session
+	lastInput  time.Time     // the window's own last input, or the sign-in
+	idleLeft   time.Duration // time to the idle sign-out while warning, else 0
+	// For the bridge goroutine: is idle time worth asking for; has its
+	// failure been logged.
+	signedIn      atomic.Bool
+	idleErrLogged atomic.Bool
+	keyring       chan func()
+	cancel        context.CancelFunc
+	generation    int
 }
 
 // detailRow is one caption and value on the signed-in screen.
@@ -229,7 +250,14 @@ func (k *Kiosk) build() {
 		}
 	}
 	handoffs.Add(k.Portal)
-	k.SignedInScreen = container.NewVBox(k.Heading, k.Details, k.SingleUse, k.Remaining,
+	k.IdleWarning = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	k.IdleWarning.Wrapping = fyne.TextWrapWord
+	k.StaySignedIn = widget.NewButtonWithIcon("", theme.ConfirmIcon(), k.noteInput)
+	k.StaySignedIn.Importance = widget.WarningImportance
+	k.idleBox = container.NewStack(canvas.NewRectangle(warningBack),
+		container.NewPadded(container.NewVBox(k.IdleWarning, container.NewCenter(k.StaySignedIn))))
+	k.idleBox.Hide()
+	k.SignedInScreen = container.NewVBox(k.idleBox, k.Heading, k.Details, k.SingleUse, k.Remaining,
 		container.NewCenter(handoffs), k.HandoffStatus, k.NotKept, layout.NewSpacer(),
 		container.New(bigButtonLayout{}, k.SignOut), k.SignOutHint)
 
@@ -254,8 +282,14 @@ func (k *Kiosk) build() {
 	k.SettingsScreen.Hide()
 	k.SignedInScreen.Hide()
 
-	k.Window.SetContent(container.NewBorder(top, nil, nil, nil,
-		container.NewPadded(container.NewStack(k.SignInScreen, k.SignedInScreen, k.SettingsScreen))))
+	// Input anywhere in the window keeps the person signed in, also where
+	// the system cannot tell idle time: a pointer over the background, a
+	// tap, a key.
+	k.Window.SetContent(container.NewStack(&inputCatcher{onInput: k.noteInput}, container.NewBorder(top, nil, nil, nil,
+		container.NewPadded(container.NewStack(k.SignInScreen, k.SignedInScreen, k.SettingsScreen)))))
+	if c, ok := k.Window.Canvas().(desktop.Canvas); ok {
+		c.SetOnKeyDown(func(*fyne.KeyEvent) { k.noteInput() })
+	}
 	k.Window.Resize(fyne.NewSize(900, 720))
 }
 
@@ -312,6 +346,7 @@ func (k *Kiosk) Start() {
 				k.Stop() // no code is needed now
 				k.generation++
 				k.session = restored
+				k.lastInput = k.opts.Now()
 				k.audit(AuditSignIn, restored, "restored after a restart")
 				k.render()
 				go k.bridge(k.newContext(), k.generation, nil)
@@ -365,7 +400,7 @@ func (k *Kiosk) startAttempt() {
 	}
 	ctx := k.newContext()
 	k.generation++
-	k.code, k.message, k.session, k.handoffErr, k.notKept = auth.QRCode{}, "", nil, "", false
+	k.code, k.message, k.session, k.handoffErr, k.notKept, k.idleLeft = auth.QRCode{}, "", nil, "", false, 0
 	k.render()
 	go k.bridge(ctx, k.generation, k.opts.SignIn.Start(ctx))
 }
@@ -403,7 +438,11 @@ func (k *Kiosk) bridge(ctx context.Context, generation int, events <-chan auth.E
 				}
 			})
 		case <-ticker.C:
-			k.do(k.tick)
+			sample := k.sampleIdle()
+			k.do(func() {
+				k.tick()
+				k.checkIdle(sample)
+			})
 		case <-ctx.Done():
 			return
 		}
@@ -424,6 +463,7 @@ func (k *Kiosk) show(e auth.Event) {
 		k.code = auth.QRCode{} // the old code is dead: never leave it on screen
 	case auth.EventApproved:
 		k.session = e.Session
+		k.lastInput = k.opts.Now() // they approved on their phone, at the kiosk
 		k.audit(AuditSignIn, e.Session, "")
 		k.keep(e.Session)
 	}
@@ -443,7 +483,7 @@ func (k *Kiosk) show(e auth.Event) {
 func (k *Kiosk) tick() {
 	now := k.opts.Now()
 	if k.session != nil && !k.session.ExpiresAt.IsZero() && !now.Before(k.session.ExpiresAt) {
-		k.endSession("session expired")
+		k.endSession(AuditSignOut, "session expired")
 		return
 	}
 	if k.code.URI != "" && !now.Before(k.code.ExpiresAt) {
@@ -467,13 +507,13 @@ func setText(l *widget.Label, text string) {
 	}
 }
 
-func (k *Kiosk) signOut() { k.endSession("") }
+func (k *Kiosk) signOut() { k.endSession(AuditSignOut, "") }
 
 // endSession signs the person out (why: empty when they chose to), ends
 // what must not outlive them, and shows a fresh code.
-func (k *Kiosk) endSession(why string) {
+func (k *Kiosk) endSession(event, why string) {
 	if k.session != nil {
-		k.audit(AuditSignOut, k.session, why)
+		k.audit(event, k.session, why)
 		if k.opts.Handoff != nil {
 			go k.opts.Handoff.EndSession()
 		}
@@ -502,6 +542,7 @@ func (k *Kiosk) render() {
 	for caption, key := range k.captions {
 		setText(caption, tr.text(key, nil))
 	}
+	k.signedIn.Store(k.session != nil)
 	k.renderChrome()
 	k.renderSettings()
 	if k.session != nil {
@@ -511,6 +552,7 @@ func (k *Kiosk) render() {
 			k.SignedInScreen.Show()
 		}
 	} else {
+		k.renderIdleWarning()
 		k.SignedInScreen.Hide()
 		if !k.SettingsScreen.Visible() {
 			k.SignInScreen.Show()
@@ -541,6 +583,9 @@ func (k *Kiosk) renderChrome() {
 	if k.session != nil {
 		// The taskbar (and a test outside the process) can tell who is here.
 		title += ": " + k.session.Identity.IOUID.Name
+		if k.idleLeft > 0 {
+			title = tr.text("ui.idle_title", map[string]string{"Time": clockText(k.idleLeft)}) + " · " + title
+		}
 	}
 	k.Window.SetTitle(title)
 	switch k.opts.Environment {
@@ -558,6 +603,7 @@ func (k *Kiosk) renderChrome() {
 	k.Deeplink.SetText(tr.text("ui.open_in_app", nil))
 	k.SignOut.SetText(tr.text("ui.sign_out", nil))
 	k.Portal.SetText(tr.text("ui.repair_portal", nil))
+	k.StaySignedIn.SetText(tr.text("ui.stay_signed_in", nil))
 }
 
 func (k *Kiosk) renderSettings() {
@@ -669,6 +715,7 @@ func (k *Kiosk) renderSession(now time.Time) {
 		k.Details.Refresh()
 	}
 	k.renderRemaining(now)
+	k.renderIdleWarning()
 	if k.opts.Handoff != nil && k.opts.Handoff.HasPortal() {
 		k.Portal.Show()
 	} else {
@@ -754,6 +801,7 @@ func (k *Kiosk) launchTool(name string) {
 	if k.session == nil || k.opts.Handoff == nil {
 		return
 	}
+	k.noteInput()
 	k.handoffErr = ""
 	if err := k.opts.Handoff.LaunchTool(name, k.session); err != nil {
 		fyne.LogError("launching "+name, err)
@@ -768,6 +816,7 @@ func (k *Kiosk) openPortal() {
 	if k.session == nil || k.opts.Handoff == nil {
 		return
 	}
+	k.noteInput()
 	k.handoffErr = ""
 	if err := k.opts.Handoff.OpenPortal(k.session); err != nil {
 		fyne.LogError("opening the repair portal", err)

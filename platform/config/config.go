@@ -62,9 +62,16 @@ type Kiosk struct {
 	LargeText      bool `toml:"large_text"`
 	// Language is en, nl, de or fr; empty follows the system.
 	Language string `toml:"language"`
+	// IdleSignOut signs the person out after this long without keyboard or
+	// pointer input to the machine; "0s" never does. A warning counts down
+	// for IdleWarning first.
+	IdleSignOut time.Duration `toml:"idle_sign_out"`
+	IdleWarning time.Duration `toml:"idle_warning"`
 }
 
-func defaultKiosk() Kiosk { return Kiosk{AdminKeys: "Ctrl+Alt+Q", SignOutKeys: "Ctrl+L"} }
+func defaultKiosk() Kiosk {
+	return Kiosk{AdminKeys: "Ctrl+Alt+Q", SignOutKeys: "Ctrl+L", IdleSignOut: 5 * time.Minute, IdleWarning: 30 * time.Second}
+}
 
 // Simulator configures the embedded Trust Centre simulator, used when the
 // environment is "simulator" and no trust_centre.issuer is set.
@@ -388,6 +395,16 @@ func (c Config) validate() error {
 				Fix: "write the full address the vehicle manufacturer gave you, for example " + p.example}
 		}
 	}
+	switch k := c.Kiosk; {
+	case k.IdleSignOut < 0:
+		return &Error{File: c.File, Key: "kiosk.idle_sign_out", Problem: "is negative", Fix: `write "5m", or "0s" to never sign out for idleness`}
+	case k.IdleSignOut > 0 && k.IdleSignOut < 10*time.Second: // a bare number is read as nanoseconds
+		return &Error{File: c.File, Key: "kiosk.idle_sign_out", Problem: fmt.Sprintf("%s is shorter than 10s", k.IdleSignOut),
+			Fix: `write a duration in quotes, for example "5m", or "0s" to never sign out for idleness`}
+	case k.IdleSignOut > 0 && (k.IdleWarning < 0 || k.IdleWarning >= k.IdleSignOut):
+		return &Error{File: c.File, Key: "kiosk.idle_warning", Problem: fmt.Sprintf("%s does not fit in idle_sign_out (%s)", k.IdleWarning, k.IdleSignOut),
+			Fix: `make it shorter than idle_sign_out, for example "30s"`}
+	}
 	switch c.Kiosk.Language {
 	case "", "en", "nl", "de", "fr":
 	default:
@@ -420,6 +437,8 @@ func decodeError(file string, err error) error {
 func fixFor(key string) string {
 	name := key[strings.LastIndex(key, ".")+1:]
 	switch {
+	case strings.HasPrefix(name, "idle_"):
+		return `write a duration in quotes, for example "5m" or "30s"`
 	case strings.HasPrefix(key, "kiosk.") && name != "language" && !strings.HasSuffix(name, "_keys"),
 		name == "pass_access_token", name == "end_at_sign_out":
 		return "write true or false"

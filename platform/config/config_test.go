@@ -159,13 +159,21 @@ func TestKioskSection(t *testing.T) {
 	if !c.Kiosk.KioskMode || c.Kiosk.Language != "nl" || c.Kiosk.SignOutKeys != "Ctrl+F12" || c.Kiosk.AdminKeys != "Ctrl+Alt+Q" {
 		t.Errorf("kiosk = %+v", c.Kiosk)
 	}
-	if d := Defaults(); d.Kiosk.AdminKeys != "Ctrl+Alt+Q" || d.Kiosk.SignOutKeys != "Ctrl+L" {
+	if d := Defaults(); d.Kiosk.AdminKeys != "Ctrl+Alt+Q" || d.Kiosk.SignOutKeys != "Ctrl+L" ||
+		d.Kiosk.IdleSignOut != 5*time.Minute || d.Kiosk.IdleWarning != 30*time.Second {
 		t.Errorf("defaults = %+v", d.Kiosk)
 	}
+	c, err = Parse("k.toml", []byte(production+"\n[kiosk]\nidle_sign_out = \"10m\"\nidle_warning = \"1m\"\n"))
+	if err != nil || c.Kiosk.IdleSignOut != 10*time.Minute || c.Kiosk.IdleWarning != time.Minute {
+		t.Errorf("idle: %+v %v", c.Kiosk, err)
+	}
 	for doc, want := range map[string]string{
-		"[kiosk]\nlanguage = \"es\"\n":    `k.toml: kiosk.language: "es" is not a language of the screen`,
-		"[kiosk]\nkiosk_mode = \"yes\"\n": "k.toml: kiosk.kiosk_mode: line",
-		"[kiosk]\nfull_screen = true\n":   "k.toml: kiosk.full_screen: is not a known setting",
+		"[kiosk]\nlanguage = \"es\"\n":       `k.toml: kiosk.language: "es" is not a language of the screen`,
+		"[kiosk]\nkiosk_mode = \"yes\"\n":    "k.toml: kiosk.kiosk_mode: line",
+		"[kiosk]\nfull_screen = true\n":      "k.toml: kiosk.full_screen: is not a known setting",
+		"[kiosk]\nidle_sign_out = 5\n":       `k.toml: kiosk.idle_sign_out: 5ns is shorter than 10s; write a duration in quotes, for example "5m"`,
+		"[kiosk]\nidle_warning = \"6m\"\n":   "k.toml: kiosk.idle_warning: 6m0s does not fit in idle_sign_out (5m0s)",
+		"[kiosk]\nidle_sign_out = \"-1m\"\n": "k.toml: kiosk.idle_sign_out: is negative",
 	} {
 		_, err := Parse("k.toml", []byte(production+"\n"+doc))
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -1,0 +1,5 @@
+//go:build !linux && !windows && !darwin
+
+package idle
+
+func candidates() []func() (Meter, error) { return nil }

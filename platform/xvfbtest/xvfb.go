@@ -1,0 +1,105 @@
+// Package xvfbtest gives tests a real X server: Xvfb, which keeps its screen
+// in a file (-fbdir, XWD format) that zbarimg decodes directly, and xdotool
+// to type and move the pointer in it. make test installs the tools and sets
+// WORKSHOP_LOGIN_WINDOW_TEST=1.
+package xvfbtest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Display is one Xvfb server, stopped when the test ends.
+type Display struct {
+	Name   string // ":42"
+	Screen string // the XWD file Xvfb draws into
+	xvfb   *exec.Cmd
+}
+
+// NeedTools skips the test unless real-window tests are asked for, and
+// fails it when they are asked for but a tool is missing.
+func NeedTools(t testing.TB) {
+	t.Helper()
+	if os.Getenv("WORKSHOP_LOGIN_WINDOW_TEST") != "1" {
+		t.Skip("set WORKSHOP_LOGIN_WINDOW_TEST=1 (make test does, after installing Xvfb, zbar-tools and xdotool)")
+	}
+	for _, tool := range []string{"Xvfb", "zbarimg", "xdotool"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing: make test installs it (apt package xvfb, zbar-tools or xdotool)", tool)
+		}
+	}
+}
+
+// Start starts Xvfb on the first free display from :90.
+func Start(t testing.TB) *Display {
+	t.Helper()
+	dir := t.TempDir()
+	for n := 90; n < 140; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			continue // taken
+		}
+		d := &Display{Name: fmt.Sprintf(":%d", n), Screen: filepath.Join(dir, "Xvfb_screen0")}
+		d.xvfb = exec.Command("Xvfb", d.Name, "-screen", "0", "1024x768x24", "-fbdir", dir, "-nolisten", "tcp")
+		if err := d.xvfb.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- d.xvfb.Wait() }()
+		for i := 0; i < 100; i++ {
+			if _, err := os.Stat(d.Screen); err == nil {
+				t.Cleanup(func() { d.xvfb.Process.Kill(); <-exited })
+				return d
+			}
+			select {
+			case <-exited:
+				i = 100 // this display number failed: try the next
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		d.xvfb.Process.Kill()
+	}
+	t.Fatal("no free X display for Xvfb")
+	return nil
+}
+
+// QR decodes the QR code on the screen, or returns "".
+func (d *Display) QR() string {
+	out, err := exec.Command("zbarimg", "-q", "--raw", "xwd:"+d.Screen).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Xdotool is an xdotool command on this display.
+func (d *Display) Xdotool(args ...string) *exec.Cmd {
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+d.Name)
+	return cmd
+}
+
+// WindowTitled says whether a window's title contains part.
+func (d *Display) WindowTitled(part string) bool {
+	return d.Xdotool("search", "--name", part).Run() == nil
+}
+
+// Key presses keys, as xdotool names them ("ctrl+l").
+func (d *Display) Key(t testing.TB, keys string) {
+	t.Helper()
+	if out, err := d.Xdotool("key", keys).CombinedOutput(); err != nil {
+		t.Fatalf("xdotool key %s: %v %s", keys, err, out)
+	}
+}
+
+// MovePointer moves the pointer to x, y: input, as far as idle time goes.
+func (d *Display) MovePointer(t testing.TB, x, y int) {
+	t.Helper()
+	if out, err := d.Xdotool("mousemove", fmt.Sprint(x), fmt.Sprint(y)).CombinedOutput(); err != nil {
+		t.Fatalf("xdotool mousemove: %v %s", err, out)
+	}
+}
