@@ -29,6 +29,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/platform/audit"
+	"github.com/workshop-login/workshop-login/platform/check"
 	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/platform/handoff"
 	"github.com/workshop-login/workshop-login/platform/idle"
@@ -65,6 +66,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		command, args = args[0], args[1:]
 	}
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+		command = "version"
+	}
 	switch command {
 	case "window":
 		return window(ctx, args, stderr)
@@ -74,11 +78,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serveSimulator(ctx, args, stdout, stderr)
 	case "audit":
 		return printAudit(args, stdout, stderr)
+	case "check":
+		return checkMachine(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "workshop-login %s (commit %s, built %s)\n", version, commit, date)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "workshop-login: unknown command %q; use login, simulator, audit or version, or none for the window\n", command)
+		fmt.Fprintf(stderr, "workshop-login: unknown command %q; use login, simulator, audit, check or version, or none for the window\n", command)
 		return exitUsage
 	}
 }
@@ -245,6 +251,55 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 }
 
 // printAudit prints the newest audit entries as a table.
+// checkMachine prints whether the kiosk will work on this machine, one row
+// a thing it needs, and exits 1 when anything failed.
+func checkMachine(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("check", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	configPath := flags.String("config", "", "configuration file (default: the system's and the user's config.toml)")
+	timeout := flags.Duration("timeout", 15*time.Second, "give the Trust Centre this long to answer")
+	if err := flags.Parse(args); err != nil {
+		return exitUsage
+	}
+	cfg, err := config.Load(*configPath)
+	rows := []check.Row{check.Configuration(cfg, err)}
+	if err == nil {
+		if cfg.EmbeddedSimulator() {
+			if sim, err := startSimulator(cfg, newLogger(false, stderr)); err == nil {
+				defer sim.Close()
+				cfg.TrustCentre.Issuer = sim.URL
+			}
+		}
+		if engine, err := auth.NewPasswordless(cfg.TrustCentre); err != nil {
+			rows = append(rows, check.Row{Check: "trust centre", Result: check.Failed, Detail: err.Error()})
+		} else {
+			ctx, cancel := context.WithTimeout(ctx, *timeout)
+			rows = append(rows, check.TrustCentre(ctx, cfg.TrustCentre, engine))
+			cancel()
+		}
+	}
+	rows = append(rows, check.Keyring(sessionstore.New().Probe))
+	if err == nil {
+		meter, idleErr := idle.System()
+		name := ""
+		if idleErr == nil {
+			name = meter.Name()
+			meter.Close()
+		}
+		rows = append(rows, check.IdleTime(name, idleErr, cfg.Kiosk.IdleSignOut))
+	}
+	rows = append(rows, check.AuditLog(audit.DefaultPath()))
+	if err == nil {
+		rows = append(rows, check.Tools(cfg.Tools)...)
+		rows = append(rows, check.Portal(cfg.Portal))
+	}
+	check.Write(stdout, rows)
+	if check.AnyFailed(rows) {
+		return exitRefused // 1: something here needs doing
+	}
+	return 0
+}
+
 func printAudit(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("audit", flag.ContinueOnError)
 	flags.SetOutput(stderr)

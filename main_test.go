@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/authtest"
+	"github.com/workshop-login/workshop-login/auth/simulator"
 )
 
 // approveFromScreen reads the terminal's lines, finds the code's address,
@@ -116,3 +119,89 @@ func TestVersion(t *testing.T) {
 		t.Errorf("exit %d, %q", code, out.String())
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"--version"}, &out, io.Discard); code != 0 || !strings.HasPrefix(out.String(), "workshop-login dev (commit") {
+		t.Errorf("exit %d, %q", code, out.String())
+	}
+}
+
+// checkRows runs workshop-login check with the configuration doc and
+// returns its exit code and rows by check name.
+func checkRows(t *testing.T, doc string) (int, map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("XDG_DATA_HOME", dir)
+	path := filepath.Join(dir, "kiosk.toml")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"check", "--config", path, "--timeout", "5s"}, &out, io.Discard)
+	rows := map[string]string{}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "CHECK") {
+		t.Fatalf("no table:\n%s", out.String())
+	}
+	for _, line := range lines[1:] {
+		name, rest, _ := strings.Cut(line, "  ")
+		rows[name] = strings.TrimSpace(rest)
+	}
+	return code, rows
+}
+
+func TestCheckSaysWhatWorksAndWhatToDo(t *testing.T) {
+	sim := authtest.Simulator(t, simulator.Options{})
+	code, rows := checkRows(t, fmt.Sprintf(`environment = "simulator"
+[trust_centre]
+issuer = %q
+[[tools]]
+name = "Shell"
+command = "sh"
+[[tools]]
+name = "Diagnostics"
+command = "/opt/no-such-diag/bin/diag"
+[portal]
+url = "https://rmi.example-vm.com/"
+`, sim.URL))
+	if code != 1 {
+		t.Errorf("exit %d with a missing tool", code)
+	}
+	for name, want := range map[string]string{
+		"configuration":    "ok",
+		"trust centre":     "ok      " + sim.URL + ` gives QR codes to client "workshop-login-simulator"`,
+		"audit log":        "ok",
+		"tool Shell":       "ok      /",
+		"tool Diagnostics": "FAILED  /opt/no-such-diag/bin/diag: not found or not executable  install the tool",
+		"repair portal":    "ok      opens https://rmi.example-vm.com/",
+	} {
+		if !strings.HasPrefix(oneSpace(rows[name]), oneSpace(want)) {
+			t.Errorf("%s: %q, want %q", name, rows[name], want)
+		}
+	}
+	if os.Getenv("WORKSHOP_LOGIN_KEYRING_TEST") == "1" && !strings.HasPrefix(rows["keyring"], "ok") {
+		t.Errorf("keyring: %q with a Secret Service running", rows["keyring"])
+	}
+}
+
+func TestCheckTellsNetworkFromCredentials(t *testing.T) {
+	sim := authtest.Simulator(t, simulator.Options{})
+	_, rows := checkRows(t, fmt.Sprintf("environment = \"simulator\"\n[trust_centre]\nissuer = %q\nclient_id = \"someone-else\"\n", sim.URL))
+	if tc := rows["trust centre"]; !strings.HasPrefix(tc, "FAILED") || !strings.Contains(tc, "Digidentity's implementation team") {
+		t.Errorf("wrong client: %q", tc)
+	}
+	closed := sim.URL
+	sim.Close() // nothing listens there now
+	_, rows = checkRows(t, fmt.Sprintf("environment = \"simulator\"\n[trust_centre]\nissuer = %q\n", closed))
+	if tc := rows["trust centre"]; !strings.HasPrefix(tc, "FAILED") || !strings.Contains(tc, "check the network") {
+		t.Errorf("nobody answering: %q", tc)
+	}
+	code, rows := checkRows(t, "environment = \"production\"\n")
+	if code != 1 || !strings.HasPrefix(rows["configuration"], "FAILED") || rows["trust centre"] != "" {
+		t.Errorf("bad configuration: exit %d, %v", code, rows)
+	}
+}
+
+func oneSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -2,6 +2,7 @@ package idle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,6 +42,10 @@ func (m *desktopBus) Idle() (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 	defer cancel()
 	call := m.object.CallWithContext(ctx, m.method, 0)
+	var dbusErr dbus.Error
+	if errors.As(call.Err, &dbusErr) && dbusErr.Name == "org.freedesktop.DBus.Error.ServiceUnknown" {
+		return 0, fmt.Errorf("%s: not running", m.name)
+	}
 	if call.Err != nil {
 		return 0, fmt.Errorf("%s: %w", m.name, call.Err)
 	}

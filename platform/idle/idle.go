@@ -5,6 +5,8 @@ package idle
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -23,7 +25,7 @@ var ErrNoMeter = errors.New("no system-wide idle time on this machine")
 // System returns the first measure of idle time that answers on this
 // machine, or an error saying what was tried.
 func System() (Meter, error) {
-	var errs []error
+	var tried []string
 	for _, candidate := range candidates() {
 		m, err := candidate()
 		if err == nil {
@@ -32,9 +34,12 @@ func System() (Meter, error) {
 			}
 			m.Close()
 		}
-		errs = append(errs, err)
+		tried = append(tried, err.Error())
 	}
-	return nil, errors.Join(append([]error{ErrNoMeter}, errs...)...)
+	if len(tried) == 0 {
+		return nil, ErrNoMeter
+	}
+	return nil, fmt.Errorf("%w (%s)", ErrNoMeter, strings.Join(tried, "; "))
 }
 
 // withTimeout gives up on a query that does not answer: a wedged display

@@ -217,3 +217,22 @@ func (st *Store) call(f func() error) error {
 		return fmt.Errorf("%w: no answer in %s (is it locked?)", ErrUnavailable, st.timeout)
 	}
 }
+
+// Probe writes, reads back and deletes a throwaway item, so an installer or
+// an administrator can tell whether sessions will be kept on this machine.
+// It leaves the kept session alone.
+func (st *Store) Probe() error {
+	const name, value = "check", "workshop-login check"
+	if err := st.call(func() error { return st.backend.Set(service, name, value) }); err != nil {
+		return err
+	}
+	var got string
+	err := st.call(func() (err error) { got, err = st.backend.Get(service, name); return err })
+	if _, delErr := st.remove(name); err == nil {
+		err = delErr
+	}
+	if err == nil && got != value {
+		err = fmt.Errorf("%w: it gave back something else than was stored", ErrUnavailable)
+	}
+	return err
+}

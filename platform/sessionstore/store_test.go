@@ -188,4 +188,27 @@ func TestSecretService(t *testing.T) {
 	if _, err := keyring.Get(service, chunkName(1)); !errors.Is(err, keyring.ErrNotFound) {
 		t.Errorf("after Delete a chunk is still there: %v", err)
 	}
+	if err := st.Probe(); err != nil {
+		t.Errorf("Probe: %v", err)
+	}
+	if _, err := keyring.Get(service, "check"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("Probe left its item behind: %v", err)
+	}
+}
+
+func TestProbeLeavesTheSessionAndSaysWhenItFails(t *testing.T) {
+	st, k := memoryStore()
+	if err := st.Save(session(t, false, "at")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Probe(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Restore(); got == nil || len(k.items) != 1 {
+		t.Errorf("after Probe: session %v, items %v", got, k.items)
+	}
+	k.hang = true
+	if err := st.Probe(); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("a locked keyring: %v", err)
+	}
 }

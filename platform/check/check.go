@@ -1,0 +1,227 @@
+// Package check answers, for one machine, "will Workshop Login work here?":
+// one row for each thing it needs, and what to do about each failure.
+// workshop-login check prints the table; installers and fleet tools run it.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/platform/handoff"
+)
+
+// Result is how a row came out.
+type Result string
+
+const (
+	OK     Result = "ok"
+	Failed Result = "FAILED"
+	// Note is not a failure: the kiosk works, with a limit the row names.
+	Note Result = "note"
+)
+
+// Row is one line of the table.
+type Row struct {
+	Check    string
+	Result   Result
+	Detail   string
+	WhatToDo string
+}
+
+// Failed reports whether any row failed.
+func AnyFailed(rows []Row) bool {
+	for _, r := range rows {
+		if r.Result == Failed {
+			return true
+		}
+	}
+	return false
+}
+
+// Write prints the rows as a table.
+func Write(w io.Writer, rows []Row) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tRESULT\tDETAIL\tWHAT TO DO")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Check, r.Result, oneLine(r.Detail), dash(oneLine(r.WhatToDo)))
+	}
+	return tw.Flush()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Configuration is the row for the configuration as loaded.
+func Configuration(cfg config.Config, err error) Row {
+	row := Row{Check: "configuration"}
+	if err != nil {
+		row.Result, row.Detail = Failed, err.Error()
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			row.Detail = strings.TrimSuffix(strings.TrimSuffix(err.Error(), ce.Fix), "; ")
+			row.WhatToDo = ce.Fix
+		}
+		return row
+	}
+	from := cfg.File
+	if from == "" {
+		from = "no file: built-in settings"
+	}
+	row.Result, row.Detail = OK, fmt.Sprintf("environment %s (%s)", cfg.Environment, from)
+	return row
+}
+
+// ClientChecker asks the Trust Centre for a QR session (auth.Passwordless).
+type ClientChecker interface {
+	CheckClient(context.Context) error
+}
+
+// TrustCentre is the row for Digidentity's answer to a QR session request.
+func TrustCentre(ctx context.Context, s auth.Settings, engine ClientChecker) Row {
+	row := Row{Check: "trust centre"}
+	err := engine.CheckClient(ctx)
+	switch {
+	case err == nil:
+		row.Result, row.Detail = OK, fmt.Sprintf("%s gives QR codes to client %q", s.Issuer, s.ClientID)
+	case auth.KeyOf(err) == auth.MsgOffline || auth.KeyOf(err) == auth.MsgBusy:
+		row.Result, row.Detail = Failed, err.Error()
+		row.WhatToDo = fmt.Sprintf("check the network: this machine must reach %s over HTTPS (a proxy or firewall may block it)", s.Issuer)
+	default:
+		row.Result, row.Detail = Failed, err.Error()
+		row.WhatToDo = "check trust_centre.issuer, client_id and scope against what Digidentity's implementation team gave you"
+	}
+	return row
+}
+
+// Keyring is the row for the system keyring, probed by probe.
+func Keyring(probe func() error) Row {
+	row := Row{Check: "keyring"}
+	if err := probe(); err != nil {
+		row.Result, row.Detail = Failed, err.Error()
+		row.WhatToDo = "sign-in works, but a restart signs the person out: unlock the login keyring " +
+			"(Linux: gnome-keyring or KWallet running in the kiosk user's session) or check Credential Manager / Keychain access"
+		return row
+	}
+	row.Result, row.Detail = OK, "a test item was stored, read back and removed"
+	return row
+}
+
+// IdleTime is the row for the machine's idle time measure.
+func IdleTime(name string, err error, idleSignOut time.Duration) Row {
+	row := Row{Check: "idle time"}
+	switch {
+	case idleSignOut <= 0:
+		row.Result, row.Detail = Note, "idle sign-out is off (kiosk.idle_sign_out = \"0s\")"
+		row.WhatToDo = "set kiosk.idle_sign_out, for example \"5m\", on a shared machine"
+	case err != nil:
+		row.Result, row.Detail = Note, "only input to the kiosk's window counts: "+err.Error()
+		row.WhatToDo = "run the kiosk in an X11 session, or a GNOME or KDE desktop, so input to other programs counts too"
+	default:
+		row.Result, row.Detail = OK, fmt.Sprintf("from the %s; sign-out after %s", name, idleSignOut)
+	}
+	return row
+}
+
+// AuditLog is the row for the audit log's folder: it must be writable.
+func AuditLog(path string, err error) Row {
+	row := Row{Check: "audit log"}
+	if err == nil {
+		err = writable(path)
+	}
+	if err != nil {
+		row.Result, row.Detail = Failed, err.Error()
+		row.WhatToDo = "give the kiosk user a home folder it can write to (XDG_DATA_HOME on Linux, %LOCALAPPDATA% on Windows)"
+		return row
+	}
+	row.Result, row.Detail = OK, path
+	return row
+}
+
+// writable opens the log for appending, as the kiosk will, writing nothing.
+func writable(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// Tools is one row for each configured tool: its program and folder exist.
+func Tools(tools []handoff.Tool) []Row {
+	if len(tools) == 0 {
+		return []Row{{Check: "tools", Result: Note, Detail: "none configured", WhatToDo: "add [[tools]] entries for the garage's diagnostic programs, if any"}}
+	}
+	var rows []Row
+	for _, t := range tools {
+		row := Row{Check: "tool " + t.Name}
+		path, err := findCommand(t)
+		switch {
+		case t.Dir != "" && !isDir(t.Dir):
+			row.Result, row.Detail = Failed, fmt.Sprintf("folder %s does not exist", t.Dir)
+			row.WhatToDo = "install the tool, or correct its dir in the configuration"
+		case err != nil:
+			row.Result, row.Detail = Failed, err.Error()
+			row.WhatToDo = "install the tool, or correct its command in the configuration (a full path is safest)"
+		default:
+			row.Result, row.Detail = OK, path
+			if t.PassAccessToken {
+				row.Detail += " (gets the access token on standard input)"
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// findCommand resolves the command as starting the tool will: a bare name
+// on PATH, a relative path from the tool's folder.
+func findCommand(t handoff.Tool) (string, error) {
+	cmd := t.Command
+	if !filepath.IsAbs(cmd) && strings.ContainsRune(cmd, filepath.Separator) && t.Dir != "" {
+		cmd = filepath.Join(t.Dir, cmd)
+	}
+	path, err := exec.LookPath(cmd)
+	if err != nil {
+		return "", fmt.Errorf("%s: not found or not executable", t.Command)
+	}
+	return path, nil
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// Portal is the row for the repair portal's configuration.
+func Portal(p config.Portal) Row {
+	row := Row{Check: "repair portal", Result: OK}
+	switch {
+	case p.HandoffURL != "":
+		row.Detail = "hands the session to " + p.HandoffURL + " as a form post"
+	case p.URL != "":
+		row.Detail = "opens " + p.URL + " (the person signs in to the portal there)"
+	default:
+		row.Result, row.Detail = Note, "none configured"
+		row.WhatToDo = "set portal.url, and portal.handoff_url when the vehicle manufacturer's portal takes a session hand-off"
+	}
+	return row
+}
