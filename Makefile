@@ -35,7 +35,7 @@ ifneq ($(filter C C.UTF-8 C.utf8 POSIX,$(LANG)),)
 LANG := en_US.UTF-8
 endif
 
-.PHONY: run test build bench figures fuzz deps test-deps check-go
+.PHONY: run test build bench figures fuzz deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check
 
 run: deps build
 	./$(BINARY)
@@ -92,3 +92,85 @@ endef
 # An older Go fetches the toolchain go.mod names through the module proxy by itself.
 check-go:
 	@command -v $(GO) >/dev/null || { echo "Go $(GO_MIN) or newer is needed: https://go.dev/dl/ (Debian's golang package is too old)"; exit 1; }
+
+# ---- Installers ----------------------------------------------------------
+# make dist builds every installer this machine can build into dist/, with
+# the version of the latest vX.Y.Z tag. macOS: assets/packaging/macos/build-dmg.sh
+# on a Mac. Windows signing: set WINDOWS_SIGN_CERT and WINDOWS_SIGN_KEY (PEM).
+DIST_VERSION  := $(shell git describe --tags --abbrev=0 --match 'v[0-9]*' 2>/dev/null | sed 's/^v//')
+ifeq ($(DIST_VERSION),)
+DIST_VERSION  := 0.0.0
+endif
+DIST_VERSION4 := $(shell echo $(DIST_VERSION) | sed 's/[-+].*//').0
+DIST_LDFLAGS  := -s -w -X main.version=$(DIST_VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+GOBIN         := $(shell $(GO) env GOPATH 2>/dev/null)/bin
+FYNE_CLI      := fyne.io/tools/cmd/fyne@v1.7.4
+NFPM          := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+GO_WINRES     := github.com/tc-hib/go-winres@v0.3.3
+# Debian packages for the installers: MinGW for Windows' cgo, NSIS for its
+# installer, osslsigncode to sign; rpm, file and icoutils for dist-check.
+APT_DIST_PACKAGES := $(APT_TEST_PACKAGES) gcc-mingw-w64-x86-64 nsis osslsigncode rpm file icoutils binutils bc openssl \
+	librsvg2-bin
+
+dist-tools: check-go
+	@$(call apt_install,$(APT_DIST_PACKAGES))
+	@for tool in $(FYNE_CLI) $(NFPM) $(GO_WINRES); do \
+		name=$$(basename $${tool%@*}); \
+		[ -x "$(GOBIN)/$$name" ] || GOFLAGS= $(GO) install $$tool || exit 1; \
+	done
+
+dist: dist-linux dist-windows
+	@ls -l dist/
+
+dist-linux: dist-tools
+	@echo "Linux installers, version $(DIST_VERSION)"
+	mkdir -p build/linux dist
+	$(GO) build $(GOFLAGS) -ldflags "$(DIST_LDFLAGS)" -o build/linux/$(BINARY) .
+	$(GOBIN)/fyne package -os linux --exe build/linux/$(BINARY) --name "Workshop Login" \
+		--app-id eu.workshoplogin.kiosk --app-version $(DIST_VERSION) --icon assets/icon/icon.png --release
+	mv "Workshop Login.tar.xz" dist/workshop-login-$(DIST_VERSION)-linux-amd64.tar.xz
+	VERSION=$(DIST_VERSION) $(GOBIN)/nfpm package -f assets/packaging/nfpm.yaml -p deb -t dist/
+	VERSION=$(DIST_VERSION) $(GOBIN)/nfpm package -f assets/packaging/nfpm.yaml -p rpm -t dist/
+	VERSION=$(DIST_VERSION) $(GOBIN)/nfpm package -f assets/packaging/nfpm-autostart.yaml -p deb -t dist/
+
+# The executable carries its icon and version resource (go-winres writes a
+# .syso the Go linker picks up for windows/amd64 only, removed after).
+dist-windows: dist-tools
+	@echo "Windows installer, version $(DIST_VERSION)"
+	mkdir -p build/windows dist
+	@# One .ico with the sizes Windows shows, each drawn from the SVG.
+	for size in 16 24 32 48 64 256; do \
+		rsvg-convert -w $$size -h $$size assets/icon/icon.svg -o build/windows/icon-$$size.png || exit 1; done
+	icotool -c -o build/windows/workshop-login.ico build/windows/icon-16.png build/windows/icon-24.png \
+		build/windows/icon-32.png build/windows/icon-48.png build/windows/icon-64.png build/windows/icon-256.png
+	$(GOBIN)/go-winres simply --arch amd64 --out rsrc --icon build/windows/workshop-login.ico --manifest gui \
+		--product-name "Workshop Login" --product-version $(DIST_VERSION) --file-version $(DIST_VERSION4) \
+		--file-description "Workshop Login: SERMI sign-in for workshop kiosks" --company "Workshop Login" \
+		--copyright "Workshop Login" --original-filename workshop-login.exe
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc $(GO) build $(GOFLAGS) \
+		-ldflags "$(DIST_LDFLAGS) -H windowsgui" -o build/windows/$(BINARY).exe . ; \
+		status=$$?; rm -f rsrc_windows_*.syso; exit $$status
+	$(call sign,build/windows/$(BINARY).exe)
+	makensis -V2 -DVERSION=$(DIST_VERSION) -DVERSION4=$(DIST_VERSION4) -DEXE=$(CURDIR)/build/windows/$(BINARY).exe \
+		-DICON=$(CURDIR)/build/windows/workshop-login.ico -DCONFIG=$(CURDIR)/assets/packaging/config.toml \
+		-DOUTFILE=$(CURDIR)/dist/workshop-login-$(DIST_VERSION)-windows-amd64-setup.exe assets/packaging/windows/installer.nsi
+	$(call sign,dist/workshop-login-$(DIST_VERSION)-windows-amd64-setup.exe)
+
+# sign signs a Windows executable in place when a certificate is configured.
+define sign
+	@if [ -n "$(WINDOWS_SIGN_CERT)" ]; then \
+		osslsigncode sign -certs "$(WINDOWS_SIGN_CERT)" -key "$(WINDOWS_SIGN_KEY)" -n "Workshop Login" \
+			-i https://github.com/workshop-login/workshop-login -h sha256 -in $(1) -out $(1).signed >/dev/null && \
+		mv $(1).signed $(1) && echo "signed $(1)"; \
+	else echo "not signed: set WINDOWS_SIGN_CERT and WINDOWS_SIGN_KEY to sign $(1)"; fi
+endef
+
+# dist-check (CI runs it): signs with a throwaway self-signed certificate,
+# builds everything, and proves the installers (assets/packaging/dist-check.sh).
+dist-check: dist-tools
+	@mkdir -p build/signing
+	@[ -f build/signing/cert.pem ] || openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Workshop Login test signing" \
+		-addext extendedKeyUsage=codeSigning -keyout build/signing/key.pem -out build/signing/cert.pem 2>/dev/null
+	rm -rf dist
+	$(MAKE) dist WINDOWS_SIGN_CERT=build/signing/cert.pem WINDOWS_SIGN_KEY=build/signing/key.pem
+	sh assets/packaging/dist-check.sh $(DIST_VERSION) build/signing/cert.pem

@@ -31,6 +31,7 @@ import (
 	"github.com/workshop-login/workshop-login/platform/audit"
 	"github.com/workshop-login/workshop-login/platform/check"
 	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/platform/console"
 	"github.com/workshop-login/workshop-login/platform/handoff"
 	"github.com/workshop-login/workshop-login/platform/idle"
 	"github.com/workshop-login/workshop-login/platform/sessionstore"
@@ -56,6 +57,9 @@ const (
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		console.Attach() // a command, not the window: print where it was typed
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
@@ -182,6 +186,7 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	defer stop()
 	a := app.NewWithID("eu.workshoplogin.kiosk")
+	a.SetIcon(fyne.NewStaticResource("workshop-login.png", assets.Icon))
 	kc := cfg.Kiosk
 	tools, err := handoff.NewLauncher(cfg.Tools, logger)
 	if err != nil { // checked with the configuration already

@@ -11,6 +11,12 @@ import (
 	"text/template"
 )
 
+// Icon is the product's icon, 512 px square (drawn as icon/icon.svg); the
+// window shows it and the installers carry it.
+//
+//go:embed icon/icon.png
+var Icon []byte
+
 // Lang holds one JSON file per language, named by its language tag.
 //
 //go:embed lang/*.json

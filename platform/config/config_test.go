@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -288,5 +289,34 @@ func TestEnvironmentValuesReadAsTOMLOrText(t *testing.T) {
 	}
 	if strings.Join(docs, "|") != strings.Join(want, "|") {
 		t.Errorf("layers:\n%s\nwant:\n%s", strings.Join(docs, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+var exampleLine = regexp.MustCompile(`^(\[|[a-z_]+ *=)`)
+
+// The system file the packages install: as shipped (all comments) it is the
+// simulator; with its examples uncommented it is a valid production kiosk.
+func TestShippedConfigurationFile(t *testing.T) {
+	data, err := os.ReadFile("../../assets/packaging/config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("config.toml", data)
+	if err != nil || c.Environment != auth.EnvSimulator {
+		t.Fatalf("as shipped: %v, %v", c.Environment, err)
+	}
+	var uncommented []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# "); ok && exampleLine.MatchString(rest) {
+			line = rest
+		}
+		uncommented = append(uncommented, line)
+	}
+	c, err = Parse("config.toml", []byte(strings.Join(uncommented, "\n")))
+	if err != nil {
+		t.Fatalf("with the examples: %v", err)
+	}
+	if c.Environment != auth.EnvProduction || !c.Kiosk.KioskMode || len(c.Tools) != 1 || c.Portal.HandoffURL == "" {
+		t.Errorf("with the examples: %+v", c)
 	}
 }
