@@ -145,7 +145,7 @@ dist-windows: dist-tools
 		build/windows/icon-32.png build/windows/icon-48.png build/windows/icon-64.png build/windows/icon-256.png
 	$(GOBIN)/go-winres simply --arch amd64 --out rsrc --icon build/windows/workshop-login.ico --manifest gui \
 		--product-name "Workshop Login" --product-version $(DIST_VERSION) --file-version $(DIST_VERSION4) \
-		--file-description "Workshop Login: SERMI sign-in for workshop kiosks" --company "Workshop Login" \
+		--file-description "Workshop Login: SERMI sign-in for workshop kiosks" \
 		--copyright "Workshop Login" --original-filename workshop-login.exe
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc $(GO) build $(GOFLAGS) \
 		-ldflags "$(DIST_LDFLAGS) -H windowsgui" -o build/windows/$(BINARY).exe . ; \

@@ -24,7 +24,7 @@ done
 deb=dist/workshop-login_${VERSION}_amd64.deb
 autostart=dist/workshop-login-autostart_${VERSION}_all.deb
 echo "== $deb"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$deb" "./$autostart" >/dev/null
+$SUDO env LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$deb" "./$autostart" >/dev/null
 out=$(/usr/bin/workshop-login --version 2>/dev/null)
 echo "$out"
 case "$out" in "workshop-login $VERSION (commit "*) ;; *) fail "--version printed: $out" ;; esac
@@ -51,7 +51,7 @@ kill $sim
 echo "== removing the packages"
 files=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {sub(/^\./, "", $6); print $6}')
 $SUDO sh -c 'echo "# kept configuration" >>/etc/workshop-login/config.toml' # an administrator's change
-$SUDO apt-get remove -y -qq workshop-login-autostart workshop-login >/dev/null
+$SUDO env LC_ALL=C.UTF-8 apt-get remove -y -qq workshop-login-autostart workshop-login >/dev/null
 for f in $files /etc/xdg/autostart/workshop-login.desktop; do
 	if [ "$f" = /etc/workshop-login/config.toml ]; then
 		grep -q "kept configuration" "$f" || fail "the configuration was not kept"
@@ -60,7 +60,7 @@ for f in $files /etc/xdg/autostart/workshop-login.desktop; do
 	fi
 done
 echo "left: /etc/workshop-login/config.toml (kept, as a conffile); nothing else"
-$SUDO apt-get purge -y -qq workshop-login >/dev/null
+$SUDO env LC_ALL=C.UTF-8 apt-get purge -y -qq workshop-login >/dev/null
 [ ! -e /etc/workshop-login/config.toml ] || fail "purge left the configuration"
 
 rpm=dist/workshop-login-${VERSION}-1.x86_64.rpm
