@@ -21,17 +21,17 @@ type idTokenVerifier struct {
 	verifier *oidc.IDTokenVerifier
 }
 
-// verify returns the token's subject.
-func (v *idTokenVerifier) verify(ctx context.Context, raw Secret) (string, error) {
+// verify returns the token's subject and nonce.
+func (v *idTokenVerifier) verify(ctx context.Context, raw Secret) (subject, nonce string, err error) {
 	verifier, err := v.get(ctx)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	token, err := verifier.Verify(ctx, raw.Reveal())
 	if err != nil {
-		return "", &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token did not verify")}
+		return "", "", &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token did not verify")}
 	}
-	return token.Subject, nil
+	return token.Subject, token.Nonce, nil
 }
 
 func (v *idTokenVerifier) get(ctx context.Context) (*oidc.IDTokenVerifier, error) {

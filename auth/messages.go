@@ -24,12 +24,22 @@ const (
 	MsgClientRejected  MessageKey = "auth.client_rejected"  // the kiosk's registration (client id, secret, scope) is refused
 	MsgIdentityMissing MessageKey = "auth.identity_missing" // user info lacks SERMI attributes
 	MsgIdentityInvalid MessageKey = "auth.identity_invalid" // ID token or user info failed verification
+
+	// The web login.
+	MsgWebContinue   MessageKey = "auth.web_continue"    // the browser is open: finish there
+	MsgWebTimeout    MessageKey = "auth.web_timeout"     // nobody finished in the browser in time
+	MsgWebReturn     MessageKey = "auth.web_return"      // the browser's page: signed in, return to the kiosk
+	MsgWebRefusedTab MessageKey = "auth.web_refused_tab" // the browser's page: refused, return to the kiosk
+	MsgWebWrongState MessageKey = "auth.web_wrong_state" // the browser's page: an answer to another sign-in
+	MsgWebReplayed   MessageKey = "auth.web_replayed"    // the browser's page: this answer was used already
+	MsgWebNotLocal   MessageKey = "auth.web_not_local"   // the browser's page: not from this machine
 )
 
 // Messages lists every key, for catalogue completeness checks.
 var Messages = []MessageKey{
 	MsgScanCode, MsgCodeExpired, MsgOffline, MsgBusy, MsgRefused, MsgSignedIn,
 	MsgFailed, MsgUnexpected, MsgClientRejected, MsgIdentityMissing, MsgIdentityInvalid,
+	MsgWebContinue, MsgWebTimeout, MsgWebReturn, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal,
 }
 
 // Error is what the engine reports when something goes wrong: a catalogue key

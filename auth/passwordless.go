@@ -44,7 +44,9 @@ type Event struct {
 	QR      QRCode        // EventQRReady
 	RetryIn time.Duration // EventOffline
 	Session *Session      // EventApproved
-	Err     *Error        // EventOffline, EventExpired, EventRefused, EventFailed: for the log
+	// BrowserURL is the web login's address (EventBrowserOpened).
+	BrowserURL string
+	Err        *Error // EventOffline, EventExpired, EventRefused, EventFailed: for the log
 }
 
 // QRCode is one code to show and how long it can be scanned.
@@ -346,7 +348,7 @@ func (a *attempt) finish(token tokenResponse) (Session, error) {
 		return Session{}, &callError{verdict: verdictFailed, err: asError(err)}
 	}
 	if token.IDToken != "" {
-		sub, err := a.p.idTokens.verify(a.ctx, token.IDToken)
+		sub, _, err := a.p.idTokens.verify(a.ctx, token.IDToken)
 		if err != nil {
 			return Session{}, err
 		}

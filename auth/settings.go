@@ -24,6 +24,9 @@ type ClientAuth string
 const (
 	ClientAuthBasic ClientAuth = "basic" // HTTP Basic, as Digidentity's examples do
 	ClientAuthPost  ClientAuth = "post"  // client_id and client_secret as form fields
+	// ClientAuthNone is a public client: no secret, only client_id; PKCE
+	// protects the code. Only Digidentity can say whether a client is public.
+	ClientAuthNone ClientAuth = "none"
 )
 
 // Settings is everything the engine needs to know about one Trust Centre.
@@ -52,6 +55,17 @@ type Settings struct {
 	QRRefreshLead time.Duration `toml:"qr_refresh_lead"` // a new code is fetched this long before the old one expires
 	HTTPTimeout   time.Duration `toml:"http_timeout"`    // per request
 	MaxRetryWait  time.Duration `toml:"max_retry_wait"`  // cap of the back-off while offline
+
+	// The web login (browser, authorization code with PKCE).
+	WebAuthorizePath string `toml:"web_authorize_path"`
+	// RedirectURI is the loopback address the browser returns to, e.g.
+	// http://127.0.0.1:53682/callback. Empty: a free port and /callback,
+	// which only pre-production and the simulator accept.
+	RedirectURI string `toml:"redirect_uri"`
+	// AllowedRedirectURIs are the redirect URIs Digidentity has allowlisted
+	// for this client; in production RedirectURI must be one of them.
+	AllowedRedirectURIs []string      `toml:"allowed_redirect_uris"`
+	WebLoginTimeout     time.Duration `toml:"web_login_timeout"`
 }
 
 // Hosts of Digidentity's environments.
@@ -77,6 +91,9 @@ func DefaultSettings(env Environment) Settings {
 		QRRefreshLead: 10 * time.Second,
 		HTTPTimeout:   10 * time.Second,
 		MaxRetryWait:  30 * time.Second,
+
+		WebAuthorizePath: "/oauth2/authorize",
+		WebLoginTimeout:  5 * time.Minute,
 	}
 	switch env {
 	case EnvPreproduction:
@@ -162,8 +179,9 @@ func (s Settings) Validate() error {
 		if s.ClientSecret == "" {
 			return bad("client_secret", "missing", "set it to the client secret Digidentity gave with the client id")
 		}
+	case ClientAuthNone:
 	default:
-		return bad("client_auth", fmt.Sprintf("%q is not a known method", s.ClientAuth), `use "basic" or "post"`)
+		return bad("client_auth", fmt.Sprintf("%q is not a known method", s.ClientAuth), `use "basic", "post", or "none" for a public client`)
 	}
 	if !productScope.MatchString(s.ProductScope) {
 		return bad("product_scope", fmt.Sprintf("%q is not exactly 16 letters and digits", s.ProductScope),
@@ -220,4 +238,38 @@ func IsLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// ValidateWeb checks the web login's settings for an environment. In
+// production the redirect URI must be fixed (host, port and path) and one
+// Digidentity has allowlisted: an unlisted one fails at the first sign-in,
+// in front of a technician, so the program refuses to start instead.
+func (s Settings) ValidateWeb(env Environment) error {
+	bad := func(problem, fix string) error { return &SettingError{Key: "redirect_uri", Problem: problem, Fix: fix} }
+	if !strings.HasPrefix(s.WebAuthorizePath, "/") {
+		return &SettingError{Key: "web_authorize_path", Problem: fmt.Sprintf("%q is not a path", s.WebAuthorizePath), Fix: `write it with a leading slash, for example "/oauth2/authorize"`}
+	}
+	if s.WebLoginTimeout < 30*time.Second {
+		return &SettingError{Key: "web_login_timeout", Problem: fmt.Sprintf("%s is too short to sign in in a browser", s.WebLoginTimeout), Fix: `use "5m"`}
+	}
+	ask := fmt.Sprintf("ask Digidentity's implementation team to allowlist a loopback redirect URI such as http://127.0.0.1:53682/callback for client %q, then set trust_centre.redirect_uri to it and list it in trust_centre.allowed_redirect_uris", s.ClientID)
+	if s.RedirectURI == "" {
+		if env == EnvProduction {
+			return bad("not set, and production needs a fixed, allowlisted one", ask)
+		}
+		return nil
+	}
+	u, err := url.Parse(s.RedirectURI)
+	switch {
+	case err != nil || u.Scheme != "http" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "::1"):
+		return bad(fmt.Sprintf("%q is not http on 127.0.0.1 or [::1]", s.RedirectURI),
+			"use a loopback address as RFC 8252 asks of a desktop app, for example http://127.0.0.1:53682/callback")
+	case u.RawQuery != "" || u.Fragment != "":
+		return bad(fmt.Sprintf("%q has a query or fragment", s.RedirectURI), "give host, port and path only")
+	case env == EnvProduction && (u.Port() == "" || u.Port() == "0" || strings.Trim(u.Path, "/") == ""):
+		return bad(fmt.Sprintf("%q does not fix the port and path", s.RedirectURI), ask)
+	case env == EnvProduction && !contains(s.AllowedRedirectURIs, s.RedirectURI):
+		return bad(fmt.Sprintf("%q is not among allowed_redirect_uris", s.RedirectURI), ask)
+	}
+	return nil
 }

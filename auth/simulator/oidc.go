@@ -36,16 +36,44 @@ func newSigningKey() (signingKey, error) {
 	}, nil
 }
 
-func (k signingKey) sign(issuer, audience, subject string, now time.Time) (string, error) {
-	claims := jwt.Claims{
-		Issuer:   issuer,
-		Subject:  subject,
-		Audience: jwt.Audience{audience},
-		IssuedAt: jwt.NewNumericDate(now),
-		Expiry:   jwt.NewNumericDate(now.Add(5 * time.Minute)),
+// idClaims are an ID token's claims.
+type idClaims struct {
+	issuer, audience, subject, nonce string
+	now                              time.Time
+	lifetime                         time.Duration // default 5 minutes
+}
+
+func (k signingKey) sign(c idClaims) (string, error) {
+	if c.lifetime == 0 {
+		c.lifetime = 5 * time.Minute
 	}
-	extra := map[string]any{"auth_time": now.Unix()}
+	claims := jwt.Claims{
+		Issuer:   c.issuer,
+		Subject:  c.subject,
+		Audience: jwt.Audience{c.audience},
+		IssuedAt: jwt.NewNumericDate(c.now),
+		Expiry:   jwt.NewNumericDate(c.now.Add(c.lifetime)),
+	}
+	extra := map[string]any{"auth_time": c.now.Unix()}
+	if c.nonce != "" {
+		extra["nonce"] = c.nonce
+	}
 	return jwt.Signed(k.signer).Claims(claims).Claims(extra).Serialize()
+}
+
+// tamper spoils the claims as the IDToken fault says; the caller holds mu.
+func (s *Simulator) tamper(c idClaims) idClaims {
+	switch s.faults.IDToken {
+	case "wrong_nonce":
+		c.nonce = "not-the-kiosks-nonce"
+	case "expired":
+		c.now, c.lifetime = c.now.Add(-time.Hour), 5*time.Minute
+	case "wrong_issuer":
+		c.issuer = "https://attacker.example"
+	case "wrong_audience":
+		c.audience = "another-client"
+	}
+	return c
 }
 
 func (s *Simulator) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
@@ -59,7 +87,8 @@ func (s *Simulator) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"code_challenge_methods_supported":      []string{"S256"},
 		"scopes_supported":                      []string{"openid", "sermi"},
 	})
 }

@@ -68,6 +68,10 @@ func (s *Simulator) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.answer(r.PathValue("id"), decision, persona, r.PostForm.Get("pin"))
+	if back, ok := s.webAnswer(r.PathValue("id")); ok {
+		http.Redirect(w, r, back, http.StatusFound) // a browser sign-in: back to the kiosk
+		return
+	}
 	switch {
 	case err == nil && decision == "approve":
 		s.render(w, http.StatusOK, pageData{Message: "Approved: return to the kiosk.", Class: "good"})

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -75,7 +76,13 @@ type Faults struct {
 	TooManyRequests   int    `json:"too_many_requests"`   // answer 429 with Retry-After
 	RetryAfterSeconds int    `json:"retry_after_seconds"` // for TooManyRequests; default 2
 	Only              string `json:"only"`                // "", "authorize", "token" or "user_info"
-	LoseSessions      bool   `json:"lose_sessions"`       // action: forget every session now
+	// IDToken spoils the ID tokens issued, for the kiosk's verification
+	// tests: "wrong_nonce", "expired", "wrong_issuer" or "wrong_audience".
+	IDToken string `json:"id_token"`
+	// UserInfoSub, when set, makes user info name another person than the
+	// ID token does.
+	UserInfoSub  string `json:"user_info_sub"`
+	LoseSessions bool   `json:"lose_sessions"` // action: forget every session now
 }
 
 // Errors of Approve and Deny, matching the page's answers.
@@ -102,6 +109,7 @@ type session struct {
 	created, expires            time.Time
 	state                       sessionState
 	persona                     Persona
+	web                         *webRequest // a browser sign-in (/oauth2/authorize); nil for a QR code
 }
 
 type grant struct {
@@ -156,6 +164,7 @@ func New(opts Options) (*Simulator, error) {
 func (s *Simulator) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("/oauth2/authorize.json", s.handleAuthorize)
+	m.HandleFunc("GET /oauth2/authorize", s.handleWebAuthorize)
 	m.HandleFunc("/oauth2/token", s.handleToken)
 	m.HandleFunc("/oauth2/token.json", s.handleToken)
 	m.HandleFunc("/user_info.json", s.handleUserInfo)
@@ -409,6 +418,13 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) string {
 		oauthError(w, http.StatusBadRequest, "access_denied", "authorisation_revoked")
 		return s.logged(r, "token", "authorisation_revoked")
 	}
+	if sess.web != nil {
+		if problem := sess.web.checkExchange(r.PostForm); problem != "" {
+			s.forget(sess) // a code is tried once
+			oauthError(w, http.StatusBadRequest, "invalid_grant", problem)
+			return s.logged(r, "token", "invalid_grant")
+		}
+	}
 	// Approved: the exchange works once, and uses up a chain authorisation.
 	s.forget(sess)
 	if sess.persona.ChainAuthorisation {
@@ -425,7 +441,11 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) string {
 		"scope":         sess.scope,
 	}
 	if !s.opts.OmitIDToken {
-		idToken, err := s.keys.sign(s.issuer(), clientID, sess.persona.Claims["sub"], now)
+		claims := idClaims{issuer: s.issuer(), audience: clientID, subject: sess.persona.Claims["sub"], now: now}
+		if sess.web != nil {
+			claims.nonce = sess.web.nonce
+		}
+		idToken, err := s.keys.sign(s.tamper(claims))
 		if err != nil {
 			oauthError(w, http.StatusInternalServerError, "server_error", "signing the ID token failed")
 			return "server_error"
@@ -481,7 +501,15 @@ func (s *Simulator) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log(r, "user_info", "ok")
-	writeJSON(w, http.StatusOK, g.persona.Claims)
+	claims := g.persona.Claims
+	s.mu.Lock()
+	otherSub := s.faults.UserInfoSub != ""
+	s.mu.Unlock()
+	if otherSub {
+		claims = maps.Clone(claims)
+		claims["sub"] = "00000000-someone-else"
+	}
+	writeJSON(w, http.StatusOK, claims)
 }
 
 // fault applies the faults to an API request and reports whether it answered.
@@ -565,6 +593,9 @@ func (s *Simulator) sessionInfos() []SessionInfo {
 	s.prune()
 	out := make([]SessionInfo, 0, len(s.byQR))
 	for _, sess := range s.byQR {
+		if sess.web != nil {
+			continue // not a QR code
+		}
 		out = append(out, SessionInfo{QRCodeURI: s.publicURL() + "/sim/login/" + sess.qrID,
 			CreatedAt: sess.created, ExpiresAt: sess.expires, State: string(sess.state)})
 	}

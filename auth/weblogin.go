@@ -1,0 +1,330 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/workshop-login/workshop-login/auth/clock"
+)
+
+// EventBrowserOpened says the web login's address is open in the system
+// browser (BrowserURL); the person finishes there.
+const EventBrowserOpened EventKind = "browser_opened"
+
+// WebLogin is the browser variant of sign-in, as RFC 8252 and RFC 9700 ask
+// of a desktop app: the system browser, never a web view; a redirect to a
+// server on this machine's loopback address, listening before the browser
+// opens and answering one callback; state, nonce and PKCE (S256) on every
+// request. Unlike the QR code it can reuse the browser's Digidentity
+// session (single sign-on).
+type WebLogin struct {
+	settings Settings
+	env      Environment
+	tc       *httpTrustCentre
+	idTokens *idTokenVerifier
+	client   *http.Client
+	clock    clock.Clock
+	log      *slog.Logger
+	// Open shows the address to the person: the system browser in the
+	// window, a printed line in the terminal.
+	open func(string) error
+	// pageText gives the browser's pages their words, in the kiosk's
+	// language of the moment.
+	pageText atomic.Pointer[func(MessageKey) string]
+}
+
+// NewWebLogin checks the settings for the environment (in production the
+// redirect URI must be fixed and allowlisted) and returns the flow.
+func NewWebLogin(s Settings, env Environment, open func(string) error, opts ...Option) (*WebLogin, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.ValidateWeb(env); err != nil {
+		return nil, err
+	}
+	o := options{client: &http.Client{Timeout: s.HTTPTimeout}, clock: clock.Real{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &WebLogin{
+		settings: s, env: env, client: o.client, clock: o.clock, log: o.log, open: open,
+		tc:       &httpTrustCentre{settings: s, client: o.client},
+		idTokens: &idTokenVerifier{settings: s, client: o.client, now: o.clock.Now},
+	}, nil
+}
+
+// SetPageText sets the words of the browser's pages (the kiosk's language).
+func (w *WebLogin) SetPageText(text func(MessageKey) string) { w.pageText.Store(&text) }
+
+func (w *WebLogin) text(key MessageKey) string {
+	if f := w.pageText.Load(); f != nil {
+		return (*f)(key)
+	}
+	return string(key)
+}
+
+// Start implements SignIn: one browser sign-in. Its events end with
+// approved, refused, expired (the timeout) or failed; the channel then
+// closes. The loopback server keeps refusing replays until ctx ends.
+func (w *WebLogin) Start(ctx context.Context) <-chan Event {
+	events := make(chan Event)
+	go func() {
+		defer close(events)
+		emit := func(e Event) {
+			e.At = w.clock.Now()
+			select {
+			case events <- e:
+			case <-ctx.Done():
+			}
+		}
+		session, err := w.run(ctx, emit)
+		switch {
+		case ctx.Err() != nil:
+		case err == nil:
+			emit(Event{Kind: EventApproved, Message: MsgSignedIn, Session: session})
+		default:
+			e := asError(err)
+			kind := map[MessageKey]EventKind{MsgRefused: EventRefused, MsgWebTimeout: EventExpired}[e.Key]
+			if kind == "" {
+				kind = EventFailed
+			}
+			w.log.Warn("web sign-in ended", "outcome", string(kind), "detail", e.Error())
+			emit(Event{Kind: kind, Message: e.Key, Err: e})
+		}
+	}()
+	return events
+}
+
+// run is one sign-in: listen, open the browser, wait for the callback,
+// exchange the code, verify the ID token, fetch user info.
+func (w *WebLogin) run(ctx context.Context, emit func(Event)) (*Session, error) {
+	cb, err := w.listen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
+	cb.state = state
+	config := w.oauth2Config(cb.redirectURI)
+	address := config.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
+	emit(Event{Kind: EventBrowserOpened, Message: MsgWebContinue, BrowserURL: address})
+	if err := w.open(address); err != nil {
+		return nil, newError(MsgFailed, err, "opening the browser")
+	}
+
+	timedOut := make(chan struct{})
+	waitCtx, stopWaiting := context.WithCancel(ctx)
+	defer stopWaiting()
+	go func() {
+		if w.clock.Sleep(waitCtx, w.settings.WebLoginTimeout) {
+			close(timedOut)
+		}
+	}()
+	var answer callback
+	select {
+	case answer = <-cb.answers:
+	case <-timedOut:
+		return nil, newError(MsgWebTimeout, nil, "nobody finished the browser sign-in within %s", w.settings.WebLoginTimeout)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if answer.err != "" {
+		key := MsgFailed
+		if answer.err == "access_denied" {
+			key = MsgRefused
+		}
+		return nil, newError(key, nil, "the Trust Centre answered %s: %s", answer.err, answer.description)
+	}
+
+	token, err := config.Exchange(context.WithValue(ctx, oauth2.HTTPClient, w.client), answer.code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		var re *oauth2.RetrieveError
+		switch {
+		case errors.As(err, &re) && re.ErrorCode == "access_denied":
+			return nil, newError(MsgRefused, nil, "token request: access_denied")
+		case errors.As(err, &re) && re.ErrorCode == "invalid_client":
+			return nil, newError(MsgClientRejected, nil, "token request: invalid_client")
+		case errors.As(err, &re):
+			return nil, newError(MsgFailed, nil, "token request: %s %s", re.ErrorCode, re.ErrorDescription)
+		}
+		return nil, newError(MsgFailed, err, "token request")
+	}
+	rawIDToken, _ := token.Extra("id_token").(string)
+	if rawIDToken == "" {
+		return nil, newError(MsgIdentityInvalid, nil, "the token answer has no id_token, which the web login needs for its nonce")
+	}
+	sub, gotNonce, err := w.idTokens.verify(ctx, Secret(rawIDToken))
+	if err != nil {
+		return nil, err
+	}
+	if gotNonce != nonce {
+		return nil, newError(MsgIdentityInvalid, nil, "the ID token's nonce is not the one this sign-in sent (a replayed or injected token)")
+	}
+	body, err := w.tc.userInfo(ctx, Secret(token.AccessToken))
+	if err != nil {
+		return nil, err
+	}
+	identity, err := ParseUserInfo(body)
+	if err != nil {
+		return nil, err
+	}
+	if identity.Sub != sub {
+		return nil, newError(MsgIdentityInvalid, nil, "user info sub %q differs from the ID token's %q (OIDC Core 5.3.2)", identity.Sub, sub)
+	}
+	now := w.clock.Now()
+	scope, _ := token.Extra("scope").(string)
+	refresh := Secret(token.RefreshToken)
+	session := &Session{Identity: identity, AccessToken: Secret(token.AccessToken), RefreshToken: refresh, Scope: scope, IssuedAt: now}
+	if !token.Expiry.IsZero() {
+		session.ExpiresAt = now.Add(token.Expiry.Sub(time.Now())) // the library reads expires_in on the wall clock
+	}
+	return session, nil
+}
+
+func (w *WebLogin) oauth2Config(redirectURI string) *oauth2.Config {
+	style := oauth2.AuthStyleInHeader
+	if w.settings.ClientAuth != ClientAuthBasic {
+		style = oauth2.AuthStyleInParams // post, and none: client_id only
+	}
+	return &oauth2.Config{
+		ClientID:     w.settings.ClientID,
+		ClientSecret: w.settings.ClientSecret.Reveal(),
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   w.settings.endpoint(w.settings.WebAuthorizePath),
+			TokenURL:  w.settings.endpoint(w.settings.TokenPath),
+			AuthStyle: style,
+		},
+		RedirectURL: redirectURI,
+		Scopes:      strings.Fields(w.settings.Scope()),
+	}
+}
+
+// callback is what the browser brought back.
+type callback struct{ code, err, description string }
+
+// callbackServer is the loopback redirect target of one sign-in.
+type callbackServer struct {
+	w           *WebLogin
+	redirectURI string
+	path        string
+	state       string
+	answers     chan callback
+
+	mu   sync.Mutex
+	used bool
+}
+
+// listen starts the loopback server before anything is sent, so the
+// browser can never come back to a port nobody listens on. It stops when
+// ctx ends.
+func (w *WebLogin) listen(ctx context.Context) (*callbackServer, error) {
+	host, path := "127.0.0.1:0", "/callback"
+	if w.settings.RedirectURI != "" {
+		u, _ := url.Parse(w.settings.RedirectURI) // checked by ValidateWeb
+		host, path = u.Host, u.Path
+		if u.Port() == "" {
+			host = net.JoinHostPort(u.Hostname(), "0")
+		}
+		if path == "" {
+			path = "/"
+		}
+	}
+	var ln net.Listener
+	var err error
+	for try := 0; try < 10; try++ { // the previous sign-in may still be letting go of a fixed port
+		if ln, err = net.Listen("tcp", host); err == nil {
+			break
+		}
+		w.clock.Sleep(ctx, 100*time.Millisecond)
+	}
+	if err != nil {
+		return nil, newError(MsgFailed, err, "listening for the browser's return on %s", host)
+	}
+	cb := &callbackServer{w: w, path: path, answers: make(chan callback, 1),
+		redirectURI: (&url.URL{Scheme: "http", Host: ln.Addr().String(), Path: path}).String()}
+	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	return cb, nil
+}
+
+func (cb *callbackServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != cb.path {
+		http.NotFound(rw, r)
+		return
+	}
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		cb.w.log.Warn("web sign-in: a callback from another machine was refused", "from", host)
+		cb.page(rw, http.StatusForbidden, MsgWebNotLocal)
+		return
+	}
+	q := r.URL.Query()
+	cb.mu.Lock()
+	defer cb.mu.Unlock()
+	switch {
+	case cb.used:
+		cb.w.log.Warn("web sign-in: a replayed callback was refused")
+		cb.page(rw, http.StatusBadRequest, MsgWebReplayed)
+	case cb.state == "" || q.Get("state") != cb.state:
+		// Not ours (cross-site request forgery, or an old tab): ignored,
+		// and the sign-in goes on waiting for its own answer.
+		cb.w.log.Warn("web sign-in: a callback with the wrong state was ignored")
+		cb.page(rw, http.StatusBadRequest, MsgWebWrongState)
+	case q.Get("error") != "":
+		cb.used = true
+		cb.answers <- callback{err: q.Get("error"), description: q.Get("error_description")}
+		cb.page(rw, http.StatusOK, MsgWebRefusedTab)
+	case q.Get("code") == "":
+		cb.page(rw, http.StatusBadRequest, MsgWebWrongState)
+	default:
+		cb.used = true
+		cb.answers <- callback{code: q.Get("code")}
+		cb.page(rw, http.StatusOK, MsgWebReturn)
+	}
+}
+
+func (cb *callbackServer) page(rw http.ResponseWriter, status int, key MessageKey) {
+	h := rw.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	rw.WriteHeader(status)
+	callbackPage.Execute(rw, struct{ Text, Key string }{cb.w.text(key), string(key)})
+}
+
+var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Workshop Login</title></head>
+<body style="font-family:sans-serif;font-size:1.5em;margin:3em;max-width:36em" data-message="{{.Key}}">
+<h1>Workshop Login</h1>
+<p>{{.Text}}</p>
+</body></html>
+`))
+
+// randomToken is 256 random bits, base64url: state and nonce.
+func randomToken() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("no randomness: %v", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

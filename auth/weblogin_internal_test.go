@@ -1,0 +1,38 @@
+package auth
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// The loopback server listens on 127.0.0.1 only, so another machine cannot
+// reach it; the handler refuses one anyway (a proxy on this machine, say).
+func TestCallbackFromAnotherAddressIsRefused(t *testing.T) {
+	w := &WebLogin{}
+	w.SetPageText(func(k MessageKey) string { return "text of " + string(k) })
+	cb := &callbackServer{w: w, path: "/callback", state: "s", answers: make(chan callback, 1)}
+	w.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:53682/callback?state=s&code=c", nil)
+	req.RemoteAddr = "192.0.2.7:40000"
+	rec := httptest.NewRecorder()
+	cb.ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "auth.web_not_local") {
+		t.Errorf("%d %s", rec.Code, rec.Body.String())
+	}
+	select {
+	case a := <-cb.answers:
+		t.Errorf("the kiosk took the answer %+v", a)
+	default:
+	}
+	// The same answer from this machine is taken.
+	req.RemoteAddr = "127.0.0.1:40000"
+	rec = httptest.NewRecorder()
+	cb.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || (<-cb.answers).code != "c" {
+		t.Errorf("from loopback: %d", rec.Code)
+	}
+}
