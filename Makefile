@@ -51,7 +51,7 @@ test: test-deps
 	@# the session store is tested against (the password only unlocks it).
 	XDG_DATA_HOME="$$(mktemp -d)" dbus-run-session -- sh -c 'echo -n kiosk-test | \
 		gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
-		WORKSHOP_LOGIN_KEYRING_TEST=1 WORKSHOP_LOGIN_WINDOW_TEST=1 WORKSHOP_LOGIN_BROWSER_TEST=1 \
+		WORKSHOP_LOGIN_KEYRING_TEST=1 WORKSHOP_LOGIN_WINDOW_TEST=1 WORKSHOP_LOGIN_BROWSER_TEST=1 WORKSHOP_LOGIN_OIDC_PROVIDER_TEST=1 \
 		$(GO) test $(GOFLAGS) -race -count=1 ./...'
 
 # Approval-to-identity against the simulator over loopback, 1 s poll interval.
@@ -74,6 +74,10 @@ deps: check-go
 
 test-deps: check-go
 	@$(call apt_install,$(APT_TEST_PACKAGES))
+	@# Node.js runs the real OpenID provider the web login is tested against;
+	@# a machine that has it from elsewhere (NodeSource) keeps its own.
+	@command -v node >/dev/null && command -v npm >/dev/null || { $(call apt_install,nodejs npm); }
+	npm ci --prefix auth/testdata/oidc-provider --no-audit --no-fund --loglevel=error
 
 # apt_install installs those of the packages not yet installed.
 define apt_install

@@ -1,0 +1,118 @@
+package auth_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/authtest"
+)
+
+// oidcProvider starts panva/oidc-provider (npm, installed by make test into
+// auth/testdata/oidc-provider) on loopback and returns its issuer.
+func oidcProvider(t *testing.T, productScope string) string {
+	t.Helper()
+	dir := filepath.Join("testdata", "oidc-provider")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider")); err != nil {
+		if os.Getenv("WORKSHOP_LOGIN_OIDC_PROVIDER_TEST") == "1" {
+			t.Fatal("oidc-provider is not installed: make test runs npm ci in auth/testdata/oidc-provider")
+		}
+		t.Skip("oidc-provider is not installed; make test installs it")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command("node", "server.mjs", fmt.Sprint(port), productScope)
+	cmd.Dir = dir
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	ready := make(chan string, 1)
+	go func() {
+		scanner := bufio.NewScanner(stdout)
+		for scanner.Scan() {
+			if issuer, ok := strings.CutPrefix(scanner.Text(), "listening "); ok {
+				ready <- issuer
+			}
+		}
+	}()
+	select {
+	case issuer := <-ready:
+		return issuer
+	case <-time.After(20 * time.Second):
+		t.Fatalf("oidc-provider did not start:\n%s", stderr.String())
+		return ""
+	}
+}
+
+// The web login against an OpenID provider nobody on this project wrote:
+// its own login and consent pages, keys, ID tokens and user info.
+func TestWebLoginAgainstOIDCProvider(t *testing.T) {
+	const productScope = "e9x4a6m254p663l4"
+	issuer := oidcProvider(t, productScope)
+	for _, client := range []struct {
+		id, secret string
+		method     auth.ClientAuth
+	}{{"workshop-login", "oidc-provider-test-secret", auth.ClientAuthBasic}, {"workshop-login-public", "", auth.ClientAuthNone}} {
+		t.Run(string(client.method), func(t *testing.T) {
+			s := auth.DefaultSettings(auth.EnvPreproduction)
+			s.Issuer, s.WebAuthorizePath, s.TokenPath, s.UserInfoPath = issuer, "/auth", "/token", "/me"
+			s.ClientID, s.ClientSecret, s.ClientAuth, s.ProductScope = client.id, auth.Secret(client.secret), client.method, productScope
+			b := authtest.NewBrowser(t)
+			opened := make(chan string, 1)
+			web, err := auth.NewWebLogin(s, auth.EnvPreproduction, func(addr string) error { opened <- addr; return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			web.SetPageText(func(k auth.MessageKey) string { return "text of " + string(k) })
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			events := web.Start(ctx)
+			result := make(chan auth.Event, 1)
+			go func() {
+				var last auth.Event
+				for e := range events {
+					last = e
+				}
+				result <- last
+			}()
+
+			login := b.Open(<-opened)
+			if !strings.Contains(login.Body, `name="login"`) {
+				t.Fatalf("no login form at %s:\n%s", login.URL, login.Body)
+			}
+			consent := b.Submit(login, map[string]string{"login": "e2x0a6mp-37l0-42ps-94ef-u69755438d3o", "password": "any"})
+			back := consent
+			if strings.Contains(consent.Body, `value="consent"`) {
+				back = b.Submit(consent, nil)
+			}
+			if !strings.Contains(back.Body, "text of auth.web_return") {
+				t.Fatalf("the browser ended on %s (HTTP %d):\n%s", back.URL, back.Status, back.Body)
+			}
+			e := <-result
+			if e.Kind != auth.EventApproved {
+				t.Fatalf("ended with %s %s: %v", e.Kind, e.Message, e.Err)
+			}
+			id := e.Session.Identity
+			if id.Sub != "e2x0a6mp-37l0-42ps-94ef-u69755438d3o" || id.IOUID.Name != "GARAGE JANSEN" || id.AuthorisationUID() != "1234567890B" {
+				t.Errorf("identity %+v", id)
+			}
+		})
+	}
+}
