@@ -102,12 +102,13 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	_ = flags.Bool("terminal", true, "sign in from the terminal: QR code as text, identity as JSON on stdout")
 	timeout := flags.Duration("timeout", 0, "give up after this long (0: wait until interrupted)")
 	light := flags.Bool("light-terminal", false, "draw the QR code for dark text on a light background")
+	web := flags.Bool("web", false, "sign in with the browser (web login) instead of a QR code: prints the address to open")
 	verbose := flags.Bool("verbose", false, "log the engine's details to stderr (never tokens)")
 	if err := flags.Parse(args); err != nil {
 		return exitUsage
 	}
 	logger := newLogger(*verbose, stderr)
-	_, engine, stop, code := setUp(*configPath, logger, stderr)
+	cfg, engine, stop, code := setUp(*configPath, logger, stderr)
 	if engine == nil {
 		return code
 	}
@@ -122,8 +123,19 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
+	var signIn auth.SignIn = engine
+	if *web {
+		// The address is printed by the terminal; a person or a script opens it.
+		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, func(string) error { return nil }, auth.WithLogger(logger))
+		if err != nil {
+			fmt.Fprintln(stderr, "workshop-login:", configError(cfg, err))
+			return exitConfig
+		}
+		webLogin.SetPageText(func(k auth.MessageKey) string { return messages.Text(string(k), nil) })
+		signIn = webLogin
+	}
 	term := &terminal.Login{Screen: stderr, Result: stdout, Messages: messages, LightBackground: *light}
-	_, err = term.Run(ctx, engine)
+	_, err = term.Run(ctx, signIn)
 	switch {
 	case err == nil:
 		return exitSignedIn
@@ -138,6 +150,19 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Error("sign-in failed", "detail", err.Error())
 		return exitFailed
 	}
+}
+
+// configError names the file and key of a setting the engine refused.
+func configError(cfg config.Config, err error) error {
+	var se *auth.SettingError
+	if !errors.As(err, &se) {
+		return err
+	}
+	where := cfg.File
+	if where == "" {
+		where = "configuration"
+	}
+	return fmt.Errorf("%s: trust_centre.%s: %s; %s", where, se.Key, se.Problem, se.Fix)
 }
 
 // setUp reads the configuration, starts the embedded simulator when it
@@ -218,8 +243,26 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 			logger.Info("idle sign-out", "after", kc.IdleSignOut, "idle_time_from", meter.Name())
 		}
 	}
+	var webSignIn ui.WebSignIn
+	if kc.SignIn != config.SignInQR {
+		// The system browser, never a web view (RFC 8252).
+		openBrowser := func(addr string) error {
+			u, err := url.Parse(addr)
+			if err != nil {
+				return err
+			}
+			return a.OpenURL(u)
+		}
+		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, openBrowser, auth.WithLogger(logger))
+		if err != nil { // checked with the configuration already
+			fmt.Fprintln(stderr, "workshop-login:", configError(cfg, err))
+			return exitConfig
+		}
+		webSignIn = webLogin
+	}
 	kiosk, err := ui.New(a, ui.Options{
 		SignIn:      engine,
+		WebSignIn:   webSignIn,
 		Handoff:     desk,
 		Audit:       record,
 		Sessions:    sessionstore.New(),
@@ -233,7 +276,7 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 		Settings: ui.Settings{
 			KioskMode: kc.KioskMode, DeeplinkButton: kc.DeeplinkButton, HighContrast: kc.HighContrast,
 			LargeText: kc.LargeText, Language: kc.Language, AdminKeys: kc.AdminKeys, SignOutKeys: kc.SignOutKeys,
-			IdleSignOut: kc.IdleSignOut, IdleWarning: kc.IdleWarning,
+			IdleSignOut: kc.IdleSignOut, IdleWarning: kc.IdleWarning, WebOnly: kc.SignIn == config.SignInWeb,
 		},
 	})
 	if err != nil {

@@ -205,3 +205,34 @@ func TestCheckTellsNetworkFromCredentials(t *testing.T) {
 }
 
 func oneSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// login --web --terminal prints the address; a script finishes it in "any
+// browser" (here the test browser) and gets the identity on stdout.
+func TestWebLoginFromATerminal(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // the embedded simulator
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, w := io.Pipe()
+	var back *authtest.Page
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		scanner := bufio.NewScanner(r)
+		for scanner.Scan() {
+			if addr, ok := strings.CutPrefix(scanner.Text(), "Sign-in address: "); ok {
+				b := authtest.NewBrowser(t)
+				back = b.Submit(b.Open(addr), map[string]string{"persona": "ioe", "pin": "1234", "decision": "approve"})
+			}
+		}
+	}()
+	var out bytes.Buffer
+	code := run(ctx, []string{"login", "--web", "--terminal"}, &out, w)
+	w.Close()
+	<-finished
+	if code != exitSignedIn || !strings.Contains(out.String(), `"GARAGE JANSEN"`) {
+		t.Fatalf("exit %d, stdout %s", code, out.String())
+	}
+	if back == nil || !strings.Contains(back.Body, "You can close this page and return to the kiosk") {
+		t.Errorf("the browser's last page: %+v", back)
+	}
+}

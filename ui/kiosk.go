@@ -36,6 +36,17 @@ type Settings struct {
 	// the machine (0: never); a warning counts down for IdleWarning first.
 	IdleSignOut time.Duration
 	IdleWarning time.Duration
+	// WebOnly shows only the browser sign-in, no QR code (Options.WebSignIn
+	// must be set); with WebSignIn and not WebOnly, it is offered beside
+	// the QR code.
+	WebOnly bool
+}
+
+// WebSignIn is the browser sign-in (auth.WebLogin): its pages in the
+// browser speak the kiosk's language of the moment.
+type WebSignIn interface {
+	auth.SignIn
+	SetPageText(func(auth.MessageKey) string)
 }
 
 // Handoff gives the signed-in session to the garage's tools and the VM's
@@ -72,6 +83,7 @@ type Sessions interface {
 // Options is what the kiosk needs from the rest of the program.
 type Options struct {
 	SignIn      auth.SignIn
+	WebSignIn   WebSignIn // nil: no browser sign-in
 	Handoff     Handoff
 	Environment auth.Environment
 	Version     string
@@ -109,6 +121,10 @@ type Kiosk struct {
 	Countdown    *widget.Label
 	Status       *widget.Label
 	Deeplink     *widget.Button
+	// The browser sign-in, beside the QR code or instead of it.
+	WebSignInBtn *widget.Button
+	WebHint      *widget.Label
+	BackToQR     *widget.Button
 
 	// The signed-in screen.
 	SignedInScreen                                           *fyne.Container
@@ -159,6 +175,10 @@ type Kiosk struct {
 	// For the bridge goroutine: is idle time worth asking for; has its
 	// failure been logged.
 	signedIn      atomic.Bool
+	// web is true while a browser sign-in is under way; webNote keeps how
+	// the last one ended on screen until the next code replaces it.
+	web     bool
+	webNote auth.MessageKey
 	idleErrLogged atomic.Bool
 	keyring       chan func()
 	cancel        context.CancelFunc
@@ -212,7 +232,16 @@ func (k *Kiosk) build() {
 	k.Status = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	k.Status.Wrapping = fyne.TextWrapWord
 	k.Deeplink = widget.NewButtonWithIcon("", theme.ComputerIcon(), k.openDeeplink)
-	below := container.NewVBox(k.Countdown, k.Status, container.NewCenter(k.Deeplink))
+	k.WebSignInBtn = widget.NewButtonWithIcon("", theme.MailForwardIcon(), k.startWeb)
+	k.WebHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	k.WebHint.Wrapping = fyne.TextWrapWord
+	k.BackToQR = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), k.cancelWeb)
+	k.BackToQR.Hide()
+	web := container.NewVBox(container.NewCenter(container.NewHBox(k.WebSignInBtn, k.BackToQR)), k.WebHint)
+	if k.opts.WebSignIn == nil {
+		web.Hide() // takes no room at all
+	}
+	below := container.NewVBox(k.Countdown, k.Status, container.NewCenter(k.Deeplink), web)
 	k.SignInScreen = container.New(qrLayout{}, k.QR, below)
 
 	// Signed in: who is here, the hand-offs, and a large Sign out.
@@ -401,8 +430,41 @@ func (k *Kiosk) startAttempt() {
 	ctx := k.newContext()
 	k.generation++
 	k.code, k.message, k.session, k.handoffErr, k.notKept, k.idleLeft = auth.QRCode{}, "", nil, "", false, 0
+	k.web = false
+	var events <-chan auth.Event
+	if k.opts.SignIn != nil && !k.opts.Settings.WebOnly {
+		events = k.opts.SignIn.Start(ctx)
+	} else {
+		k.message, k.webNote = k.webNote, ""
+	}
 	k.render()
-	go k.bridge(ctx, k.generation, k.opts.SignIn.Start(ctx))
+	go k.bridge(ctx, k.generation, events)
+}
+
+// startWeb replaces the QR code with a browser sign-in: the system browser
+// opens, and the kiosk waits for it to come back.
+func (k *Kiosk) startWeb() {
+	if k.opts.WebSignIn == nil || k.session != nil || k.web {
+		return
+	}
+	k.noteInput()
+	if k.cancel != nil {
+		k.cancel()
+	}
+	ctx := k.newContext()
+	k.generation++
+	k.code, k.message, k.web, k.webNote = auth.QRCode{}, auth.MsgWebContinue, true, ""
+	tr := k.tr
+	k.opts.WebSignIn.SetPageText(func(key auth.MessageKey) string { return tr.text(string(key), nil) })
+	k.render()
+	go k.bridge(ctx, k.generation, k.opts.WebSignIn.Start(ctx))
+}
+
+// cancelWeb gives up the browser sign-in and goes back to the QR code.
+func (k *Kiosk) cancelWeb() {
+	if k.web {
+		k.startAttempt()
+	}
 }
 
 // newContext is the life of one attempt (and its bridge), ended by Stop.
@@ -469,6 +531,15 @@ func (k *Kiosk) show(e auth.Event) {
 	}
 	if e.Kind == auth.EventRefused && e.Err != nil {
 		k.audit(AuditRefused, nil, e.Err.Detail)
+	}
+	if k.web && (e.Kind == auth.EventRefused || e.Kind == auth.EventFailed || e.Kind == auth.EventExpired) {
+		// The browser sign-in is over: back to the QR code, saying why.
+		k.webNote = e.Message
+		k.startAttempt()
+		return
+	}
+	if e.Kind == auth.EventQRReady && k.webNote != "" {
+		e.Message, k.webNote = k.webNote, ""
 	}
 	// A QR event's own message says why a new code came; a bare "waiting"
 	// must not wipe "Code expired: here is a new one" before anyone reads it.
@@ -604,6 +675,33 @@ func (k *Kiosk) renderChrome() {
 	k.SignOut.SetText(tr.text("ui.sign_out", nil))
 	k.Portal.SetText(tr.text("ui.repair_portal", nil))
 	k.StaySignedIn.SetText(tr.text("ui.stay_signed_in", nil))
+	k.WebSignInBtn.SetText(tr.text("ui.web_sign_in", nil))
+	setText(k.WebHint, tr.text("ui.web_hint", nil))
+	k.BackToQR.SetText(tr.text("ui.back_to_qr", nil))
+}
+
+// renderWeb shows the browser sign-in's buttons, and the QR code only
+// where it is used.
+func (k *Kiosk) renderWeb() {
+	if k.opts.WebSignIn == nil {
+		return
+	}
+	show := func(o fyne.CanvasObject, visible bool) {
+		if visible != o.Visible() {
+			if visible {
+				o.Show()
+			} else {
+				o.Hide()
+			}
+			k.SignInScreen.Refresh()
+		}
+	}
+	qr := !k.web && !k.opts.Settings.WebOnly
+	show(k.QR, qr)
+	show(k.Countdown, qr)
+	show(k.WebSignInBtn, !k.web)
+	show(k.WebHint, !k.web)
+	show(k.BackToQR, k.web && !k.opts.Settings.WebOnly)
 }
 
 func (k *Kiosk) renderSettings() {
@@ -632,6 +730,7 @@ func (k *Kiosk) renderSettings() {
 func (k *Kiosk) renderCode(now time.Time) {
 	k.setQR(k.code.URI)
 	k.renderCountdown(now)
+	k.renderWeb()
 	if show := k.opts.Settings.DeeplinkButton && k.code.URI != ""; show != k.Deeplink.Visible() {
 		if show {
 			k.Deeplink.Show()

@@ -67,10 +67,20 @@ type Kiosk struct {
 	// for IdleWarning first.
 	IdleSignOut time.Duration `toml:"idle_sign_out"`
 	IdleWarning time.Duration `toml:"idle_warning"`
+	// SignIn is how people sign in: "qr" (default), "web" or "both" (the
+	// browser offered beside the QR code).
+	SignIn string `toml:"sign_in"`
 }
 
+// The ways to sign in.
+const (
+	SignInQR   = "qr"
+	SignInWeb  = "web"
+	SignInBoth = "both"
+)
+
 func defaultKiosk() Kiosk {
-	return Kiosk{AdminKeys: "Ctrl+Alt+Q", SignOutKeys: "Ctrl+L", IdleSignOut: 5 * time.Minute, IdleWarning: 30 * time.Second}
+	return Kiosk{AdminKeys: "Ctrl+Alt+Q", SignOutKeys: "Ctrl+L", IdleSignOut: 5 * time.Minute, IdleWarning: 30 * time.Second, SignIn: SignInQR}
 }
 
 // Simulator configures the embedded Trust Centre simulator, used when the
@@ -380,6 +390,16 @@ func (c Config) validate() error {
 	} else if err != nil {
 		return &Error{File: c.File, Problem: err.Error()}
 	}
+	switch c.Kiosk.SignIn {
+	case SignInQR:
+	case SignInWeb, SignInBoth:
+		if err := settings.ValidateWeb(c.Environment); errors.As(err, &se) {
+			return &Error{File: c.File, Key: "trust_centre." + se.Key, Problem: se.Problem, Fix: se.Fix}
+		}
+	default:
+		return &Error{File: c.File, Key: "kiosk.sign_in", Problem: fmt.Sprintf("%q is not a way to sign in", c.Kiosk.SignIn),
+			Fix: `use "qr" (the Digidentity app scans a code), "web" (the browser) or "both"`}
+	}
 	if _, err := handoff.NewLauncher(c.Tools, nil); err != nil {
 		return &Error{File: c.File, Key: "tools", Problem: err.Error(), Fix: "give each [[tools]] entry a unique name and a command"}
 	}
@@ -439,7 +459,7 @@ func fixFor(key string) string {
 	switch {
 	case strings.HasPrefix(name, "idle_"):
 		return `write a duration in quotes, for example "5m" or "30s"`
-	case strings.HasPrefix(key, "kiosk.") && name != "language" && !strings.HasSuffix(name, "_keys"),
+	case strings.HasPrefix(key, "kiosk.") && name != "language" && name != "sign_in" && !strings.HasSuffix(name, "_keys"),
 		name == "pass_access_token", name == "end_at_sign_out":
 		return "write true or false"
 	case name == "args":

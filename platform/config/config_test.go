@@ -320,3 +320,21 @@ func TestShippedConfigurationFile(t *testing.T) {
 		t.Errorf("with the examples: %+v", c)
 	}
 }
+
+// Production with the web login refuses to start without a fixed,
+// allowlisted redirect URI, and says what to ask Digidentity for.
+func TestWebLoginProductionGuard(t *testing.T) {
+	_, err := Parse("k.toml", []byte(production+"\n[kiosk]\nsign_in = \"both\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "k.toml: trust_centre.redirect_uri: not set") ||
+		!strings.Contains(err.Error(), "ask Digidentity's implementation team to allowlist") {
+		t.Errorf("%v", err)
+	}
+	ok := production + "\n[kiosk]\nsign_in = \"web\"\n"
+	ok = strings.Replace(ok, "[trust_centre]\n", "[trust_centre]\nredirect_uri = \"http://127.0.0.1:53682/callback\"\nallowed_redirect_uris = [\"http://127.0.0.1:53682/callback\"]\n", 1)
+	if c, err := Parse("k.toml", []byte(ok)); err != nil || c.Kiosk.SignIn != SignInWeb {
+		t.Errorf("a fixed, allowlisted redirect: %v", err)
+	}
+	if _, err := Parse("k.toml", []byte(production+"\n[kiosk]\nsign_in = \"sms\"\n")); err == nil || !strings.Contains(err.Error(), "kiosk.sign_in") {
+		t.Errorf("%v", err)
+	}
+}

@@ -42,8 +42,14 @@ var (
 func (l *Login) Run(ctx context.Context, signIn auth.SignIn) (*auth.Session, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the engine on every way out
+	var last auth.Event
 	for e := range signIn.Start(ctx) {
+		last = e
 		switch e.Kind {
+		case auth.EventBrowserOpened:
+			// The web login: a person or a script finishes it in any browser.
+			fmt.Fprintf(l.Screen, "Sign-in address: %s\n", e.BrowserURL)
+			l.line(e, l.say(e))
 		case auth.EventQRReady:
 			if err := l.showCode(e); err != nil {
 				return nil, err
@@ -61,7 +67,11 @@ func (l *Login) Run(ctx context.Context, signIn auth.SignIn) (*auth.Session, err
 			l.line(e, l.say(e))
 		}
 	}
-	return nil, ctx.Err()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	// A web login ends by itself, for example when nobody finished in time.
+	return nil, fmt.Errorf("%w: %w", ErrFailed, last.Err)
 }
 
 func (l *Login) say(e auth.Event) string {
