@@ -174,11 +174,11 @@ type Kiosk struct {
 	idleLeft   time.Duration // time to the idle sign-out while warning, else 0
 	// For the bridge goroutine: is idle time worth asking for; has its
 	// failure been logged.
-	signedIn      atomic.Bool
+	signedIn atomic.Bool
 	// web is true while a browser sign-in is under way; webNote keeps how
 	// the last one ended on screen until the next code replaces it.
-	web     bool
-	webNote auth.MessageKey
+	web           bool
+	webNote       auth.MessageKey
 	idleErrLogged atomic.Bool
 	keyring       chan func()
 	cancel        context.CancelFunc
