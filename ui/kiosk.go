@@ -172,13 +172,13 @@ type Kiosk struct {
 	notKept    bool          // the keyring refused this session
 	lastInput  time.Time     // the window's own last input, or the sign-in
 	idleLeft   time.Duration // time to the idle sign-out while warning, else 0
-	// For the bridge goroutine: is idle time worth asking for; has its
-	// failure been logged.
-	signedIn atomic.Bool
 	// web is true while a browser sign-in is under way; webNote keeps how
 	// the last one ended on screen until the next code replaces it.
-	web           bool
-	webNote       auth.MessageKey
+	web     bool
+	webNote auth.MessageKey
+	// For the bridge goroutine: is idle time worth asking for; has its
+	// failure been logged.
+	signedIn      atomic.Bool
 	idleErrLogged atomic.Bool
 	keyring       chan func()
 	cancel        context.CancelFunc
