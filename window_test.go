@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/platform/xvfbtest"
 )
@@ -80,15 +81,19 @@ func eventually(t testing.TB, what string, timeout time.Duration, cond func() bo
 	}
 }
 
-func TestRealWindow(t *testing.T) {
+// realWindow starts the program in Xvfb against a simulator of its own;
+// extra lines go into its configuration.
+func realWindow(t *testing.T, extra ...string) (*xvfbtest.Display, *simulator.Server, string) {
+	t.Helper()
 	xvfbtest.NeedTools(t)
 	d := xvfbtest.Start(t)
-	sim, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	_, home := startApp(t, d, sim, os.Args[0])
+	sim := authtest.Simulator(t, simulator.Options{})
+	_, home := startApp(t, d, sim, os.Args[0], extra...)
+	return d, sim, home
+}
+
+func TestRealWindow(t *testing.T) {
+	d, sim, home := realWindow(t)
 
 	var first string
 	eventually(t, "a QR code on screen", 60*time.Second, func() bool { first = d.QR(); return first != "" })
@@ -145,14 +150,7 @@ func approve(t *testing.T, d *xvfbtest.Display, code string) {
 // technician works in another program) keeps the person signed in; without
 // it, a warning counts down in the title, then the person is signed out.
 func TestIdleSignOutInARealWindow(t *testing.T) {
-	xvfbtest.NeedTools(t)
-	d := xvfbtest.Start(t)
-	sim, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	_, home := startApp(t, d, sim, os.Args[0], "[kiosk]", `idle_sign_out = "12s"`, `idle_warning = "6s"`)
+	d, _, home := realWindow(t, "[kiosk]", `idle_sign_out = "12s"`, `idle_warning = "6s"`)
 	var code string
 	eventually(t, "a QR code on screen", 60*time.Second, func() bool { code = d.QR(); return code != "" })
 	approve(t, d, code)

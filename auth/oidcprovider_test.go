@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net"
 	"os"
@@ -74,38 +73,20 @@ func TestWebLoginAgainstOIDCProvider(t *testing.T) {
 			s := auth.DefaultSettings(auth.EnvPreproduction)
 			s.Issuer, s.WebAuthorizePath, s.TokenPath, s.UserInfoPath = issuer, "/auth", "/token", "/me"
 			s.ClientID, s.ClientSecret, s.ClientAuth, s.ProductScope = client.id, auth.Secret(client.secret), client.method, productScope
-			b := authtest.NewBrowser(t)
-			opened := make(chan string, 1)
-			web, err := auth.NewWebLogin(s, auth.EnvPreproduction, func(addr string) error { opened <- addr; return nil })
-			if err != nil {
-				t.Fatal(err)
-			}
-			web.SetPageText(func(k auth.MessageKey) string { return "text of " + string(k) })
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			events := web.Start(ctx)
-			result := make(chan auth.Event, 1)
-			go func() {
-				var last auth.Event
-				for e := range events {
-					last = e
+			events := webSignInAt(t, s, auth.EnvPreproduction, func(b *authtest.Browser, addr string) {
+				login := b.Open(addr)
+				if !strings.Contains(login.Body, `name="login"`) {
+					t.Fatalf("no login form at %s:\n%s", login.URL, login.Body)
 				}
-				result <- last
-			}()
-
-			login := b.Open(<-opened)
-			if !strings.Contains(login.Body, `name="login"`) {
-				t.Fatalf("no login form at %s:\n%s", login.URL, login.Body)
-			}
-			consent := b.Submit(login, map[string]string{"login": "e2x0a6mp-37l0-42ps-94ef-u69755438d3o", "password": "any"})
-			back := consent
-			if strings.Contains(consent.Body, `value="consent"`) {
-				back = b.Submit(consent, nil)
-			}
-			if !strings.Contains(back.Body, "text of auth.web_return") {
-				t.Fatalf("the browser ended on %s (HTTP %d):\n%s", back.URL, back.Status, back.Body)
-			}
-			e := <-result
+				back := b.Submit(login, map[string]string{"login": "e2x0a6mp-37l0-42ps-94ef-u69755438d3o", "password": "any"})
+				if strings.Contains(back.Body, `value="consent"`) {
+					back = b.Submit(back, nil)
+				}
+				if !strings.Contains(back.Body, "text of auth.web_return") {
+					t.Errorf("the browser ended on %s (HTTP %d):\n%s", back.URL, back.Status, back.Body)
+				}
+			})
+			e := last(t, events)
 			if e.Kind != auth.EventApproved {
 				t.Fatalf("ended with %s %s: %v", e.Kind, e.Message, e.Err)
 			}

@@ -17,10 +17,14 @@ import (
 // webSignIn runs one web login against srv; browse plays the browser with
 // the address the kiosk opens. It returns the events and the pages seen.
 func webSignIn(t *testing.T, s auth.Settings, browse func(b *authtest.Browser, addr string)) []auth.Event {
+	return webSignInAt(t, s, auth.EnvSimulator, browse)
+}
+
+func webSignInAt(t *testing.T, s auth.Settings, env auth.Environment, browse func(b *authtest.Browser, addr string)) []auth.Event {
 	t.Helper()
 	b := authtest.NewBrowser(t)
 	opened := make(chan string, 1)
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(addr string) error { opened <- addr; return nil })
+	web, err := auth.NewWebLogin(s, env, func(addr string) error { opened <- addr; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
