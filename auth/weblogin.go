@@ -247,10 +247,10 @@ func (w *WebLogin) listen(ctx context.Context) (*callbackServer, error) {
 	var ln net.Listener
 	var err error
 	for try := 0; try < 10; try++ { // the previous sign-in may still be letting go of a fixed port
-		if ln, err = net.Listen("tcp", host); err == nil {
+		if ln, err = net.Listen("tcp", host); err == nil || ctx.Err() != nil {
 			break
 		}
-		w.clock.Sleep(ctx, 100*time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // the operating system's time, not the flow's clock
 	}
 	if err != nil {
 		return nil, newError(MsgFailed, err, "listening for the browser's return on %s", host)

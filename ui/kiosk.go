@@ -524,7 +524,7 @@ func (k *Kiosk) show(e auth.Event) {
 	case auth.EventExpired, auth.EventRefused, auth.EventFailed:
 		k.code = auth.QRCode{} // the old code is dead: never leave it on screen
 	case auth.EventApproved:
-		k.session = e.Session
+		k.session, k.web = e.Session, false
 		k.lastInput = k.opts.Now() // they approved on their phone, at the kiosk
 		k.audit(AuditSignIn, e.Session, "")
 		k.keep(e.Session)

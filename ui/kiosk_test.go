@@ -84,6 +84,11 @@ func (h *handoffs) HasPortal() bool                { return true }
 func (h *handoffs) OpenPortal(*auth.Session) error { return fmt.Errorf("portal down") }
 
 func newKiosk(t *testing.T, language string, signIn auth.SignIn, h Handoff) (*Kiosk, *uiQueue) {
+	return newKioskWith(t, language, signIn, h, func(*Options) {})
+}
+
+// newKioskWith is newKiosk with options adjusted before the window is built.
+func newKioskWith(t *testing.T, language string, signIn auth.SignIn, h Handoff, adjust func(*Options)) (*Kiosk, *uiQueue) {
 	t.Helper()
 	a := test.NewTempApp(t)
 	now := t0.Add(15 * time.Second)
@@ -91,11 +96,13 @@ func newKiosk(t *testing.T, language string, signIn auth.SignIn, h Handoff) (*Ki
 	if h != nil {
 		handoff = h
 	}
-	k, err := New(a, Options{
+	opts := Options{
 		SignIn: signIn, Handoff: handoff, Environment: auth.EnvSimulator, Version: "1.2.3 (abc, today)",
 		Settings: Settings{Language: language, SignOutKeys: "Ctrl+L", DeeplinkButton: true},
 		Now:      func() time.Time { return now },
-	})
+	}
+	adjust(&opts)
+	k, err := New(a, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,10 +27,7 @@ func webKiosk(t *testing.T, decide func(b *authtest.Browser, addr string)) (*Kio
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, q := newKiosk(t, "en", engine, nil)
-	k.opts.WebSignIn = web
-	k.build() // with the browser's buttons
-	k.render()
+	k, q := newKioskWith(t, "en", engine, nil, func(o *Options) { o.WebSignIn = web })
 	k.Start()
 	q.until(t, "a code", func() bool { return k.qrFor != "" })
 	return k, q

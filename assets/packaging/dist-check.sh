@@ -37,12 +37,12 @@ grep -q '^# environment' /etc/workshop-login/config.toml || fail "the default co
 # with a Secret Service unlocked as on a desktop.
 tmp=$(mktemp -d)
 trap 'kill $sim 2>/dev/null || true; rm -rf "$tmp"' EXIT
-port=$((20000 + $$ % 20000))
-/usr/bin/workshop-login simulator --listen "127.0.0.1:$port" >"$tmp/sim.log" 2>&1 &
+/usr/bin/workshop-login simulator --listen 127.0.0.1:0 >"$tmp/sim.log" 2>&1 &
 sim=$!
 for _ in $(seq 50); do grep -q "simulator at" "$tmp/sim.log" && break; sleep 0.1; done
-grep -q "simulator at" "$tmp/sim.log" || { cat "$tmp/sim.log"; fail "the installed simulator did not start"; }
-printf 'environment = "simulator"\n[trust_centre]\nissuer = "http://127.0.0.1:%s"\n' "$port" >"$tmp/config.toml"
+issuer=$(sed -n 's/^Trust Centre simulator at //p' "$tmp/sim.log")
+[ -n "$issuer" ] || { cat "$tmp/sim.log"; fail "the installed simulator did not start"; }
+printf 'environment = "simulator"\n[trust_centre]\nissuer = "%s"\n' "$issuer" >"$tmp/config.toml"
 XDG_DATA_HOME="$tmp" XDG_CONFIG_HOME="$tmp" dbus-run-session -- sh -c \
 	"echo -n dist-check | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
 	 /usr/bin/workshop-login check --config $tmp/config.toml" 2>/dev/null || fail "workshop-login check failed (table above)"

@@ -38,7 +38,7 @@ type Row struct {
 	WhatToDo string
 }
 
-// Failed reports whether any row failed.
+// AnyFailed reports whether any row failed.
 func AnyFailed(rows []Row) bool {
 	for _, r := range rows {
 		if r.Result == Failed {
