@@ -130,8 +130,12 @@ dist-linux: dist-tools
 	@echo "Linux installers, version $(DIST_VERSION)"
 	mkdir -p build/linux dist
 	$(GO) build $(GOFLAGS) -ldflags "$(DIST_LDFLAGS)" -o build/linux/$(BINARY) .
+	@# fyne package rewrites FyneApp.toml (it bumps Build and drops comments):
+	@# keep the committed file as it is.
+	cp FyneApp.toml build/FyneApp.toml.kept
 	$(GOBIN)/fyne package -os linux --exe build/linux/$(BINARY) --name "Workshop Login" \
-		--app-id eu.workshoplogin.kiosk --app-version $(DIST_VERSION) --icon assets/icon/icon.png --release
+		--app-id eu.workshoplogin.kiosk --app-version $(DIST_VERSION) --icon assets/icon/icon.png --release; \
+		status=$$?; cp build/FyneApp.toml.kept FyneApp.toml; exit $$status
 	mv "Workshop Login.tar.xz" dist/workshop-login-$(DIST_VERSION)-linux-amd64.tar.xz
 	VERSION=$(DIST_VERSION) $(GOBIN)/nfpm package -f assets/packaging/nfpm.yaml -p deb -t dist/
 	VERSION=$(DIST_VERSION) $(GOBIN)/nfpm package -f assets/packaging/nfpm.yaml -p rpm -t dist/

@@ -20,6 +20,9 @@ export PATH="$PATH:$(go env GOPATH)/bin"
 
 # fyne package builds the binary itself; the version reaches main through
 # GOFLAGS so that --version tells the truth.
+# fyne package rewrites FyneApp.toml (it bumps Build): keep the committed one.
+cp FyneApp.toml FyneApp.toml.kept
+trap 'mv FyneApp.toml.kept FyneApp.toml' EXIT
 GOFLAGS="-tags=migrated_fynedo -ldflags=-X=main.version=$version" \
 	fyne package -os darwin --name "Workshop Login" --app-id eu.workshoplogin.kiosk \
 	--app-version "$version" --icon assets/icon/icon.png --release
