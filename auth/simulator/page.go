@@ -43,8 +43,9 @@ type pageData struct {
 
 func (s *Simulator) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	s.prune()
-	sess := s.byQR[r.PathValue("id")]
+	now := s.opts.Now()
+	s.prune(now)
+	sess := s.sessionByQR(r.PathValue("id"), now)
 	open := sess != nil && sess.state == statePending
 	s.mu.Unlock()
 	switch {

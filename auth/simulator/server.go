@@ -127,6 +127,7 @@ type Simulator struct {
 	sessions   map[string]*session // by authorisation code
 	byQR       map[string]*session // by the id in the QR code's address
 	tokens     map[string]grant    // by access token
+	expiries   expiryHeap          // every session and token, by expiry (store.go)
 	usedChains map[string]bool     // persona ids whose chain authorisation is used
 	faults     Faults
 }
@@ -198,6 +199,7 @@ func (s *Simulator) LoseSessions() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sessions, s.byQR = map[string]*session{}, map[string]*session{}
+	// Their heap entries stay until they expire, and are skipped then.
 }
 
 // Reset forgets sessions and tokens, restores chain authorisations and
@@ -211,6 +213,7 @@ func (s *Simulator) Reset() {
 func (s *Simulator) reset() {
 	s.sessions, s.byQR = map[string]*session{}, map[string]*session{}
 	s.tokens, s.usedChains = map[string]grant{}, map[string]bool{}
+	s.expiries = nil
 	s.faults = Faults{}
 }
 
@@ -247,8 +250,9 @@ func qrIDOf(uri string) string {
 func (s *Simulator) answer(qrID, decision, personaID, pin string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.prune()
-	sess := s.byQR[qrID]
+	now := s.opts.Now()
+	s.prune(now)
+	sess := s.sessionByQR(qrID, now)
 	switch {
 	case sess == nil:
 		return ErrUnknownSession
@@ -277,22 +281,6 @@ func (s *Simulator) answer(qrID, decision, personaID, pin string) error {
 	}
 	sess.state = stateApproved
 	return nil
-}
-
-// prune forgets expired sessions and tokens; the caller holds mu.
-func (s *Simulator) prune() {
-	now := s.opts.Now()
-	for code, sess := range s.sessions {
-		if !now.Before(sess.expires) {
-			delete(s.sessions, code)
-			delete(s.byQR, sess.qrID)
-		}
-	}
-	for token, g := range s.tokens {
-		if !now.Before(g.expires) {
-			delete(s.tokens, token)
-		}
-	}
 }
 
 func (s *Simulator) forget(sess *session) {
@@ -330,8 +318,8 @@ func (s *Simulator) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	sess := &session{code: randomID(), qrID: randomID(), clientID: clientID, scope: scope,
 		created: now, expires: now.Add(s.opts.SessionLifetime), state: statePending}
 	s.mu.Lock()
-	s.prune()
-	s.sessions[sess.code], s.byQR[sess.qrID] = sess, sess
+	s.prune(now)
+	s.addSession(sess)
 	s.mu.Unlock()
 	s.log(r, "authorize", "qr_code")
 	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
@@ -399,8 +387,9 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.prune()
-	sess := s.sessions[r.PostForm.Get("code")]
+	now := s.opts.Now()
+	s.prune(now)
+	sess := s.sessionByCode(r.PostForm.Get("code"), now)
 	if sess == nil || sess.clientID != clientID {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "session_not_found")
 		return s.logged(r, "token", "session_not_found")
@@ -430,9 +419,8 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) string {
 	if sess.persona.ChainAuthorisation {
 		s.usedChains[sess.persona.ID] = true
 	}
-	now := s.opts.Now()
 	access, refresh := randomID(), randomID()
-	s.tokens[access] = grant{persona: sess.persona, expires: now.Add(s.opts.TokenLifetime)}
+	s.addToken(access, grant{persona: sess.persona, expires: now.Add(s.opts.TokenLifetime)})
 	body := map[string]any{
 		"access_token":  access,
 		"refresh_token": refresh,
@@ -491,8 +479,9 @@ func (s *Simulator) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
-	s.prune()
-	g, found := s.tokens[token]
+	now := s.opts.Now()
+	s.prune(now)
+	g, found := s.grantOf(token, now)
 	s.mu.Unlock()
 	if !ok || !found {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -590,11 +579,12 @@ type SessionInfo struct {
 func (s *Simulator) sessionInfos() []SessionInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.prune()
+	now := s.opts.Now()
+	s.prune(now)
 	out := make([]SessionInfo, 0, len(s.byQR))
-	for _, sess := range s.byQR {
-		if sess.web != nil {
-			continue // not a QR code
+	for _, sess := range s.byQR { // a control endpoint: it may walk
+		if sess.web != nil || !now.Before(sess.expires) {
+			continue // not a QR code, or gone
 		}
 		out = append(out, SessionInfo{QRCodeURI: s.publicURL() + "/sim/login/" + sess.qrID,
 			CreatedAt: sess.created, ExpiresAt: sess.expires, State: string(sess.state)})

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -430,5 +432,97 @@ func TestPublicURLIsTheQRCodesBase(t *testing.T) {
 	_, uri := newCode(t, srv)
 	if !strings.HasPrefix(uri, "http://192.0.2.10:8787/sim/login/") {
 		t.Errorf("QR address %s does not use the public URL", uri)
+	}
+}
+
+// openSessions opens n QR sessions through the handler, as many kiosks would.
+func openSessions(tb testing.TB, h http.Handler, n int) {
+	tb.Helper()
+	q := url.Values{"client_id": {DefaultClientID}, "scope": {scope}, "response_type": {"code"}}
+	for i := 0; i < n; i++ {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/oauth2/authorize.json?"+q.Encode(), nil))
+		if w.Code != 200 {
+			tb.Fatalf("authorize: %d %s", w.Code, w.Body)
+		}
+	}
+}
+
+func TestExpiredSessionsAndTokensAreForgotten(t *testing.T) {
+	clock := &testClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	srv := start(t, Options{Now: clock.Now, SessionLifetime: 10 * time.Second, TokenLifetime: time.Minute})
+	openSessions(t, srv.Handler(), 1000)
+	code, uri := newCode(t, srv)
+	if err := srv.Approve(uri, "ioe", "1234"); err != nil {
+		t.Fatal(err)
+	}
+	token := poll(t, srv, "/oauth2/token", code).json["access_token"].(string)
+	clock.Add(10 * time.Second)
+	// One request forgets the 1000 expired codes; the token lives on.
+	if r := poll(t, srv, "/oauth2/token", "unknown"); description(r) != "session_not_found" {
+		t.Fatal(r.body)
+	}
+	srv.mu.Lock()
+	sessions, byQR, tokens, heapLen := len(srv.sessions), len(srv.byQR), len(srv.tokens), len(srv.expiries)
+	srv.mu.Unlock()
+	if sessions != 0 || byQR != 0 || tokens != 1 || heapLen != 1 {
+		t.Errorf("after expiry: %d sessions, %d QR ids, %d tokens, %d heap entries", sessions, byQR, tokens, heapLen)
+	}
+	if len(srv.PendingQRCodeURIs()) != 0 {
+		t.Error("expired codes are still listed")
+	}
+	userInfo := func() int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/user_info.json", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		return do(t, req).status
+	}
+	if status := userInfo(); status != 200 {
+		t.Errorf("user info before the token expired: %d", status)
+	}
+	clock.Add(time.Minute)
+	if status := userInfo(); status != 401 {
+		t.Errorf("user info after the token expired: %d", status)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.tokens) != 0 || len(srv.expiries) != 0 {
+		t.Errorf("after the token expired: %d tokens, %d heap entries", len(srv.tokens), len(srv.expiries))
+	}
+}
+
+// BenchmarkTokenRequest polls a pending code with 0 and with 10,000 other
+// codes open: the two should cost about the same (the old storage walked
+// every session on every request).
+func BenchmarkTokenRequest(b *testing.B) {
+	for _, open := range []int{0, 10_000} {
+		b.Run(fmt.Sprintf("open=%d", open), func(b *testing.B) {
+			sim, err := New(Options{Issuer: "http://simulator.test"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := sim.Handler()
+			openSessions(b, h, open)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/oauth2/authorize.json?"+url.Values{
+				"client_id": {DefaultClientID}, "scope": {scope}, "response_type": {"code"}}.Encode(), nil))
+			var answer struct {
+				Data struct{ ID string } `json:"data"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &answer); err != nil {
+				b.Fatal(err)
+			}
+			body := url.Values{"grant_type": {"authorization_code"}, "code": {answer.Data.ID}}.Encode()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				req := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.SetBasicAuth(DefaultClientID, DefaultClientSecret)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 400 {
+					b.Fatalf("poll: %d %s", w.Code, w.Body)
+				}
+			}
+		})
 	}
 }

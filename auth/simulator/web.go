@@ -73,8 +73,8 @@ func (s *Simulator) handleWebAuthorize(w http.ResponseWriter, r *http.Request) {
 		created: now, expires: now.Add(s.opts.SessionLifetime), state: statePending,
 		web: &webRequest{redirectURI: redirect, state: q.Get("state"), nonce: q.Get("nonce"), challenge: q.Get("code_challenge")}}
 	s.mu.Lock()
-	s.prune()
-	s.sessions[sess.code], s.byQR[sess.qrID] = sess, sess
+	s.prune(now)
+	s.addSession(sess)
 	s.mu.Unlock()
 	s.log(r, "web_authorize", "login_page")
 	http.Redirect(w, r, "/sim/login/"+sess.qrID, http.StatusFound)
@@ -85,7 +85,7 @@ func (s *Simulator) handleWebAuthorize(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) webAnswer(qrID string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess := s.byQR[qrID]
+	sess := s.sessionByQR(qrID, s.opts.Now())
 	if sess == nil || sess.web == nil || sess.state == statePending {
 		return "", false
 	}
