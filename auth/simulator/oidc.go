@@ -1,8 +1,12 @@
 package simulator
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -10,28 +14,47 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// signingKey signs ID tokens with an RSA key made at start; the simulator's
-// keys live only as long as the process, like its sessions.
+// signingKey signs ID tokens with a key made at start (RSA 2048 for RS256,
+// ECDSA P-256 for ES256); the simulator's keys live only as long as the
+// process, like its sessions.
 type signingKey struct {
 	id     string
+	alg    jose.SignatureAlgorithm
 	public jose.JSONWebKey
 	signer jose.Signer
 }
 
-func newSigningKey() (signingKey, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+func newSigningKey(alg string) (signingKey, error) {
+	var (
+		key    crypto.Signer
+		err    error
+		public crypto.PublicKey
+	)
+	switch jose.SignatureAlgorithm(alg) {
+	case jose.RS256:
+		var k *rsa.PrivateKey
+		k, err = rsa.GenerateKey(rand.Reader, 2048)
+		key, public = k, &k.PublicKey
+	case jose.ES256:
+		var k *ecdsa.PrivateKey
+		k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		key, public = k, &k.PublicKey
+	default:
+		return signingKey{}, fmt.Errorf("simulator: no signing algorithm %q", alg)
+	}
 	if err != nil {
 		return signingKey{}, err
 	}
 	id := randomID()[:16]
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: id}},
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: jose.JSONWebKey{Key: key, KeyID: id}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		return signingKey{}, err
 	}
 	return signingKey{
 		id:     id,
-		public: jose.JSONWebKey{Key: &key.PublicKey, KeyID: id, Algorithm: string(jose.RS256), Use: "sig"},
+		alg:    jose.SignatureAlgorithm(alg),
+		public: jose.JSONWebKey{Key: public, KeyID: id, Algorithm: alg, Use: "sig"},
 		signer: signer,
 	}, nil
 }
@@ -78,19 +101,27 @@ func (s *Simulator) tamper(c idClaims) idClaims {
 
 func (s *Simulator) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
 	iss := s.issuer()
-	writeJSON(w, http.StatusOK, map[string]any{
+	doc := map[string]any{
 		"issuer":                                iss,
 		"authorization_endpoint":                iss + "/oauth2/authorize",
-		"token_endpoint":                        iss + "/oauth2/token",
+		"token_endpoint":                        iss + s.tokenEndpoint(),
 		"userinfo_endpoint":                     iss + "/user_info.json",
 		"jwks_uri":                              iss + "/oauth2/keys",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"id_token_signing_alg_values_supported": []string{string(s.keys.alg)},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"scopes_supported":                      []string{"openid", "sermi"},
-	})
+	}
+	if s.opts.SeparateUserInfoHost {
+		if s.userInfoURL == "" {
+			delete(doc, "userinfo_endpoint") // New without Listen: no such host
+		} else {
+			doc["userinfo_endpoint"] = s.userInfoURL + "/user_info.json"
+		}
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 func (s *Simulator) handleKeys(w http.ResponseWriter, _ *http.Request) {

@@ -54,7 +54,7 @@ func (s *Simulator) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	case !open:
 		s.render(w, http.StatusConflict, pageData{Message: ErrAlreadyAnswered.Error(), Class: "bad"})
 	default:
-		s.render(w, http.StatusOK, pageData{Open: true, Personas: personas, Chosen: personas[0].ID})
+		s.render(w, http.StatusOK, pageData{Open: true, Personas: s.Personas(), Chosen: personas[0].ID})
 	}
 }
 
@@ -65,7 +65,7 @@ func (s *Simulator) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	decision, persona := r.PostForm.Get("decision"), r.PostForm.Get("persona")
 	if decision != "approve" && decision != "deny" {
-		s.render(w, http.StatusBadRequest, pageData{Message: "Press Approve or Deny.", Class: "bad", Open: true, Personas: personas, Chosen: persona})
+		s.render(w, http.StatusBadRequest, pageData{Message: "Press Approve or Deny.", Class: "bad", Open: true, Personas: s.Personas(), Chosen: persona})
 		return
 	}
 	err := s.answer(r.PathValue("id"), decision, persona, r.PostForm.Get("pin"))
@@ -79,7 +79,7 @@ func (s *Simulator) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		s.render(w, http.StatusOK, pageData{Message: "Denied: the kiosk will show that sign-in was refused."})
 	case errors.Is(err, ErrWrongPIN):
-		s.render(w, http.StatusForbidden, pageData{Message: "Wrong PIN: try again.", Class: "bad", Open: true, Personas: personas, Chosen: persona})
+		s.render(w, http.StatusForbidden, pageData{Message: "Wrong PIN: try again.", Class: "bad", Open: true, Personas: s.Personas(), Chosen: persona})
 	case errors.Is(err, ErrRefused):
 		s.render(w, http.StatusForbidden, pageData{Message: err.Error(), Class: "bad"})
 	case errors.Is(err, ErrUnknownSession):
@@ -87,7 +87,7 @@ func (s *Simulator) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrAlreadyAnswered):
 		s.render(w, http.StatusConflict, pageData{Message: err.Error(), Class: "bad"})
 	default: // unknown persona
-		s.render(w, http.StatusBadRequest, pageData{Message: "Choose a test person.", Class: "bad", Open: true, Personas: personas})
+		s.render(w, http.StatusBadRequest, pageData{Message: "Choose a test person.", Class: "bad", Open: true, Personas: s.Personas()})
 	}
 }
 

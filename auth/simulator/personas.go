@@ -59,18 +59,31 @@ var personas = []Persona{
 	},
 }
 
-// Personas returns the test persons, in the order the page lists them.
+// Personas returns the test persons, in the order the page lists them, with
+// the PINs this simulator wants (see Options.FiveDigitPINs).
 func (s *Simulator) Personas() []Persona {
 	out := make([]Persona, len(personas))
-	copy(out, personas)
+	for i, p := range personas {
+		out[i] = s.withPIN(p)
+	}
 	return out
 }
 
-func findPersona(id string) (Persona, bool) {
+func (s *Simulator) findPersona(id string) (Persona, bool) {
 	for _, p := range personas {
 		if p.ID == id {
-			return p, true
+			return s.withPIN(p), true
 		}
 	}
 	return Persona{}, false
+}
+
+// withPIN gives p a 5-digit PIN when the options ask for one: its 4 digits
+// followed by the digit after the last ("1234" becomes "12345").
+func (s *Simulator) withPIN(p Persona) Persona {
+	if s.opts.FiveDigitPINs && p.PIN != "" {
+		last := p.PIN[len(p.PIN)-1]
+		p.PIN += string(rune('0' + (last-'0'+1)%10))
+	}
+	return p
 }

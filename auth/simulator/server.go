@@ -46,12 +46,42 @@ type Options struct {
 	Clients map[string]string
 	// ProductScope is the 16-character scope the clients must ask for; default DefaultProductScope.
 	ProductScope string
-	// SessionLifetime is how long a QR code can be approved; default 2 minutes.
+	// SessionLifetime is how long a QR code (or a web sign-in's code) can be
+	// approved and exchanged, on the Now clock; any positive value works (10
+	// s, 5 minutes); zero or less takes the default, 2 minutes. Once it has
+	// passed, the code's token requests answer session_not_found.
 	SessionLifetime time.Duration
 	// TokenLifetime is the access token's; default 1 hour.
 	TokenLifetime time.Duration
-	// OmitIDToken answers token requests without an id_token.
+	// OmitIDToken answers token requests without an id_token. Discovery and
+	// the keys are still served as usual.
 	OmitIDToken bool
+	// IDTokenAlg is how ID tokens are signed: "RS256" (the default, RSA 2048)
+	// or "ES256" (ECDSA P-256). The key at /oauth2/keys carries the same
+	// "alg", and discovery's id_token_signing_alg_values_supported names it
+	// alone. New refuses any other value.
+	IDTokenAlg string
+	// TokenPaths says which token path spellings answer: "" or "both" (the
+	// default: /oauth2/token and /oauth2/token.json), "token" (only
+	// /oauth2/token) or "token.json" (only /oauth2/token.json). The other
+	// spelling then answers 404 with a JSON error body. Discovery's
+	// token_endpoint names the served one (/oauth2/token when both are).
+	// New refuses any other value.
+	TokenPaths string
+	// SeparateUserInfoHost serves /user_info.json from a second host: Listen
+	// opens another listener on 127.0.0.1:0 that serves only
+	// /user_info.json (the same handler, tokens and faults), sets
+	// Server.UserInfoURL, and names it in discovery's userinfo_endpoint; the
+	// main host's /user_info.json then answers 404. A simulator from New
+	// alone has no such host: its discovery then leaves userinfo_endpoint
+	// out.
+	SeparateUserInfoHost bool
+	// FiveDigitPINs gives every persona a 5-digit PIN, as the real
+	// Digidentity app has: its 4-digit PIN followed by the digit after its
+	// last one ("1234" becomes "12345", "4567" becomes "45678", a final 9 is
+	// followed by 0). The page shows these, and Approve wants them. By
+	// default PINs have 4 digits.
+	FiveDigitPINs bool
 	// Now is the simulator's clock; default time.Now.
 	Now func() time.Time
 	// Logger receives one line per request; it never sees a code, token or secret.
@@ -119,9 +149,10 @@ type grant struct {
 
 // Simulator is the Trust Centre's state and HTTP handler.
 type Simulator struct {
-	opts Options
-	keys signingKey
-	mux  *http.ServeMux
+	opts        Options
+	keys        signingKey
+	mux         *http.ServeMux
+	userInfoURL string // the other host's base, with SeparateUserInfoHost; set by Listen before serving
 
 	mu         sync.Mutex
 	sessions   map[string]*session // by authorisation code
@@ -149,10 +180,24 @@ func New(opts Options) (*Simulator, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	switch opts.IDTokenAlg {
+	case "":
+		opts.IDTokenAlg = "RS256"
+	case "RS256", "ES256":
+	default:
+		return nil, fmt.Errorf("simulator: IDTokenAlg %q: use RS256 or ES256", opts.IDTokenAlg)
+	}
+	switch opts.TokenPaths {
+	case "":
+		opts.TokenPaths = "both"
+	case "both", "token", "token.json":
+	default:
+		return nil, fmt.Errorf("simulator: TokenPaths %q: use both, token or token.json", opts.TokenPaths)
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	keys, err := newSigningKey()
+	keys, err := newSigningKey(opts.IDTokenAlg)
 	if err != nil {
 		return nil, err
 	}
@@ -166,9 +211,18 @@ func (s *Simulator) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("/oauth2/authorize.json", s.handleAuthorize)
 	m.HandleFunc("GET /oauth2/authorize", s.handleWebAuthorize)
-	m.HandleFunc("/oauth2/token", s.handleToken)
-	m.HandleFunc("/oauth2/token.json", s.handleToken)
-	m.HandleFunc("/user_info.json", s.handleUserInfo)
+	for _, path := range []string{"/oauth2/token", "/oauth2/token.json"} {
+		if s.servesTokenPath(path) {
+			m.HandleFunc(path, s.handleToken)
+		} else {
+			m.HandleFunc(path, notFound)
+		}
+	}
+	if s.opts.SeparateUserInfoHost {
+		m.HandleFunc("/user_info.json", notFound) // served by the other host
+	} else {
+		m.HandleFunc("/user_info.json", s.handleUserInfo)
+	}
 	m.HandleFunc("GET /.well-known/openid-configuration", s.handleDiscovery)
 	m.HandleFunc("GET /oauth2/keys", s.handleKeys)
 	m.HandleFunc("GET /sim/login/{id}", s.handleLoginPage)
@@ -182,6 +236,31 @@ func (s *Simulator) routes() {
 
 // Handler serves the simulator.
 func (s *Simulator) Handler() http.Handler { return s.mux }
+
+// userInfoHandler serves only /user_info.json, for SeparateUserInfoHost.
+func (s *Simulator) userInfoHandler() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("/user_info.json", s.handleUserInfo)
+	m.HandleFunc("/", notFound)
+	return m
+}
+
+// servesTokenPath says whether TokenPaths serves path.
+func (s *Simulator) servesTokenPath(path string) bool {
+	return s.opts.TokenPaths == "both" || path == "/oauth2/"+s.opts.TokenPaths
+}
+
+// tokenEndpoint is the token path discovery names.
+func (s *Simulator) tokenEndpoint() string {
+	if s.servesTokenPath("/oauth2/token") {
+		return "/oauth2/token"
+	}
+	return "/oauth2/token.json"
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	oauthError(w, http.StatusNotFound, "not_found", r.URL.Path+" is not served here")
+}
 
 // SetFaults replaces the faults; LoseSessions acts at once.
 func (s *Simulator) SetFaults(f Faults) {
@@ -263,7 +342,7 @@ func (s *Simulator) answer(qrID, decision, personaID, pin string) error {
 		sess.state = stateDenied
 		return nil
 	}
-	p, ok := findPersona(personaID)
+	p, ok := s.findPersona(personaID)
 	if !ok {
 		return ErrUnknownPersona
 	}
@@ -665,8 +744,13 @@ func randomID() string {
 // Server is a simulator listening on an address.
 type Server struct {
 	URL string // the issuer: http://host:port
+	// UserInfoURL is the base (http://host:port, no path) of the host that
+	// serves /user_info.json when Options.SeparateUserInfoHost is set; else
+	// empty.
+	UserInfoURL string
 	*Simulator
-	http *http.Server
+	http     *http.Server
+	userInfo *http.Server // with SeparateUserInfoHost
 }
 
 // Listen starts a simulator on addr (e.g. "127.0.0.1:0" for a free port).
@@ -699,16 +783,36 @@ func Listen(addr string, opts Options) (*Server, error) {
 	}
 	srv := &Server{URL: sim.issuer(), Simulator: sim,
 		http: &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}}
+	var userInfoLn net.Listener
+	if opts.SeparateUserInfoHost {
+		userInfoLn, err = net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listening for user info: %w", err)
+		}
+		srv.UserInfoURL = "http://" + userInfoLn.Addr().String()
+		sim.userInfoURL = srv.UserInfoURL
+		srv.userInfo = &http.Server{Handler: sim.userInfoHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go srv.userInfo.Serve(userInfoLn)
+	}
 	go srv.http.Serve(ln)
 	return srv, nil
 }
 
-// Close stops the server at once.
+// Close stops the server (and the user info host) at once.
 func (s *Server) Close() error {
+	err := shutdown(s.http)
+	if s.userInfo != nil {
+		err = errors.Join(err, shutdown(s.userInfo))
+	}
+	return err
+}
+
+func shutdown(srv *http.Server) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := s.http.Shutdown(ctx); err != nil {
-		return s.http.Close()
+	if err := srv.Shutdown(ctx); err != nil {
+		return srv.Close()
 	}
 	return nil
 }

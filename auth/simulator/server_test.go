@@ -526,3 +526,270 @@ func BenchmarkTokenRequest(b *testing.B) {
 		})
 	}
 }
+
+// setFaults posts faults as JSON to /sim/faults, as a tester's script would.
+func setFaults(t *testing.T, srv *Server, faults string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/sim/faults", strings.NewReader(faults))
+	if r := do(t, req); r.status != 200 {
+		t.Fatalf("setting faults: %d %s", r.status, r.body)
+	}
+}
+
+func get(t *testing.T, addr string) reply {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, addr, nil)
+	return do(t, req)
+}
+
+func TestSessionLifetimes(t *testing.T) {
+	for _, lifetime := range []time.Duration{10 * time.Second, 5 * time.Minute} {
+		t.Run(lifetime.String(), func(t *testing.T) {
+			clock := &testClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+			srv := start(t, Options{Now: clock.Now, SessionLifetime: lifetime})
+
+			// Approved and exchanged in its last second: it works.
+			code, uri := newCode(t, srv)
+			clock.Add(lifetime - time.Second)
+			if r := poll(t, srv, "/oauth2/token", code); description(r) != "login_pending" {
+				t.Fatalf("a second before the end: %s", r.body)
+			}
+			if err := srv.Approve(uri, "ioe", "1234"); err != nil {
+				t.Fatal(err)
+			}
+			if r := poll(t, srv, "/oauth2/token", code); r.status != 200 {
+				t.Fatalf("exchanged a second before the end: %d %s", r.status, r.body)
+			}
+
+			// At the end, it is gone: for the kiosk, the page and Approve.
+			code, uri = newCode(t, srv)
+			clock.Add(lifetime - time.Second)
+			if r := get(t, uri); r.status != 200 {
+				t.Errorf("the page a second before the end: %d", r.status)
+			}
+			clock.Add(time.Second)
+			if r := poll(t, srv, "/oauth2/token", code); r.status != 400 || description(r) != "session_not_found" {
+				t.Errorf("at the end: %d %s", r.status, r.body)
+			}
+			if r := get(t, uri); r.status != 404 {
+				t.Errorf("the page at the end: %d", r.status)
+			}
+			if err := srv.Approve(uri, "ioe", "1234"); err != ErrUnknownSession {
+				t.Errorf("approving at the end: %v", err)
+			}
+		})
+	}
+}
+
+func TestOmitIDTokenKeepsDiscovery(t *testing.T) {
+	srv := start(t, Options{OmitIDToken: true})
+	if _, err := oidc.NewProvider(context.Background(), srv.URL); err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	if r := get(t, srv.URL+"/oauth2/keys"); r.status != 200 || len(r.json["keys"].([]any)) != 1 {
+		t.Errorf("keys: %d %s", r.status, r.body)
+	}
+	code, uri := newCode(t, srv)
+	if err := srv.Approve(uri, "ioe", "1234"); err != nil {
+		t.Fatal(err)
+	}
+	r := poll(t, srv, "/oauth2/token", code)
+	if _, has := r.json["id_token"]; r.status != 200 || has || r.json["access_token"] == nil {
+		t.Fatalf("token: %d %s", r.status, r.body)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/user_info.json", nil)
+	req.Header.Set("Authorization", "Bearer "+r.json["access_token"].(string))
+	if info := do(t, req); info.status != 200 {
+		t.Errorf("user info: %d", info.status)
+	}
+}
+
+func TestIDTokenAlg(t *testing.T) {
+	for _, tt := range []struct{ option, alg, kty string }{
+		{"", "RS256", "RSA"},
+		{"RS256", "RS256", "RSA"},
+		{"ES256", "ES256", "EC"},
+	} {
+		t.Run(tt.alg+"/"+tt.option, func(t *testing.T) {
+			srv := start(t, Options{IDTokenAlg: tt.option})
+			keys := get(t, srv.URL+"/oauth2/keys").json["keys"].([]any)
+			key := keys[0].(map[string]any)
+			if len(keys) != 1 || key["alg"] != tt.alg || key["kty"] != tt.kty || key["use"] != "sig" {
+				t.Errorf("keys: %v", keys)
+			}
+			if tt.kty == "EC" && key["crv"] != "P-256" {
+				t.Errorf("curve %v", key["crv"])
+			}
+			discovery := get(t, srv.URL+"/.well-known/openid-configuration").json
+			if algs := discovery["id_token_signing_alg_values_supported"].([]any); len(algs) != 1 || algs[0] != tt.alg {
+				t.Errorf("discovery names %v", algs)
+			}
+			code, uri := newCode(t, srv)
+			if err := srv.Approve(uri, "ioe", "1234"); err != nil {
+				t.Fatal(err)
+			}
+			idToken := poll(t, srv, "/oauth2/token", code).json["id_token"].(string)
+			provider, err := oidc.NewProvider(context.Background(), srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The verifier takes the algorithms from discovery.
+			if _, err := provider.Verifier(&oidc.Config{ClientID: DefaultClientID}).Verify(context.Background(), idToken); err != nil {
+				t.Errorf("verify: %v", err)
+			}
+			other := map[string]string{"RS256": "ES256", "ES256": "RS256"}[tt.alg]
+			if _, err := provider.Verifier(&oidc.Config{ClientID: DefaultClientID, SupportedSigningAlgs: []string{other}}).Verify(context.Background(), idToken); err == nil {
+				t.Errorf("the ID token verified as %s", other)
+			}
+		})
+	}
+	for _, alg := range []string{"HS256", "none", "es256", "PS256"} {
+		if _, err := New(Options{IDTokenAlg: alg}); err == nil {
+			t.Errorf("New accepted IDTokenAlg %q", alg)
+		}
+	}
+}
+
+func TestTokenPaths(t *testing.T) {
+	for _, tt := range []struct {
+		option, served, refused string
+	}{
+		{"", "/oauth2/token", ""},
+		{"both", "/oauth2/token", ""},
+		{"token", "/oauth2/token", "/oauth2/token.json"},
+		{"token.json", "/oauth2/token.json", "/oauth2/token"},
+	} {
+		t.Run("paths="+tt.option, func(t *testing.T) {
+			srv := start(t, Options{TokenPaths: tt.option})
+			discovery := get(t, srv.URL+"/.well-known/openid-configuration").json
+			if discovery["token_endpoint"] != srv.URL+tt.served {
+				t.Errorf("token_endpoint %v", discovery["token_endpoint"])
+			}
+			for _, path := range []string{"/oauth2/token", "/oauth2/token.json"} {
+				r := poll(t, srv, path, "unknown")
+				if path == tt.refused {
+					if r.status != 404 || r.json["error"] != "not_found" || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+						t.Errorf("%s: %d %s", path, r.status, r.body)
+					}
+					continue
+				}
+				if r.status != 400 || description(r) != "session_not_found" {
+					t.Errorf("%s: %d %s", path, r.status, r.body)
+				}
+			}
+			code, uri := newCode(t, srv)
+			if err := srv.Approve(uri, "ioe", "1234"); err != nil {
+				t.Fatal(err)
+			}
+			if r := poll(t, srv, tt.served, code); r.status != 200 {
+				t.Errorf("sign-in through %s: %d %s", tt.served, r.status, r.body)
+			}
+		})
+	}
+	for _, paths := range []string{"token.JSON", "/oauth2/token", "none"} {
+		if _, err := New(Options{TokenPaths: paths}); err == nil {
+			t.Errorf("New accepted TokenPaths %q", paths)
+		}
+	}
+}
+
+func TestSeparateUserInfoHost(t *testing.T) {
+	if srv := start(t, Options{}); srv.UserInfoURL != "" {
+		t.Errorf("UserInfoURL without the option: %q", srv.UserInfoURL)
+	}
+	srv := start(t, Options{SeparateUserInfoHost: true})
+	if !strings.HasPrefix(srv.UserInfoURL, "http://127.0.0.1:") || srv.UserInfoURL == srv.URL || strings.Count(srv.UserInfoURL, "/") != 2 {
+		t.Fatalf("UserInfoURL %q (issuer %s)", srv.UserInfoURL, srv.URL)
+	}
+	discovery := get(t, srv.URL+"/.well-known/openid-configuration").json
+	if discovery["userinfo_endpoint"] != srv.UserInfoURL+"/user_info.json" {
+		t.Errorf("userinfo_endpoint %v", discovery["userinfo_endpoint"])
+	}
+	code, uri := newCode(t, srv)
+	if err := srv.Approve(uri, "ioe", "1234"); err != nil {
+		t.Fatal(err)
+	}
+	token := poll(t, srv, "/oauth2/token", code).json["access_token"].(string)
+	userInfo := func(base string) reply {
+		req, _ := http.NewRequest(http.MethodGet, base+"/user_info.json", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		return do(t, req)
+	}
+	if r := userInfo(srv.UserInfoURL); r.status != 200 || r.json["ioeuid"] != "NL/EXAMPLECAB/1234567890B" {
+		t.Errorf("user info on its host: %d %s", r.status, r.body)
+	}
+	if r := userInfo(srv.URL); r.status != 404 || r.json["error"] != "not_found" {
+		t.Errorf("user info on the main host: %d %s", r.status, r.body)
+	}
+	if r := poll(t, srv, "/oauth2/token", "unknown"); r.status != 400 {
+		t.Errorf("the main host still serves tokens: %d", r.status)
+	}
+	for _, path := range []string{"/oauth2/token", "/.well-known/openid-configuration", "/oauth2/authorize.json"} {
+		if r := get(t, srv.UserInfoURL+path); r.status != 404 {
+			t.Errorf("the user info host serves %s: %d", path, r.status)
+		}
+	}
+	setFaults(t, srv, `{"server_errors": 1, "only": "user_info"}`)
+	if r := userInfo(srv.UserInfoURL); r.status != 503 {
+		t.Errorf("faults on the user info host: %d", r.status)
+	}
+
+	// New alone has no other host, and discovery does not invent one.
+	sim, err := New(Options{Issuer: "http://simulator.test", SeparateUserInfoHost: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	sim.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/.well-known/openid-configuration", nil))
+	var doc map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil || doc["token_endpoint"] == nil {
+		t.Fatalf("discovery without Listen: %v %s", err, w.Body)
+	}
+	if _, has := doc["userinfo_endpoint"]; has {
+		t.Errorf("userinfo_endpoint without a host: %v", doc["userinfo_endpoint"])
+	}
+
+	other := srv.UserInfoURL
+	srv.Close()
+	if resp, err := http.Get(other + "/user_info.json"); err == nil {
+		resp.Body.Close()
+		t.Error("the user info host outlives Close")
+	}
+}
+
+func TestFiveDigitPINs(t *testing.T) {
+	for _, p := range start(t, Options{}).Personas() {
+		if len(p.PIN) != 4 {
+			t.Errorf("default PIN of %s: %q", p.ID, p.PIN)
+		}
+	}
+	srv := start(t, Options{FiveDigitPINs: true})
+	want := map[string]string{"ioe": "12345", "rsse": "23456", "ioe-non-vat": "34567", "revoked": "45678"}
+	for _, p := range srv.Personas() {
+		if p.PIN != want[p.ID] {
+			t.Errorf("PIN of %s: %q, want %q", p.ID, p.PIN, want[p.ID])
+		}
+	}
+	code, uri := newCode(t, srv)
+	if page := get(t, uri); !strings.Contains(page.body, "PIN 12345") || strings.Contains(page.body, "PIN 1234<") {
+		t.Errorf("the page does not show the 5-digit PIN")
+	}
+	if err := srv.Approve(uri, "ioe", "1234"); err != ErrWrongPIN {
+		t.Errorf("the 4-digit PIN: %v", err)
+	}
+	resp, err := http.PostForm(uri, url.Values{"persona": {"ioe"}, "pin": {"12345"}, "decision": {"approve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("the page with the 5-digit PIN: %d", resp.StatusCode)
+	}
+	if r := poll(t, srv, "/oauth2/token", code); r.status != 200 {
+		t.Errorf("token: %d %s", r.status, r.body)
+	}
+	_, uri = newCode(t, srv)
+	if err := srv.Approve(uri, "revoked", "45678"); err != ErrRefused {
+		t.Errorf("revoked with its 5-digit PIN: %v", err)
+	}
+}
