@@ -9,6 +9,7 @@
 package simulator
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -86,20 +87,24 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives one line per request; it never sees a code, token or secret.
 	Logger *slog.Logger
-	// OnTokenRequest, when set, is called after each token request is answered.
+	// OnTokenRequest, when set, is called after each token request is
+	// answered (after a slow answer's hold, even when the client left).
 	OnTokenRequest func(TokenRequest)
 }
 
 // TokenRequest describes one answered token request, for tests and benchmarks.
 type TokenRequest struct {
 	At      time.Time // when it arrived
-	Outcome string    // login_pending, session_not_found, access_denied, authorisation_revoked, slow_down, issued, server_error, too_many_requests, malformed, invalid_client, invalid_request
+	Outcome string    // login_pending, session_not_found, access_denied, authorisation_revoked, slow_down, issued, server_error, too_many_requests, malformed, invalid_client, invalid_request, invalid_grant, cancelled (gone during latency_ms)
 }
 
 // Faults make the simulator misbehave on purpose. Counted faults hit the next
 // N API requests (authorize, token, user info), or only those of one endpoint.
+//
+// Faults that name no endpoint (the slow answers and the 429 near a code's
+// end) hit token requests only, whatever Only says.
 type Faults struct {
-	LatencyMS         int    `json:"latency_ms"`          // added before answering every API request
+	LatencyMS         int    `json:"latency_ms"`          // added before processing every API request
 	ServerErrors      int    `json:"server_errors"`       // answer 503
 	SlowDowns         int    `json:"slow_downs"`          // token requests answer slow_down
 	MalformedJSON     int    `json:"malformed_json"`      // answer 200 with cut-off JSON
@@ -113,6 +118,25 @@ type Faults struct {
 	// ID token does.
 	UserInfoSub  string `json:"user_info_sub"`
 	LoseSessions bool   `json:"lose_sessions"` // action: forget every session now
+
+	// SlowTokenAnswers is a count: each of the next N token requests,
+	// whatever its outcome (other faults, errors, pending, issued), is
+	// processed first (an approved code is used up, the token issued and
+	// stored, a chain authorisation used), and its answer is then held for
+	// SlowAnswerMS of real time before it is written. A client whose timeout
+	// is shorter loses the answer, and its next poll of that code gets
+	// session_not_found. A request whose client went away still counts with
+	// its outcome (OnTokenRequest sees "issued"). Unlike LatencyMS, which
+	// waits before processing.
+	SlowTokenAnswers int `json:"slow_token_answers"`
+	// SlowAnswerMS is how long SlowTokenAnswers hold an answer; 0 holds it
+	// for no time.
+	SlowAnswerMS int `json:"slow_answer_ms"`
+	// TooManyNearEndSeconds, while above 0, answers 429 with Retry-After
+	// (RetryAfterSeconds, default 2) to a token request for a known, pending
+	// code whose remaining lifetime is below this many seconds, and leaves
+	// the code as it was. Not counted: it holds until the faults change.
+	TooManyNearEndSeconds int `json:"too_many_near_end_seconds"`
 }
 
 // Errors of Approve and Deny, matching the page's answers.
@@ -434,7 +458,31 @@ func (s *Simulator) checkScope(scope string) string {
 
 func (s *Simulator) handleToken(w http.ResponseWriter, r *http.Request) {
 	arrived := s.opts.Now()
-	outcome := s.token(w, r)
+	s.mu.Lock()
+	slow := s.faults.SlowTokenAnswers > 0
+	if slow {
+		s.faults.SlowTokenAnswers--
+	}
+	hold := time.Duration(s.faults.SlowAnswerMS) * time.Millisecond
+	s.mu.Unlock()
+	var outcome string
+	if slow {
+		// Process first, then hold the answer: the client may be gone by then.
+		held := newHeldAnswer()
+		outcome = s.token(held, r)
+		s.log(r, "token", "fault slow_answer")
+		if hold > 0 {
+			t := time.NewTimer(hold)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+			}
+		}
+		held.writeTo(w)
+	} else {
+		outcome = s.token(w, r)
+	}
 	if s.opts.OnTokenRequest != nil {
 		s.opts.OnTokenRequest(TokenRequest{At: arrived, Outcome: outcome})
 	}
@@ -475,6 +523,16 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) string {
 	}
 	switch sess.state {
 	case statePending:
+		if near := s.faults.TooManyNearEndSeconds; near > 0 && sess.expires.Sub(now) < time.Duration(near)*time.Second {
+			retryAfter := s.faults.RetryAfterSeconds
+			if retryAfter <= 0 {
+				retryAfter = 2
+			}
+			w.Header().Set("Retry-After", fmt.Sprint(retryAfter))
+			oauthError(w, http.StatusTooManyRequests, "too_many_requests", "slow down")
+			s.log(r, "token", "fault too_many_near_end")
+			return "too_many_requests"
+		}
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "login_pending")
 		return s.logged(r, "token", "login_pending")
 	case stateDenied:
@@ -730,6 +788,38 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// heldAnswer keeps an answer to write later (the slow_token_answers fault).
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newHeldAnswer() *heldAnswer { return &heldAnswer{header: http.Header{}} }
+
+func (h *heldAnswer) Header() http.Header { return h.header }
+func (h *heldAnswer) Write(b []byte) (int, error) {
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	return h.body.Write(b)
+}
+func (h *heldAnswer) WriteHeader(status int) {
+	if h.status == 0 {
+		h.status = status
+	}
+}
+
+// writeTo writes the held answer; a client that went away loses it.
+func (h *heldAnswer) writeTo(w http.ResponseWriter) {
+	maps.Copy(w.Header(), h.header)
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	w.WriteHeader(h.status)
+	_, _ = w.Write(h.body.Bytes())
 }
 
 // randomID is 192 random bits, URL-safe.

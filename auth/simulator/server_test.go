@@ -793,3 +793,123 @@ func TestFiveDigitPINs(t *testing.T) {
 		t.Errorf("revoked with its 5-digit PIN: %v", err)
 	}
 }
+
+func TestSlowTokenAnswers(t *testing.T) {
+	outcomes := make(chan string, 16)
+	srv := start(t, Options{OnTokenRequest: func(r TokenRequest) { outcomes <- r.Outcome }})
+	next := func() string {
+		t.Helper()
+		select {
+		case o := <-outcomes:
+			return o
+		case <-time.After(10 * time.Second):
+			t.Fatal("no token request was reported")
+			return ""
+		}
+	}
+
+	// A chain authorisation's sign-in whose answer comes after the client gave up.
+	code, uri := newCode(t, srv)
+	if err := srv.Approve(uri, "rsse", "2345"); err != nil {
+		t.Fatal(err)
+	}
+	setFaults(t, srv, `{"slow_token_answers": 1, "slow_answer_ms": 800}`)
+	impatient := &http.Client{Timeout: 100 * time.Millisecond}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oauth2/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(DefaultClientID, DefaultClientSecret)
+	if resp, err := impatient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the impatient client got an answer: %d", resp.StatusCode)
+	}
+	if o := next(); o != "issued" {
+		t.Errorf("outcome %q, want issued", o)
+	}
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "session_not_found" {
+		t.Errorf("the next poll: %s", r.body)
+	}
+	next()
+	srv.mu.Lock()
+	tokens := len(srv.tokens)
+	srv.mu.Unlock()
+	if tokens != 1 {
+		t.Errorf("%d tokens stored, want the one issued", tokens)
+	}
+	_, uri = newCode(t, srv)
+	if err := srv.Approve(uri, "rsse", "2345"); err == nil || err.Error() != ErrChainUsed.Error() {
+		t.Errorf("the lost answer used the chain authorisation: %v", err)
+	}
+
+	// The count hits the next N token requests whatever their outcome; a
+	// patient client gets its answer late.
+	setFaults(t, srv, `{"slow_token_answers": 2, "slow_answer_ms": 200}`)
+	code, _ = newCode(t, srv)
+	for i := 0; i < 2; i++ {
+		began := time.Now()
+		if r := poll(t, srv, "/oauth2/token", code); description(r) != "login_pending" {
+			t.Errorf("slow poll %d: %s", i, r.body)
+		}
+		if time.Since(began) < 200*time.Millisecond {
+			t.Errorf("slow poll %d was not held", i)
+		}
+		if o := next(); o != "login_pending" {
+			t.Errorf("outcome %q", o)
+		}
+	}
+	if f := get(t, srv.URL+"/sim/faults").json; f["slow_token_answers"] != 0.0 || f["slow_answer_ms"] != 200.0 {
+		t.Errorf("faults after the count: %v", f)
+	}
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "login_pending" {
+		t.Errorf("after the count: %s", r.body)
+	}
+}
+
+func TestTooManyNearTheEnd(t *testing.T) {
+	clock := &testClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	srv := start(t, Options{Now: clock.Now, SessionLifetime: time.Minute})
+	setFaults(t, srv, `{"too_many_near_end_seconds": 10}`)
+	code, uri := newCode(t, srv)
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "login_pending" {
+		t.Fatalf("at the start: %d %s", r.status, r.body)
+	}
+	clock.Add(50 * time.Second) // 10 s left: not below 10
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "login_pending" {
+		t.Fatalf("10 s before the end: %d %s", r.status, r.body)
+	}
+	clock.Add(time.Second)
+	for i := 0; i < 2; i++ { // not counted
+		if r := poll(t, srv, "/oauth2/token", code); r.status != 429 || r.header.Get("Retry-After") != "2" || r.json["error"] != "too_many_requests" {
+			t.Errorf("9 s before the end: %d %v %s", r.status, r.header, r.body)
+		}
+	}
+	setFaults(t, srv, `{"too_many_near_end_seconds": 10, "retry_after_seconds": 5}`)
+	if r := poll(t, srv, "/oauth2/token", code); r.status != 429 || r.header.Get("Retry-After") != "5" {
+		t.Errorf("with retry_after_seconds: %d %v", r.status, r.header)
+	}
+	if r := poll(t, srv, "/oauth2/token", "unknown"); description(r) != "session_not_found" {
+		t.Errorf("an unknown code: %s", r.body)
+	}
+	// The code was left as it was: it can still be approved and exchanged.
+	if err := srv.Approve(uri, "ioe", "1234"); err != nil {
+		t.Fatal(err)
+	}
+	if r := poll(t, srv, "/oauth2/token", code); r.status != 200 {
+		t.Errorf("approved near the end: %d %s", r.status, r.body)
+	}
+	code, _ = newCode(t, srv)
+	clock.Add(55 * time.Second)
+	if r := poll(t, srv, "/oauth2/token", code); r.status != 429 {
+		t.Errorf("pending near the end: %d", r.status)
+	}
+	clock.Add(5 * time.Second)
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "session_not_found" {
+		t.Errorf("at the end: %d %s", r.status, r.body)
+	}
+	setFaults(t, srv, `{}`)
+	code, _ = newCode(t, srv)
+	clock.Add(59 * time.Second)
+	if r := poll(t, srv, "/oauth2/token", code); description(r) != "login_pending" {
+		t.Errorf("with the fault off: %d %s", r.status, r.body)
+	}
+}
