@@ -380,12 +380,28 @@ func serveSimulator(ctx context.Context, args []string, stdout, stderr io.Writer
 	publicURL := flags.String("public-url", "", "base address of the QR code's page, if the phone must use another address")
 	lifetime := flags.Duration("session-lifetime", 2*time.Minute, "how long a QR code can be approved")
 	noIDToken := flags.Bool("no-id-token", false, "answer the token request without an id_token")
+	idTokenAlg := flags.String("id-token-alg", "RS256", "sign ID tokens with RS256 or ES256")
+	tokenPaths := flags.String("token-paths", "both", "token path spellings served: both, token or token.json")
+	separateUserInfo := flags.Bool("separate-user-info-host", false, "serve /user_info.json from a second loopback host")
+	fiveDigitPINs := flags.Bool("five-digit-pins", false, "give the test persons 5-digit PINs, as the real app has")
 	if err := flags.Parse(args); err != nil {
+		return exitUsage
+	}
+	switch {
+	case *lifetime <= 0:
+		fmt.Fprintf(stderr, "workshop-login simulator: --session-lifetime must be more than 0, not %s\n", *lifetime)
+		return exitUsage
+	case *idTokenAlg != "RS256" && *idTokenAlg != "ES256":
+		fmt.Fprintf(stderr, "workshop-login simulator: --id-token-alg must be RS256 or ES256, not %q\n", *idTokenAlg)
+		return exitUsage
+	case *tokenPaths != "both" && *tokenPaths != "token" && *tokenPaths != "token.json":
+		fmt.Fprintf(stderr, "workshop-login simulator: --token-paths must be both, token or token.json, not %q\n", *tokenPaths)
 		return exitUsage
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	sim, err := simulator.Listen(*listen, simulator.Options{
 		PublicURL: *publicURL, SessionLifetime: *lifetime, OmitIDToken: *noIDToken, Logger: logger,
+		IDTokenAlg: *idTokenAlg, TokenPaths: *tokenPaths, SeparateUserInfoHost: *separateUserInfo, FiveDigitPINs: *fiveDigitPINs,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "workshop-login simulator:", err)
@@ -393,6 +409,9 @@ func serveSimulator(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer sim.Close()
 	fmt.Fprintf(stdout, "Trust Centre simulator at %s\n", sim.URL)
+	if sim.UserInfoURL != "" {
+		fmt.Fprintf(stdout, "  user info at %s/user_info.json\n", sim.UserInfoURL)
+	}
 	fmt.Fprintf(stdout, "  client_id = %q, client_secret = %q, product_scope = %q\n",
 		simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope)
 	fmt.Fprintln(stdout, "  approve a code: POST <qr_code_uri> with persona, pin and decision=approve (see README)")
