@@ -28,7 +28,10 @@ const (
 type callError struct {
 	verdict    verdict
 	retryAfter string // for verdictRetryAfter: the Retry-After header, read against the engine's clock
-	err        *Error
+	// lost: the request may have been handled but its answer never came
+	// (a timeout, a cut connection, a gateway's 502 or 504).
+	lost bool
+	err  *Error
 }
 
 func (e *callError) Error() string { return e.err.Error() }
@@ -157,7 +160,9 @@ func classifyError(what string, status int, header http.Header, body []byte) *ca
 		e.retryAfter = header.Get("Retry-After")
 		return e
 	case status >= 500:
-		return fail(verdictTransient, MsgOffline, "%s: Digidentity answered HTTP %d", what, status)
+		e := fail(verdictTransient, MsgOffline, "%s: Digidentity answered HTTP %d", what, status)
+		e.lost = status == http.StatusBadGateway || status == http.StatusGatewayTimeout
+		return e
 	}
 	var oauth struct {
 		Error       string `json:"error"`

@@ -2,66 +2,114 @@ package auth
 
 import (
 	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
 )
 
 // idTokenVerifier checks an ID token's signature, issuer, audience and
-// expiry with go-oidc. Its keys are found once, on the first ID token, so a
-// Trust Centre that sends none costs nothing.
+// expiry with go-oidc, against keys it fetches itself: a key set that cannot
+// be fetched is an outage to retry (the token is already issued), while a
+// signature that does not verify is a refusal. go-oidc's remote key set
+// cannot tell the two apart.
 type idTokenVerifier struct {
 	settings Settings
 	client   *http.Client
 	now      func() time.Time
 
-	mu       sync.Mutex
-	verifier *oidc.IDTokenVerifier
+	mu        sync.Mutex
+	keysURL   string
+	keys      []crypto.PublicKey
+	kids      []string
+	fetchedAt time.Time
 }
 
+// errNoKeys says no key set is known (no setting, no discovery): the
+// identity then rests on user info alone, read with the access token.
+var errNoKeys = errors.New("no key set known for ID tokens")
+
 // verify returns the token's subject and nonce.
-func (v *idTokenVerifier) verify(ctx context.Context, raw Secret) (subject, nonce string, err error) {
-	verifier, err := v.get(ctx)
+func (v *idTokenVerifier) verify(ctx context.Context, raw Secret, e Endpoints) (subject, nonce string, err error) {
+	if e.JWKS == "" {
+		return "", "", errNoKeys
+	}
+	kid := ""
+	if jws, err := jose.ParseSigned(raw.Reveal(), toJoseAlgs(e.SigningAlgs)); err == nil && len(jws.Signatures) == 1 {
+		kid = jws.Signatures[0].Header.KeyID
+	} else if err != nil {
+		return "", "", &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token is not a signed token with an accepted algorithm")}
+	}
+	keys, err := v.keySet(ctx, e.JWKS, kid)
 	if err != nil {
 		return "", "", err
 	}
-	token, err := verifier.Verify(ctx, raw.Reveal())
+	config := &oidc.Config{ClientID: v.settings.ClientID, Now: v.now, SupportedSigningAlgs: e.SigningAlgs}
+	token, err := oidc.NewVerifier(e.IDTokenIssuer, &oidc.StaticKeySet{PublicKeys: keys}, config).Verify(ctx, raw.Reveal())
 	if err != nil {
 		return "", "", &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token did not verify")}
 	}
 	return token.Subject, token.Nonce, nil
 }
 
-func (v *idTokenVerifier) get(ctx context.Context) (*oidc.IDTokenVerifier, error) {
+// keySet returns the keys at url, fetching them when none are kept, or when
+// the token names a key id the kept set lacks (a rotation) and the set is
+// more than a minute old.
+func (v *idTokenVerifier) keySet(ctx context.Context, url, kid string) ([]crypto.PublicKey, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.verifier != nil {
-		return v.verifier, nil
+	fresh := v.keysURL == url && len(v.keys) > 0
+	if fresh && kid != "" && !slices.Contains(v.kids, kid) && v.now().Sub(v.fetchedAt) > time.Minute {
+		fresh = false
 	}
-	issuer := v.settings.IDTokenIssuer
-	if issuer == "" {
-		issuer = v.settings.Issuer
+	if fresh {
+		return v.keys, nil
 	}
-	config := &oidc.Config{ClientID: v.settings.ClientID, Now: v.now}
-	// The key set outlives this login, so it fetches with a context of its own.
-	keyCtx := oidc.ClientContext(context.Background(), v.client)
-	if v.settings.JWKSURL != "" {
-		v.verifier = oidc.NewVerifier(issuer, oidc.NewRemoteKeySet(keyCtx, v.settings.JWKSURL), config)
-		return v.verifier, nil
-	}
-	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, v.client), issuer)
+	ctx, cancel := context.WithTimeout(ctx, v.settings.HTTPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err,
-			"cannot read the Trust Centre's discovery document to check the ID token (set jwks_url if it has none)")}
+		return nil, fail(verdictFailed, MsgIdentityInvalid, "building the key set request: %v", err)
 	}
-	var claims struct {
-		JWKSURL string `json:"jwks_uri"`
+	req.Header.Set("Accept", "application/json")
+	status, header, body, err := (&httpTrustCentre{client: v.client}).do(req, "key set request")
+	if err != nil {
+		return nil, err
 	}
-	if err := provider.Claims(&claims); err != nil || claims.JWKSURL == "" {
-		return nil, &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the discovery document names no jwks_uri")}
+	if status != http.StatusOK {
+		e := classifyError("key set request", status, header, body)
+		e.verdict = verdictTransient // the token is issued: keys that fail to come are retried
+		return nil, e
 	}
-	v.verifier = oidc.NewVerifier(issuer, oidc.NewRemoteKeySet(keyCtx, claims.JWKSURL), config)
-	return v.verifier, nil
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(body, &set); err != nil {
+		return nil, &callError{verdict: verdictTransient, err: newError(MsgOffline, err, "the key set is not valid JSON")}
+	}
+	var keys []crypto.PublicKey
+	var kids []string
+	for _, k := range set.Keys {
+		if k.Use != "" && k.Use != "sig" || !k.IsPublic() {
+			continue
+		}
+		keys, kids = append(keys, k.Key), append(kids, k.KeyID)
+	}
+	if len(keys) == 0 {
+		return nil, &callError{verdict: verdictTransient, err: newError(MsgOffline, nil, "the key set at %s holds no signing key", req.URL.Host)}
+	}
+	v.keysURL, v.keys, v.kids, v.fetchedAt = url, keys, kids, v.now()
+	return keys, nil
+}
+
+func toJoseAlgs(algs []string) []jose.SignatureAlgorithm {
+	out := make([]jose.SignatureAlgorithm, len(algs))
+	for i, a := range algs {
+		out[i] = jose.SignatureAlgorithm(a)
+	}
+	return out
 }

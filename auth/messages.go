@@ -24,11 +24,19 @@ const (
 	MsgClientRejected  MessageKey = "auth.client_rejected"  // the kiosk's registration (client id, secret, scope) is refused
 	MsgIdentityMissing MessageKey = "auth.identity_missing" // user info lacks SERMI attributes
 	MsgIdentityInvalid MessageKey = "auth.identity_invalid" // ID token or user info failed verification
+	// The approval arrived and the identity is being read.
+	MsgSigningIn MessageKey = "auth.signing_in"
+	// The approval arrived, but the identity could not be read in time.
+	MsgIdentityUnreadable MessageKey = "auth.identity_unreadable"
+	// A poll's answer was lost on the way and the code is now gone: the
+	// approval may have been used up there.
+	MsgApprovalLost MessageKey = "auth.approval_lost"
 
 	// The web login.
 	MsgWebContinue   MessageKey = "auth.web_continue"    // the browser is open: finish there
 	MsgWebTimeout    MessageKey = "auth.web_timeout"     // nobody finished in the browser in time
 	MsgWebReturn     MessageKey = "auth.web_return"      // the browser's page: signed in, return to the kiosk
+	MsgWebFinishing  MessageKey = "auth.web_finishing"   // the browser's page: the kiosk is still finishing: return to it
 	MsgWebRefusedTab MessageKey = "auth.web_refused_tab" // the browser's page: refused, return to the kiosk
 	MsgWebWrongState MessageKey = "auth.web_wrong_state" // the browser's page: an answer to another sign-in
 	MsgWebReplayed   MessageKey = "auth.web_replayed"    // the browser's page: this answer was used already
@@ -39,7 +47,8 @@ const (
 var Messages = []MessageKey{
 	MsgScanCode, MsgCodeExpired, MsgOffline, MsgBusy, MsgRefused, MsgSignedIn,
 	MsgFailed, MsgUnexpected, MsgClientRejected, MsgIdentityMissing, MsgIdentityInvalid,
-	MsgWebContinue, MsgWebTimeout, MsgWebReturn, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal,
+	MsgSigningIn, MsgIdentityUnreadable, MsgApprovalLost,
+	MsgWebContinue, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal,
 }
 
 // Error is what the engine reports when something goes wrong: a catalogue key

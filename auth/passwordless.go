@@ -3,10 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth/clock"
@@ -29,10 +30,16 @@ const (
 	EventQRReady  EventKind = "qr_ready" // a (new) QR code to show
 	EventWaiting  EventKind = "waiting"  // Digidentity knows the code; waiting for the scan and PIN
 	EventApproved EventKind = "approved" // signed in: Session is set
-	EventExpired  EventKind = "expired"  // the code expired; a new one follows
+	EventExpired  EventKind = "expired"  // the code on screen is gone; a new one follows
 	EventRefused  EventKind = "refused"  // the person or Digidentity said no; a new code follows
 	EventOffline  EventKind = "offline"  // no answer; retrying in RetryIn
 	EventFailed   EventKind = "failed"   // something unexpected; a new code follows
+	// EventSigningIn: the Trust Centre issued a token; the identity is being
+	// read (RetryIn set while it is retried). The code is used: hide it.
+	EventSigningIn EventKind = "signing_in"
+	// EventLost: an older code, whose poll answer was lost on the way, is
+	// gone: an approval may have been used up there. The code on screen stays.
+	EventLost EventKind = "approval_lost"
 )
 
 // Event is one state change, with the catalogue key of what the status line
@@ -51,8 +58,10 @@ type Event struct {
 
 // QRCode is one code to show and how long it can be scanned.
 type QRCode struct {
-	URI       string
-	IssuedAt  time.Time
+	URI      string
+	IssuedAt time.Time
+	// ExpiresAt is zero while the Trust Centre's code lifetime is unknown:
+	// the code stays until the Trust Centre says it is gone.
 	ExpiresAt time.Time
 }
 
@@ -71,10 +80,18 @@ type Session struct {
 type Passwordless struct {
 	settings Settings
 	tc       trustCentre
-	idTokens *idTokenVerifier
+	client   *http.Client
+	identity *identityReader
 	clock    clock.Clock
 	random   func() float64 // jitter source, in [0, 1)
 	log      *slog.Logger
+	wake     chan struct{} // RetryNow: cut the current wait short
+
+	mu sync.Mutex
+	// lifetime is how long a code can be scanned: qr_lifetime, else what
+	// the Trust Centre showed; zero while unknown.
+	lifetime time.Duration
+	shorter  time.Duration // one code on screen ended sooner than lifetime
 }
 
 // Option adjusts the engine, mostly for tests.
@@ -87,7 +104,8 @@ type options struct {
 	log    *slog.Logger
 }
 
-// WithHTTPClient sets the HTTP client (its Timeout is left as given).
+// WithHTTPClient sets the HTTP client; each call still has its own deadline
+// (http_timeout, or token_timeout for the token poll).
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
 
 // WithClock sets the clock the engine waits on.
@@ -100,28 +118,28 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // WithJitter sets the source of back-off jitter, a function returning [0, 1).
 func WithJitter(random func() float64) Option { return func(o *options) { o.random = random } }
 
+func newOptions(opts []Option) options {
+	o := options{client: &http.Client{}, clock: clock.Real{}, random: rand.Float64, log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
 // NewPasswordless checks the settings and returns the engine.
 func NewPasswordless(s Settings, opts ...Option) (*Passwordless, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{
-		client: &http.Client{Timeout: s.HTTPTimeout},
-		clock:  clock.Real{},
-		random: rand.Float64,
-		log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	o := newOptions(opts)
+	tc := newHTTPTrustCentre(s, o.client, o.clock.Now)
+	p := &Passwordless{
+		settings: s, tc: tc, client: o.client, clock: o.clock, random: o.random, log: o.log,
+		wake: make(chan struct{}, 1), lifetime: s.QRLifetime,
 	}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return &Passwordless{
-		settings: s,
-		tc:       &httpTrustCentre{settings: s, client: o.client},
-		idTokens: &idTokenVerifier{settings: s, client: o.client, now: o.clock.Now},
-		clock:    o.clock,
-		random:   o.random,
-		log:      o.log,
-	}, nil
+	p.identity = &identityReader{settings: s, tc: tc, idTokens: &idTokenVerifier{settings: s, client: o.client, now: o.clock.Now},
+		clock: o.clock, random: o.random, log: o.log}
+	return p, nil
 }
 
 // Start implements SignIn.
@@ -135,11 +153,66 @@ func (p *Passwordless) Start(ctx context.Context) <-chan Event {
 	return events
 }
 
+// RetryNow cuts a back-off or Retry-After wait short: the person pressed
+// "Try again now".
+func (p *Passwordless) RetryNow() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Discovery reads the Trust Centre's discovery document now and returns
+// it (nil when there is none or it failed: err says which) and the
+// endpoints in use as a result, for workshop-login check.
+func (p *Passwordless) Discovery(ctx context.Context) (*Discovery, Endpoints, error) {
+	found, err := Discover(ctx, p.settings, p.client)
+	return found, p.settings.Resolve(found), err
+}
+
+// CodeLifetime is the code lifetime in use: qr_lifetime, or what the Trust
+// Centre showed; zero while unknown.
+func (p *Passwordless) CodeLifetime() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lifetime
+}
+
+// learn takes what a gone code showed: it was still pending at age seen.
+// An older code may have been ended by its successor, so it can only raise
+// the lifetime. The code on screen had no successor, so its age is the
+// lifetime; but one early end (a Trust Centre restart, say) must not shorten
+// every later code, so it takes two in a row to lower it.
+func (p *Passwordless) learn(seen time.Duration, onScreen bool) {
+	if seen < 10*time.Second {
+		return // ended before anyone could scan it: no lifetime to learn
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	was := p.lifetime
+	switch {
+	case seen >= p.lifetime:
+		p.lifetime, p.shorter = seen, 0
+	case !onScreen:
+	case p.shorter > 0:
+		p.lifetime, p.shorter = max(p.shorter, seen), 0
+	default:
+		p.shorter = seen
+	}
+	if p.lifetime != was {
+		p.log.Info("learnt the Trust Centre's code lifetime", "lifetime", p.lifetime, "was", was)
+	}
+}
+
 // liveCode is a QR session the engine still polls.
 type liveCode struct {
 	qrSession
 	QRCode
-	rotateAt time.Time // when its successor is fetched
+	rotateAt    time.Time // when its successor is fetched
+	lastPending time.Time // the last "still waiting" answer about it
+	// uncertain: a poll's answer was lost on the way, so an approval may
+	// have been used up at the Trust Centre.
+	uncertain bool
 }
 
 // attempt is the state of one sign-in attempt. Only its goroutine touches it,
@@ -149,38 +222,38 @@ type attempt struct {
 	ctx    context.Context
 	events chan<- Event
 
-	interval time.Duration // grows by 5 s at each slow_down
-	// current is the code on screen; previous is the one it replaced, polled
-	// until it expires so a person who scanned it just before the swap still
-	// gets in.
-	current, previous *liveCode
-	nextPoll          time.Time
-	notBefore         time.Time  // no request before this: back-off, Retry-After
-	nextCodeMessage   MessageKey // what the status line says with the next code
-	waiting           bool       // a pending answer confirmed the current code
-	retries           int        // consecutive network failures
-	failures          int        // consecutive failed attempts
+	interval time.Duration // poll_interval, plus 5 s per slow_down, capped; reset with each code
+	// current is the code on screen; older are those it replaced, polled
+	// until the Trust Centre says they are gone (or max_code_age), so a
+	// person who scanned one just before the swap still gets in.
+	current         *liveCode
+	older           []*liveCode
+	nextPoll        time.Time
+	lastFetch       time.Time  // codes are fetched at most once per interval
+	notBefore       time.Time  // no request before this: back-off, Retry-After
+	nextCodeMessage MessageKey // what the status line says with the next code
+	waiting         bool       // a pending answer confirmed the current code
+	retries         int        // consecutive network failures
+	failures        int        // consecutive failed attempts
 }
 
 func (a *attempt) run() {
 	for a.ctx.Err() == nil {
 		now := a.p.clock.Now()
-		a.dropExpired(now)
-		needsCode := a.current == nil || !now.Before(a.current.rotateAt)
-		due := a.notBefore
-		if !needsCode {
-			due = later(a.nextPoll, a.notBefore)
-			if a.current.rotateAt.Before(due) {
-				due = a.current.rotateAt
-			}
+		a.dropOld(now)
+		fetchAt, pollAt := a.fetchDue(), a.pollDue()
+		fetch := !fetchAt.IsZero() && (pollAt.IsZero() || !pollAt.Before(fetchAt))
+		due := pollAt
+		if fetch {
+			due = fetchAt
 		}
 		if now.Before(due) {
-			if !a.p.clock.Sleep(a.ctx, due.Sub(now)) {
+			if !a.sleep(due.Sub(now)) {
 				return
 			}
 			continue
 		}
-		if needsCode {
+		if fetch {
 			a.fetchCode()
 		} else if a.poll() {
 			return
@@ -188,12 +261,56 @@ func (a *attempt) run() {
 	}
 }
 
-// dropExpired forgets codes past their lifetime: polling them is pointless.
-func (a *attempt) dropExpired(now time.Time) {
-	if a.previous != nil && !now.Before(a.previous.ExpiresAt) {
-		a.previous = nil
+// fetchDue is when the next code is fetched: now when none is on screen,
+// else when the one on screen is to be replaced.
+func (a *attempt) fetchDue() time.Time {
+	if a.current == nil {
+		return later(a.notBefore, a.lastFetch.Add(a.interval))
 	}
-	if a.current != nil && !now.Before(a.current.ExpiresAt) {
+	return later(a.current.rotateAt, a.notBefore)
+}
+
+// pollDue is when the live codes are next polled; zero when there are none.
+func (a *attempt) pollDue() time.Time {
+	if a.current == nil && len(a.older) == 0 {
+		return time.Time{}
+	}
+	return later(a.nextPoll, a.notBefore)
+}
+
+// sleep waits on the engine's clock, cut short by RetryNow (which also ends
+// any back-off), and reports whether the attempt goes on.
+func (a *attempt) sleep(d time.Duration) bool {
+	ctx, cancel := context.WithCancel(a.ctx)
+	defer cancel()
+	woken := make(chan struct{})
+	go func() {
+		select {
+		case <-a.p.wake:
+			close(woken)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if a.p.clock.Sleep(ctx, d) {
+		return true
+	}
+	select {
+	case <-woken:
+		a.notBefore, a.retries = time.Time{}, 0
+		a.p.log.Info("trying again now, as the person asked")
+		return a.ctx.Err() == nil
+	default:
+		return false
+	}
+}
+
+// dropOld stops polling codes older than max_code_age: the bound on how
+// long a code the Trust Centre never declares gone is polled.
+func (a *attempt) dropOld(now time.Time) {
+	tooOld := func(c *liveCode) bool { return now.Sub(c.IssuedAt) >= a.p.settings.MaxCodeAge }
+	a.older = slices.DeleteFunc(a.older, tooOld)
+	if a.current != nil && tooOld(a.current) {
 		a.current = nil // only when fetching its successor kept failing
 	}
 }
@@ -206,25 +323,39 @@ func (a *attempt) fetchCode() {
 	}
 	s := a.p.settings
 	now := a.p.clock.Now()
-	a.previous = a.current
-	a.current = &liveCode{
-		qrSession: qr,
-		QRCode:    QRCode{URI: qr.uri, IssuedAt: now, ExpiresAt: now.Add(s.QRLifetime)},
-		rotateAt:  now.Add(s.QRLifetime - s.QRRefreshLead),
+	if a.current != nil {
+		a.older = append([]*liveCode{a.current}, a.older...)
+		if len(a.older) >= MaxLiveCodes {
+			a.p.log.Warn("stopped polling the oldest code: too many codes alive at once", "live", len(a.older)+1)
+			a.older = a.older[:MaxLiveCodes-1]
+		}
 	}
-	a.nextPoll = now.Add(a.interval)
+	code := &liveCode{qrSession: qr, QRCode: QRCode{URI: qr.uri, IssuedAt: now}}
+	if lifetime := a.p.CodeLifetime(); lifetime > 0 {
+		code.ExpiresAt = now.Add(lifetime)
+		code.rotateAt = code.ExpiresAt.Add(-min(s.QRRefreshLead, lifetime/4))
+	} else {
+		code.rotateAt = now.Add(s.MaxCodeAge / 2)
+	}
+	if a.current == nil && len(a.older) == 0 {
+		a.nextPoll = now.Add(s.PollInterval)
+	}
+	a.current = code
+	a.lastFetch = now
+	a.interval = s.PollInterval
 	a.retries, a.waiting = 0, false
 	msg := a.nextCodeMessage
 	a.nextCodeMessage = MsgScanCode
-	a.emit(Event{Kind: EventQRReady, Message: msg, QR: a.current.QRCode})
+	a.emit(Event{Kind: EventQRReady, Message: msg, QR: code.QRCode})
 }
 
 // poll asks once about each live code, newest first, and reports whether the
 // attempt is over.
 func (a *attempt) poll() (done bool) {
-	for _, code := range []*liveCode{a.current, a.previous} {
-		if code == nil {
-			continue
+	codes := append([]*liveCode{a.current}, a.older...)
+	for _, code := range codes {
+		if code == nil || (code != a.current && !slices.Contains(a.older, code)) {
+			continue // dropped by an earlier answer of this round
 		}
 		token, err := a.p.tc.exchange(a.ctx, code.code)
 		if err != nil {
@@ -233,20 +364,34 @@ func (a *attempt) poll() (done bool) {
 			}
 			continue
 		}
-		session, err := a.finish(token)
-		if err != nil {
-			a.handle(notAPoll(err, MsgIdentityInvalid), nil)
-			return a.ctx.Err() != nil
-		}
-		a.p.log.Info("signed in", "role", session.Identity.Role, "sub", session.Identity.Sub)
-		a.emit(Event{Kind: EventApproved, Message: MsgSignedIn, Session: &session})
-		return true
+		return a.signIn(token)
 	}
 	return false
 }
 
+// signIn reads the identity of an issued token; the token is kept, and the
+// identity retried, until it is read or cannot be.
+func (a *attempt) signIn(token tokenResponse) (done bool) {
+	a.current, a.older = nil, nil // used: nothing more to poll or show
+	a.emit(Event{Kind: EventSigningIn, Message: MsgSigningIn})
+	session, err := a.p.identity.read(a.ctx, token, "", a.sleep, func(wait time.Duration, e *Error) {
+		a.report(EventSigningIn, MsgSigningIn, e, wait)
+	})
+	if a.ctx.Err() != nil {
+		return true
+	}
+	if err != nil {
+		a.nextCodeMessage = KeyOf(err)
+		a.report(EventFailed, KeyOf(err), asError(err), 0)
+		return false
+	}
+	a.p.log.Info("signed in", "role", session.Identity.Role, "sub", session.Identity.Sub)
+	a.emit(Event{Kind: EventApproved, Message: MsgSignedIn, Session: &session})
+	return true
+}
+
 // handle acts on a failed call (about code, or nil for any other call) and
-// reports whether polling may go on with the other live code.
+// reports whether polling may go on with the other live codes.
 func (a *attempt) handle(err error, code *liveCode) (goOn bool) {
 	var ce *callError
 	if !errors.As(err, &ce) {
@@ -260,35 +405,33 @@ func (a *attempt) handle(err error, code *liveCode) (goOn bool) {
 	case verdictPending:
 		a.nextPoll = now.Add(a.interval)
 		a.retries, a.failures = 0, 0
+		code.lastPending = now
 		if code == a.current && !a.waiting {
 			a.waiting = true
 			a.emit(Event{Kind: EventWaiting, Message: MsgScanCode})
 		}
 		return true
 	case verdictSlowDown:
-		a.interval += 5 * time.Second
+		a.interval = min(a.interval+5*time.Second, a.slowDownCap())
 		a.nextPoll = now.Add(a.interval)
 		a.p.log.Info("Digidentity asked to poll more slowly", "interval", a.interval)
 		return true
 	case verdictGone:
-		if code == a.previous {
-			a.previous = nil
-			return true
-		}
-		a.current, a.previous = nil, nil
-		a.nextCodeMessage = MsgCodeExpired
-		a.report(EventExpired, MsgCodeExpired, ce.err, 0)
+		return a.gone(code, ce)
 	case verdictRefused:
-		a.current, a.previous = nil, nil
+		a.current, a.older = nil, nil
 		a.nextCodeMessage = MsgRefused
 		a.report(EventRefused, MsgRefused, ce.err, 0)
 	case verdictRetryAfter:
-		wait := max(parseRetryAfter(ce.retryAfter, now), a.interval)
+		wait := min(max(parseRetryAfter(ce.retryAfter, now), a.interval), a.p.settings.MaxRetryWait)
 		a.notBefore = now.Add(wait)
 		a.waiting = false
 		a.report(EventOffline, MsgBusy, ce.err, wait)
 	case verdictTransient:
-		wait := a.backoff(a.retries)
+		if code != nil && ce.lost {
+			code.uncertain = true
+		}
+		wait := backoff(a.p.settings, a.p.random, a.retries)
 		a.retries++
 		a.notBefore = now.Add(wait)
 		a.waiting = false
@@ -297,14 +440,48 @@ func (a *attempt) handle(err error, code *liveCode) (goOn bool) {
 		// A fresh code at once after one failure; if failures repeat (a
 		// rejected client id, say), back off so Digidentity is not hammered.
 		if a.failures > 0 {
-			a.notBefore = now.Add(a.backoff(a.failures - 1))
+			a.notBefore = now.Add(backoff(a.p.settings, a.p.random, a.failures-1))
 		}
 		a.failures++
-		a.current, a.previous = nil, nil
+		a.current, a.older = nil, nil
 		a.nextCodeMessage = MsgFailed
 		a.report(EventFailed, ce.err.Key, ce.err, 0)
 	}
 	return false
+}
+
+// gone handles the Trust Centre saying a code no longer exists: it expired,
+// or it was used by an answer that never arrived.
+func (a *attempt) gone(code *liveCode, ce *callError) (goOn bool) {
+	onScreen := code == a.current
+	if !code.uncertain && !code.lastPending.IsZero() {
+		a.p.learn(code.lastPending.Sub(code.IssuedAt), onScreen)
+	}
+	msg := MsgCodeExpired
+	if code.uncertain {
+		msg = MsgApprovalLost
+	}
+	if !onScreen {
+		a.older = slices.DeleteFunc(a.older, func(c *liveCode) bool { return c == code })
+		if code.uncertain {
+			a.report(EventLost, msg, ce.err, 0)
+		}
+		return true
+	}
+	a.current = nil
+	a.nextCodeMessage = msg
+	a.report(EventExpired, msg, ce.err, 0)
+	return len(a.older) > 0
+}
+
+// slowDownCap keeps slow_down answers from slowing polling past use: 30 s,
+// or a third of a known code lifetime.
+func (a *attempt) slowDownCap() time.Duration {
+	limit := MaxSlowDownInterval
+	if lifetime := a.p.CodeLifetime(); lifetime > 0 {
+		limit = min(limit, lifetime/3)
+	}
+	return max(limit, a.p.settings.PollInterval)
 }
 
 func (a *attempt) report(kind EventKind, msg MessageKey, err *Error, retryIn time.Duration) {
@@ -314,61 +491,12 @@ func (a *attempt) report(kind EventKind, msg MessageKey, err *Error, retryIn tim
 
 // backoff is the wait before retry n (from 0): doubling from 2 s up to
 // max_retry_wait, with jitter so many kiosks do not retry in step.
-func (a *attempt) backoff(n int) time.Duration {
-	d := a.p.settings.MaxRetryWait
+func backoff(s Settings, random func() float64, n int) time.Duration {
+	d := s.MaxRetryWait
 	if n < 16 {
 		d = min(2*time.Second<<n, d)
 	}
-	return d/2 + time.Duration(a.p.random()*float64(d/2))
-}
-
-// finish turns an issued token into a Session: user info (retried through a
-// short outage, since the token is already issued), the identity, and the ID
-// token's subject where there is one.
-func (a *attempt) finish(token tokenResponse) (Session, error) {
-	var body []byte
-	var err error
-	for try := 0; ; try++ {
-		body, err = a.p.tc.userInfo(a.ctx, token.AccessToken)
-		var ce *callError
-		if err == nil || try == 3 || !errors.As(err, &ce) || (ce.verdict != verdictTransient && ce.verdict != verdictRetryAfter) {
-			break
-		}
-		wait := max(a.backoff(try), parseRetryAfter(ce.retryAfter, a.p.clock.Now()))
-		a.report(EventOffline, MsgOffline, ce.err, wait)
-		if !a.p.clock.Sleep(a.ctx, wait) {
-			return Session{}, a.ctx.Err()
-		}
-	}
-	if err != nil {
-		return Session{}, err
-	}
-	identity, err := ParseUserInfo(body)
-	if err != nil {
-		return Session{}, &callError{verdict: verdictFailed, err: asError(err)}
-	}
-	if token.IDToken != "" {
-		sub, _, err := a.p.idTokens.verify(a.ctx, token.IDToken)
-		if err != nil {
-			return Session{}, err
-		}
-		if sub != identity.Sub {
-			return Session{}, fail(verdictFailed, MsgIdentityInvalid,
-				"user info sub %q differs from the ID token's %q (OIDC Core 5.3.2)", identity.Sub, sub)
-		}
-	}
-	now := a.p.clock.Now()
-	session := Session{
-		Identity:     identity,
-		AccessToken:  token.AccessToken,
-		RefreshToken: token.RefreshToken,
-		Scope:        token.Scope,
-		IssuedAt:     now,
-	}
-	if token.ExpiresIn > 0 {
-		session.ExpiresAt = now.Add(token.ExpiresIn)
-	}
-	return session, nil
+	return d/2 + time.Duration(random()*float64(d/2))
 }
 
 func (a *attempt) emit(e Event) {
@@ -381,8 +509,8 @@ func (a *attempt) emit(e Event) {
 
 // notAPoll narrows the verdict of a call other than the token poll to what
 // it can mean: a poll's answers (pending, slow_down, gone, refused) from the
-// QR request or user info are failures, never a reason to wait or to fetch
-// again at once, which would spin.
+// QR request are failures, never a reason to wait or to fetch again at once,
+// which would spin.
 func notAPoll(err error, key MessageKey) error {
 	var ce *callError
 	if !errors.As(err, &ce) {

@@ -30,34 +30,55 @@ const (
 )
 
 // Settings is everything the engine needs to know about one Trust Centre.
-// Digidentity publishes little, so every path, host and timing is a setting
-// with the default its documentation or working third-party code suggests.
+// Digidentity publishes little, so every path, host and timing is a setting.
+// An empty endpoint setting means: what the Trust Centre's discovery
+// document says, else the fallback its documentation suggests (see
+// Endpoints). A setting that is given always wins over discovery.
 // The toml tags are the setting names a person writes in config.toml.
 type Settings struct {
 	Issuer        string `toml:"issuer"`         // base URL, e.g. https://auth.digidentity.eu
-	AuthorizePath string `toml:"authorize_path"` // QR session request
-	TokenPath     string `toml:"token_path"`     // "/oauth2/token" or "/oauth2/token.json"
-	// UserInfoHost is the scheme and host serving user info; empty means the issuer's.
+	AuthorizePath string `toml:"authorize_path"` // QR session request; no discovery field names it
+	// TokenPath is "/oauth2/token" or "/oauth2/token.json"; empty: discovery's
+	// token_endpoint, else /oauth2/token with a switch to the other spelling
+	// when the Trust Centre answers 404.
+	TokenPath string `toml:"token_path"`
+	// UserInfoHost is the scheme and host serving user info; empty means
+	// discovery's userinfo_endpoint, else the issuer's.
 	UserInfoHost string `toml:"user_info_host"`
-	UserInfoPath string `toml:"user_info_path"`
-	// IDTokenIssuer is the iss an ID token must carry; empty means Issuer.
+	UserInfoPath string `toml:"user_info_path"` // empty: discovery's, else /user_info.json
+	// IDTokenIssuer is the iss an ID token must carry; empty means discovery's
+	// issuer, else Issuer.
 	IDTokenIssuer string `toml:"id_token_issuer"`
 	// JWKSURL is where the ID token's signing keys are; empty means the one
 	// the issuer's discovery document names.
-	JWKSURL       string        `toml:"jwks_url"`
-	ClientID      string        `toml:"client_id"`
-	ClientSecret  Secret        `toml:"client_secret"`
-	ClientAuth    ClientAuth    `toml:"client_auth"`
-	ProductScope  string        `toml:"product_scope"`
-	ExtraScopes   []string      `toml:"extra_scopes"`
-	PollInterval  time.Duration `toml:"poll_interval"`
-	QRLifetime    time.Duration `toml:"qr_lifetime"`     // how long a QR code is assumed valid; not published
-	QRRefreshLead time.Duration `toml:"qr_refresh_lead"` // a new code is fetched this long before the old one expires
-	HTTPTimeout   time.Duration `toml:"http_timeout"`    // per request
-	MaxRetryWait  time.Duration `toml:"max_retry_wait"`  // cap of the back-off while offline
+	JWKSURL      string `toml:"jwks_url"`
+	ClientID     string `toml:"client_id"`
+	ClientSecret Secret `toml:"client_secret"`
+	// ClientAuth is how the token request authenticates; empty: what
+	// discovery lists (basic preferred), else basic.
+	ClientAuth   ClientAuth    `toml:"client_auth"`
+	ProductScope string        `toml:"product_scope"`
+	ExtraScopes  []string      `toml:"extra_scopes"`
+	PollInterval time.Duration `toml:"poll_interval"`
+	// QRLifetime is how long a QR code can be scanned, when Digidentity has
+	// said so. Zero (the default): unknown, learnt from when the Trust
+	// Centre says a code is gone. Either way it only decides when a new code
+	// is shown: a code is polled until the Trust Centre says it is gone, or
+	// for MaxCodeAge.
+	QRLifetime    time.Duration `toml:"qr_lifetime"`
+	QRRefreshLead time.Duration `toml:"qr_refresh_lead"` // a new code is shown this long before the old one expires
+	// MaxCodeAge bounds how long any code is polled; while the lifetime is
+	// unknown, a code on screen is replaced after half of it.
+	MaxCodeAge   time.Duration `toml:"max_code_age"`
+	HTTPTimeout  time.Duration `toml:"http_timeout"`   // per quick request: QR code, user info, keys, discovery
+	TokenTimeout time.Duration `toml:"token_timeout"`  // per token poll: an answer cut off may be a used-up approval
+	MaxRetryWait time.Duration `toml:"max_retry_wait"` // cap of the back-off and of Retry-After
+	// IdentityRetryLimit bounds how long an issued token's identity (user
+	// info, ID-token keys) is retried, within the token's own lifetime.
+	IdentityRetryLimit time.Duration `toml:"identity_retry_limit"`
 
 	// The web login (browser, authorization code with PKCE).
-	WebAuthorizePath string `toml:"web_authorize_path"`
+	WebAuthorizePath string `toml:"web_authorize_path"` // empty: discovery's authorization_endpoint, else /oauth2/authorize
 	// RedirectURI is the loopback address the browser returns to, e.g.
 	// http://127.0.0.1:53682/callback. Empty: a free port and /callback,
 	// which only pre-production and the simulator accept.
@@ -74,26 +95,40 @@ const (
 	ProductionIssuer    = "https://auth.digidentity.eu"
 )
 
-// MinPollInterval is the floor under the poll interval: faster polling gains
-// nothing a person notices and loads Digidentity.
-const MinPollInterval = time.Second
+// Bounds of the timings, so that polling stays meaningful: a poll interval
+// well under any code's lifetime, and waits in minutes, not hours.
+const (
+	MinPollInterval = time.Second      // faster gains nothing a person notices and loads Digidentity
+	MaxPollInterval = 15 * time.Second // a person who approved waits at most this long
+	// MaxSlowDownInterval caps what slow_down answers add up to (RFC 8628
+	// adds 5 s each); each new code starts again from poll_interval.
+	MaxSlowDownInterval = 30 * time.Second
+	// MaxLiveCodes is how many codes are polled at once: the one on screen
+	// and those it replaced that the Trust Centre may still hold.
+	MaxLiveCodes = 3
+)
+
+// Fallbacks where neither a setting nor discovery names an endpoint.
+const (
+	FallbackTokenPath        = "/oauth2/token"
+	FallbackTokenPathJSON    = "/oauth2/token.json"
+	FallbackUserInfoPath     = "/user_info.json"
+	FallbackWebAuthorizePath = "/oauth2/authorize"
+)
 
 // DefaultSettings returns the defaults for an environment. For the simulator
 // the issuer is left empty: the program fills in its embedded simulator's address.
 func DefaultSettings(env Environment) Settings {
 	s := Settings{
-		AuthorizePath: "/oauth2/authorize.json",
-		TokenPath:     "/oauth2/token",
-		UserInfoPath:  "/user_info.json",
-		ClientAuth:    ClientAuthBasic,
-		PollInterval:  5 * time.Second,
-		QRLifetime:    60 * time.Second,
-		QRRefreshLead: 10 * time.Second,
-		HTTPTimeout:   10 * time.Second,
-		MaxRetryWait:  30 * time.Second,
-
-		WebAuthorizePath: "/oauth2/authorize",
-		WebLoginTimeout:  5 * time.Minute,
+		AuthorizePath:      "/oauth2/authorize.json",
+		PollInterval:       5 * time.Second,
+		QRRefreshLead:      10 * time.Second,
+		MaxCodeAge:         10 * time.Minute,
+		HTTPTimeout:        10 * time.Second,
+		TokenTimeout:       60 * time.Second,
+		MaxRetryWait:       30 * time.Second,
+		IdentityRetryLimit: 10 * time.Minute,
+		WebLoginTimeout:    5 * time.Minute,
 	}
 	switch env {
 	case EnvPreproduction:
@@ -123,15 +158,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// UserInfoURL is the full address of the user-info endpoint.
-func (s Settings) UserInfoURL() string {
-	host := s.UserInfoHost
-	if host == "" {
-		host = s.Issuer
-	}
-	return strings.TrimRight(host, "/") + s.UserInfoPath
 }
 
 func (s Settings) endpoint(path string) string { return strings.TrimRight(s.Issuer, "/") + path }
@@ -167,7 +193,7 @@ func (s Settings) Validate() error {
 	for _, p := range []struct{ key, path string }{
 		{"authorize_path", s.AuthorizePath}, {"token_path", s.TokenPath}, {"user_info_path", s.UserInfoPath},
 	} {
-		if !strings.HasPrefix(p.path, "/") {
+		if p.path != "" && !strings.HasPrefix(p.path, "/") {
 			return bad(p.key, fmt.Sprintf("%q is not a path", p.path), `write it with a leading slash, for example "/oauth2/token"`)
 		}
 	}
@@ -175,13 +201,13 @@ func (s Settings) Validate() error {
 		return bad("client_id", "missing", "set it to the client id Digidentity gave your organisation at onboarding")
 	}
 	switch s.ClientAuth {
-	case ClientAuthBasic, ClientAuthPost:
+	case "", ClientAuthBasic, ClientAuthPost:
 		if s.ClientSecret == "" {
 			return bad("client_secret", "missing", "set it to the client secret Digidentity gave with the client id")
 		}
 	case ClientAuthNone:
 	default:
-		return bad("client_auth", fmt.Sprintf("%q is not a known method", s.ClientAuth), `use "basic", "post", or "none" for a public client`)
+		return bad("client_auth", fmt.Sprintf("%q is not a known method", s.ClientAuth), `use "basic", "post", "none" for a public client, or leave it out to follow discovery`)
 	}
 	if !productScope.MatchString(s.ProductScope) {
 		return bad("product_scope", fmt.Sprintf("%q is not exactly 16 letters and digits", s.ProductScope),
@@ -192,20 +218,32 @@ func (s Settings) Validate() error {
 			return bad("extra_scopes", fmt.Sprintf("%q is not a single scope", extra), "list each scope as its own string, without spaces")
 		}
 	}
-	if s.PollInterval < MinPollInterval {
-		return bad("poll_interval", fmt.Sprintf("%s is below the minimum of %s", s.PollInterval, MinPollInterval), `use "5s" unless Digidentity says otherwise`)
+	for _, d := range []struct {
+		key         string
+		value       time.Duration
+		least, most time.Duration
+		fix         string
+	}{
+		{"poll_interval", s.PollInterval, MinPollInterval, MaxPollInterval, `use "5s" unless Digidentity says otherwise`},
+		{"max_code_age", s.MaxCodeAge, time.Minute, time.Hour, `use "10m"`},
+		{"http_timeout", s.HTTPTimeout, 100 * time.Millisecond, 2 * time.Minute, `use "10s"`},
+		{"token_timeout", s.TokenTimeout, time.Second, 5 * time.Minute, `use "60s": a token answer cut off is an approval lost`},
+		{"max_retry_wait", s.MaxRetryWait, time.Second, 10 * time.Minute, `use "30s"`},
+		{"identity_retry_limit", s.IdentityRetryLimit, 30 * time.Second, time.Hour, `use "10m"`},
+	} {
+		if d.value < d.least || d.value > d.most {
+			return bad(d.key, fmt.Sprintf("%s is outside %s to %s", d.value, d.least, d.most), d.fix)
+		}
 	}
-	if s.QRLifetime < 10*time.Second {
-		return bad("qr_lifetime", fmt.Sprintf("%s is too short for a person to scan a code", s.QRLifetime), `use "60s" or the lifetime Digidentity states`)
+	if s.QRLifetime != 0 && (s.QRLifetime < 10*time.Second || s.QRLifetime > s.MaxCodeAge) {
+		return bad("qr_lifetime", fmt.Sprintf("%s is outside 10s to max_code_age (%s)", s.QRLifetime, s.MaxCodeAge),
+			`leave it out to learn it from the Trust Centre, or give the lifetime Digidentity states, for example "2m"`)
 	}
-	if s.QRRefreshLead < 0 || s.QRRefreshLead > s.QRLifetime/2 {
-		return bad("qr_refresh_lead", fmt.Sprintf("%s does not fit within half of qr_lifetime (%s)", s.QRRefreshLead, s.QRLifetime), `use "10s"`)
+	if s.QRLifetime != 0 && s.PollInterval > s.QRLifetime/3 {
+		return bad("poll_interval", fmt.Sprintf("%s leaves fewer than three polls in qr_lifetime (%s)", s.PollInterval, s.QRLifetime), `use "5s"`)
 	}
-	if s.HTTPTimeout < 100*time.Millisecond {
-		return bad("http_timeout", fmt.Sprintf("%s is too short for any answer to arrive", s.HTTPTimeout), `use "10s"`)
-	}
-	if s.MaxRetryWait < time.Second {
-		return bad("max_retry_wait", fmt.Sprintf("%s is below one second", s.MaxRetryWait), `use "30s"`)
+	if s.QRRefreshLead < 0 || s.QRRefreshLead > time.Minute || (s.QRLifetime != 0 && s.QRRefreshLead > s.QRLifetime/2) {
+		return bad("qr_refresh_lead", fmt.Sprintf("%s is not between 0s and a minute, within half of qr_lifetime", s.QRRefreshLead), `use "10s"`)
 	}
 	return nil
 }
@@ -246,11 +284,11 @@ func IsLoopbackHost(host string) bool {
 // in front of a technician, so the program refuses to start instead.
 func (s Settings) ValidateWeb(env Environment) error {
 	bad := func(problem, fix string) error { return &SettingError{Key: "redirect_uri", Problem: problem, Fix: fix} }
-	if !strings.HasPrefix(s.WebAuthorizePath, "/") {
+	if s.WebAuthorizePath != "" && !strings.HasPrefix(s.WebAuthorizePath, "/") {
 		return &SettingError{Key: "web_authorize_path", Problem: fmt.Sprintf("%q is not a path", s.WebAuthorizePath), Fix: `write it with a leading slash, for example "/oauth2/authorize"`}
 	}
-	if s.WebLoginTimeout < 30*time.Second {
-		return &SettingError{Key: "web_login_timeout", Problem: fmt.Sprintf("%s is too short to sign in in a browser", s.WebLoginTimeout), Fix: `use "5m"`}
+	if s.WebLoginTimeout < 30*time.Second || s.WebLoginTimeout > time.Hour {
+		return &SettingError{Key: "web_login_timeout", Problem: fmt.Sprintf("%s is outside 30s to 1h", s.WebLoginTimeout), Fix: `use "5m"`}
 	}
 	ask := fmt.Sprintf("ask Digidentity's implementation team to allowlist a loopback redirect URI such as http://127.0.0.1:53682/callback for client %q, then set trust_centre.redirect_uri to it and list it in trust_centre.allowed_redirect_uris", s.ClientID)
 	if s.RedirectURI == "" {

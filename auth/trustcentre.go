@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // trustCentre is the engine's view of Digidentity: the three calls of the
 // passwordless flow. The HTTP implementation below is the real one; the
 // engine's state-machine tests script it.
 type trustCentre interface {
+	// endpoints are the addresses in use: settings, discovery, fallbacks.
+	endpoints(ctx context.Context) Endpoints
 	requestQR(ctx context.Context) (qrSession, error)
 	exchange(ctx context.Context, code Secret) (tokenResponse, error)
 	userInfo(ctx context.Context, accessToken Secret) ([]byte, error)
@@ -24,11 +27,20 @@ type trustCentre interface {
 // hundred bytes.
 const maxAnswer = 1 << 20
 
-// httpTrustCentre talks to a Trust Centre over HTTP.
+// httpTrustCentre talks to a Trust Centre over HTTP. Each call has its own
+// deadline: http_timeout for the quick ones, token_timeout for the token
+// poll, whose answer may carry an approval that cannot be asked for twice.
 type httpTrustCentre struct {
 	settings Settings
 	client   *http.Client
+	dir      *directory
 }
+
+func newHTTPTrustCentre(s Settings, client *http.Client, now func() time.Time) *httpTrustCentre {
+	return &httpTrustCentre{settings: s, client: client, dir: &directory{settings: s, client: client, now: now}}
+}
+
+func (tc *httpTrustCentre) endpoints(ctx context.Context) Endpoints { return tc.dir.get(ctx) }
 
 func (tc *httpTrustCentre) requestQR(ctx context.Context) (qrSession, error) {
 	q := url.Values{
@@ -36,6 +48,8 @@ func (tc *httpTrustCentre) requestQR(ctx context.Context) (qrSession, error) {
 		"scope":         {tc.settings.Scope()},
 		"response_type": {"code"},
 	}
+	ctx, cancel := context.WithTimeout(ctx, tc.settings.HTTPTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tc.settings.endpoint(tc.settings.AuthorizePath)+"?"+q.Encode(), nil)
 	if err != nil {
 		return qrSession{}, fail(verdictFailed, MsgFailed, "building the QR code request: %v", err)
@@ -49,31 +63,51 @@ func (tc *httpTrustCentre) requestQR(ctx context.Context) (qrSession, error) {
 }
 
 func (tc *httpTrustCentre) exchange(ctx context.Context, code Secret) (tokenResponse, error) {
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code.Reveal()}}
-	if tc.settings.ClientAuth == ClientAuthPost {
-		form.Set("client_id", tc.settings.ClientID)
-		form.Set("client_secret", tc.settings.ClientSecret.Reveal())
+	e := tc.endpoints(ctx)
+	status, header, body, err := tc.postToken(ctx, e.Token, e.ClientAuth, code)
+	if err == nil && status == http.StatusNotFound {
+		// Digidentity's pages spell the path both ways; a guessed one that
+		// is not there is switched, and the same code asked again at once.
+		if other := tc.dir.switchTokenSpelling(e.Token); other != "" {
+			status, header, body, err = tc.postToken(ctx, other, e.ClientAuth, code)
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tc.settings.endpoint(tc.settings.TokenPath), strings.NewReader(form.Encode()))
-	if err != nil {
-		return tokenResponse{}, fail(verdictFailed, MsgFailed, "building the token request: %v", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	if tc.settings.ClientAuth == ClientAuthBasic {
-		// Sent as given, not form-encoded first: Digidentity's own examples do
-		// so, and the two only differ for secrets with special characters.
-		req.SetBasicAuth(tc.settings.ClientID, tc.settings.ClientSecret.Reveal())
-	}
-	status, header, body, err := tc.do(req, "token request")
 	if err != nil {
 		return tokenResponse{}, err
 	}
 	return decodeTokenResponse(status, header, body)
 }
 
+func (tc *httpTrustCentre) postToken(ctx context.Context, tokenURL string, auth ClientAuth, code Secret) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, tc.settings.TokenTimeout)
+	defer cancel()
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code.Reveal()}}
+	switch auth {
+	case ClientAuthPost:
+		form.Set("client_id", tc.settings.ClientID)
+		form.Set("client_secret", tc.settings.ClientSecret.Reveal())
+	case ClientAuthNone:
+		form.Set("client_id", tc.settings.ClientID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, nil, nil, fail(verdictFailed, MsgFailed, "building the token request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if auth == ClientAuthBasic {
+		// Sent as given, not form-encoded first: Digidentity's own examples do
+		// so, and the two only differ for secrets with special characters.
+		req.SetBasicAuth(tc.settings.ClientID, tc.settings.ClientSecret.Reveal())
+	}
+	return tc.do(req, "token request")
+}
+
 func (tc *httpTrustCentre) userInfo(ctx context.Context, accessToken Secret) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tc.settings.UserInfoURL(), nil)
+	e := tc.endpoints(ctx)
+	ctx, cancel := context.WithTimeout(ctx, tc.settings.HTTPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.UserInfo, nil)
 	if err != nil {
 		return nil, fail(verdictFailed, MsgFailed, "building the user info request: %v", err)
 	}
@@ -99,19 +133,29 @@ func (tc *httpTrustCentre) userInfo(ctx context.Context, accessToken Secret) ([]
 func (tc *httpTrustCentre) do(req *http.Request, what string) (int, http.Header, []byte, error) {
 	resp, err := tc.client.Do(req)
 	if err != nil {
-		if ctxErr := req.Context().Err(); ctxErr != nil {
+		// The caller's own end (sign-out, a new attempt) is not an outage;
+		// a call's deadline passing is one.
+		if ctxErr := req.Context().Err(); ctxErr != nil && !errors.Is(ctxErr, context.DeadlineExceeded) {
 			return 0, nil, nil, ctxErr
 		}
-		return 0, nil, nil, &callError{verdict: verdictTransient,
+		return 0, nil, nil, &callError{verdict: verdictTransient, lost: !neverSent(err),
 			err: newError(MsgOffline, unwrapURLError(err), "%s to %s failed", what, req.URL.Host)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return 0, nil, nil, &callError{verdict: verdictTransient,
+		return 0, nil, nil, &callError{verdict: verdictTransient, lost: true,
 			err: newError(MsgOffline, unwrapURLError(err), "%s to %s: reading the answer failed", what, req.URL.Host)}
 	}
 	return resp.StatusCode, resp.Header, body, nil
+}
+
+// neverSent reports whether err happened before the request left: no
+// connection (or name) could be had, so no answer can have been lost.
+func neverSent(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 func unwrapURLError(err error) error {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,7 +36,7 @@ type WebLogin struct {
 	settings Settings
 	env      Environment
 	tc       *httpTrustCentre
-	idTokens *idTokenVerifier
+	identity *identityReader
 	client   *http.Client
 	clock    clock.Clock
 	log      *slog.Logger
@@ -58,14 +57,12 @@ func NewWebLogin(s Settings, env Environment, open func(string) error, opts ...O
 	if err := s.ValidateWeb(env); err != nil {
 		return nil, err
 	}
-	o := options{client: &http.Client{Timeout: s.HTTPTimeout}, clock: clock.Real{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := newOptions(opts)
+	tc := newHTTPTrustCentre(s, o.client, o.clock.Now)
 	return &WebLogin{
-		settings: s, env: env, client: o.client, clock: o.clock, log: o.log, open: open,
-		tc:       &httpTrustCentre{settings: s, client: o.client},
-		idTokens: &idTokenVerifier{settings: s, client: o.client, now: o.clock.Now},
+		settings: s, env: env, client: o.client, clock: o.clock, log: o.log, open: open, tc: tc,
+		identity: &identityReader{settings: s, tc: tc, idTokens: &idTokenVerifier{settings: s, client: o.client, now: o.clock.Now},
+			clock: o.clock, random: o.random, log: o.log},
 	}, nil
 }
 
@@ -112,15 +109,19 @@ func (w *WebLogin) Start(ctx context.Context) <-chan Event {
 }
 
 // run is one sign-in: listen, open the browser, wait for the callback,
-// exchange the code, verify the ID token, fetch user info.
-func (w *WebLogin) run(ctx context.Context, emit func(Event)) (*Session, error) {
+// exchange the code, then the identity step shared with the QR code. The
+// browser's page waits for the outcome, so it says "signed in" only when the
+// kiosk has signed the person in.
+func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session, err error) {
 	cb, err := w.listen(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { cb.finish(err) }()
+	e := w.tc.endpoints(ctx)
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
 	cb.state = state
-	config := w.oauth2Config(cb.redirectURI)
+	config := w.oauth2Config(cb.redirectURI, e)
 	address := config.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
 	emit(Event{Kind: EventBrowserOpened, Message: MsgWebContinue, BrowserURL: address})
 	if err := w.open(address); err != nil {
@@ -151,7 +152,9 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (*Session, error) 
 		return nil, newError(key, nil, "the Trust Centre answered %s: %s", answer.err, answer.description)
 	}
 
-	token, err := config.Exchange(context.WithValue(ctx, oauth2.HTTPClient, w.client), answer.code, oauth2.VerifierOption(verifier))
+	exchangeCtx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, w.client), w.settings.TokenTimeout)
+	defer cancel()
+	token, err := config.Exchange(exchangeCtx, answer.code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		switch {
@@ -164,53 +167,35 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (*Session, error) 
 		}
 		return nil, newError(MsgFailed, err, "token request")
 	}
+	// Without an id_token (Digidentity does not say it sends one) the
+	// identity comes from user info alone; state and PKCE still bind the
+	// code to this sign-in.
 	rawIDToken, _ := token.Extra("id_token").(string)
-	if rawIDToken == "" {
-		return nil, newError(MsgIdentityInvalid, nil, "the token answer has no id_token, which the web login needs for its nonce")
-	}
-	sub, gotNonce, err := w.idTokens.verify(ctx, Secret(rawIDToken))
-	if err != nil {
-		return nil, err
-	}
-	if gotNonce != nonce {
-		return nil, newError(MsgIdentityInvalid, nil, "the ID token's nonce is not the one this sign-in sent (a replayed or injected token)")
-	}
-	body, err := w.tc.userInfo(ctx, Secret(token.AccessToken))
-	if err != nil {
-		return nil, err
-	}
-	identity, err := ParseUserInfo(body)
-	if err != nil {
-		return nil, err
-	}
-	if identity.Sub != sub {
-		return nil, newError(MsgIdentityInvalid, nil, "user info sub %q differs from the ID token's %q (OIDC Core 5.3.2)", identity.Sub, sub)
-	}
-	now := w.clock.Now()
 	scope, _ := token.Extra("scope").(string)
-	refresh := Secret(token.RefreshToken)
-	session := &Session{Identity: identity, AccessToken: Secret(token.AccessToken), RefreshToken: refresh, Scope: scope, IssuedAt: now}
-	if !token.Expiry.IsZero() {
-		session.ExpiresAt = now.Add(token.Expiry.Sub(time.Now())) // the library reads expires_in on the wall clock
+	issued := tokenResponse{AccessToken: Secret(token.AccessToken), RefreshToken: Secret(token.RefreshToken),
+		IDToken: Secret(rawIDToken), TokenType: "Bearer", Scope: scope, ExpiresIn: time.Duration(token.ExpiresIn) * time.Second}
+	emit(Event{Kind: EventSigningIn, Message: MsgSigningIn})
+	sleep := func(d time.Duration) bool { return w.clock.Sleep(ctx, d) }
+	s, err := w.identity.read(ctx, issued, nonce, sleep, func(wait time.Duration, e *Error) {
+		emit(Event{Kind: EventSigningIn, Message: MsgSigningIn, RetryIn: wait, Err: e})
+	})
+	if err != nil {
+		return nil, err
 	}
-	return session, nil
+	return &s, nil
 }
 
-func (w *WebLogin) oauth2Config(redirectURI string) *oauth2.Config {
+func (w *WebLogin) oauth2Config(redirectURI string, e Endpoints) *oauth2.Config {
 	style := oauth2.AuthStyleInHeader
-	if w.settings.ClientAuth != ClientAuthBasic {
+	if e.ClientAuth != ClientAuthBasic {
 		style = oauth2.AuthStyleInParams // post, and none: client_id only
 	}
 	return &oauth2.Config{
 		ClientID:     w.settings.ClientID,
 		ClientSecret: w.settings.ClientSecret.Reveal(),
-		Endpoint: oauth2.Endpoint{
-			AuthURL:   w.settings.endpoint(w.settings.WebAuthorizePath),
-			TokenURL:  w.settings.endpoint(w.settings.TokenPath),
-			AuthStyle: style,
-		},
-		RedirectURL: redirectURI,
-		Scopes:      strings.Fields(w.settings.Scope()),
+		Endpoint:     oauth2.Endpoint{AuthURL: e.WebAuthorize, TokenURL: e.Token, AuthStyle: style},
+		RedirectURL:  redirectURI,
+		Scopes:       strings.Fields(w.settings.Scope()),
 	}
 }
 
@@ -224,6 +209,9 @@ type callbackServer struct {
 	path        string
 	state       string
 	answers     chan callback
+	// outcome is what the browser's page says once the kiosk knows: signed
+	// in, or why not. The page waits for it a while (pageWait).
+	outcome chan MessageKey
 
 	mu   sync.Mutex
 	used bool
@@ -255,7 +243,7 @@ func (w *WebLogin) listen(ctx context.Context) (*callbackServer, error) {
 	if err != nil {
 		return nil, newError(MsgFailed, err, "listening for the browser's return on %s", host)
 	}
-	cb := &callbackServer{w: w, path: path, answers: make(chan callback, 1),
+	cb := &callbackServer{w: w, path: path, answers: make(chan callback, 1), outcome: make(chan MessageKey, 1),
 		redirectURI: (&url.URL{Scheme: "http", Host: ln.Addr().String(), Path: path}).String()}
 	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
@@ -298,7 +286,45 @@ func (cb *callbackServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	default:
 		cb.used = true
 		cb.answers <- callback{code: q.Get("code")}
-		cb.page(rw, http.StatusOK, MsgWebReturn)
+		cb.mu.Unlock()
+		key := cb.wait(r.Context())
+		cb.mu.Lock()
+		cb.page(rw, http.StatusOK, key)
+	}
+}
+
+// pageWait is how long the browser's page waits for the kiosk to finish
+// before it says to return there; real time, as it is the browser's wait.
+const pageWait = 20 * time.Second
+
+// wait returns what the page should say: the outcome, or "finishing".
+func (cb *callbackServer) wait(ctx context.Context) MessageKey {
+	t := time.NewTimer(pageWait)
+	defer t.Stop()
+	select {
+	case key := <-cb.outcome:
+		return key
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return MsgWebFinishing
+}
+
+// finish tells a waiting page how the sign-in ended.
+func (cb *callbackServer) finish(err error) {
+	key := MsgWebReturn
+	switch {
+	case err == nil:
+	case KeyOf(err) == MsgRefused:
+		key = MsgWebRefusedTab
+	case errors.Is(err, context.Canceled):
+		key = MsgWebFinishing
+	default:
+		key = KeyOf(err)
+	}
+	select {
+	case cb.outcome <- key:
+	default:
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 func TestCallbackFromAnotherAddressIsRefused(t *testing.T) {
 	w := &WebLogin{}
 	w.SetPageText(func(k MessageKey) string { return "text of " + string(k) })
-	cb := &callbackServer{w: w, path: "/callback", state: "s", answers: make(chan callback, 1)}
+	cb := &callbackServer{w: w, path: "/callback", state: "s", answers: make(chan callback, 1), outcome: make(chan MessageKey, 1)}
 	w.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:53682/callback?state=s&code=c", nil)
 	req.RemoteAddr = "192.0.2.7:40000"
@@ -28,11 +28,13 @@ func TestCallbackFromAnotherAddressIsRefused(t *testing.T) {
 		t.Errorf("the kiosk took the answer %+v", a)
 	default:
 	}
-	// The same answer from this machine is taken.
+	// The same answer from this machine is taken, and its page says what
+	// the kiosk made of it.
 	req.RemoteAddr = "127.0.0.1:40000"
 	rec = httptest.NewRecorder()
+	cb.finish(nil)
 	cb.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK || (<-cb.answers).code != "c" {
-		t.Errorf("from loopback: %d", rec.Code)
+	if rec.Code != http.StatusOK || (<-cb.answers).code != "c" || !strings.Contains(rec.Body.String(), "auth.web_return") {
+		t.Errorf("from loopback: %d %s", rec.Code, rec.Body.String())
 	}
 }

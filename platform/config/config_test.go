@@ -38,8 +38,8 @@ func TestProductionFile(t *testing.T) {
 	if got := tc.Scope(); got != "e9x4a6m254p663l4 openid sermi profile" {
 		t.Errorf("scope = %q", got)
 	}
-	if tc.UserInfoURL() != "https://auth.digidentity.eu/user_info.json" {
-		t.Errorf("user info at %s", tc.UserInfoURL())
+	if got := tc.Resolve(nil).UserInfo; got != "https://auth.digidentity.eu/user_info.json" {
+		t.Errorf("user info at %s", got)
 	}
 }
 

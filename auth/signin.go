@@ -1,0 +1,135 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth/clock"
+)
+
+// identityReader is the step after the Trust Centre issued a token, shared
+// by the QR code and the web login: check the ID token where there is one,
+// read user info, and make them one Session. The token cannot be asked for
+// twice (a chain authorisation is used up by it), so an outage here is
+// retried for as long as the token is valid, within identity_retry_limit;
+// only an answer that is wrong, not missing, ends it at once.
+type identityReader struct {
+	settings Settings
+	tc       trustCentre
+	idTokens *idTokenVerifier
+	clock    clock.Clock
+	random   func() float64
+	log      *slog.Logger
+}
+
+// read returns the session of token. nonce, when set, must be the ID
+// token's (the web login). sleep waits between tries and reports whether to
+// go on; retrying is told of each wait.
+func (r *identityReader) read(ctx context.Context, token tokenResponse, nonce string,
+	sleep func(time.Duration) bool, retrying func(time.Duration, *Error)) (Session, error) {
+	start := r.clock.Now()
+	deadline := start.Add(r.settings.IdentityRetryLimit)
+	if token.ExpiresIn > 0 {
+		deadline = minTime(deadline, start.Add(token.ExpiresIn))
+	}
+	var (
+		identity Identity
+		idSub    string
+		checked  = token.IDToken == "" // the ID token is checked once
+		err      error
+	)
+	for try := 0; ; try++ {
+		identity, err = r.readOnce(ctx, token, nonce, &checked, &idSub)
+		if err == nil || ctx.Err() != nil || !retryable(err) {
+			break
+		}
+		now := r.clock.Now()
+		wait := backoff(r.settings, r.random, try)
+		var ce *callError
+		if errors.As(err, &ce) {
+			wait = max(wait, min(parseRetryAfter(ce.retryAfter, now), r.settings.MaxRetryWait))
+		}
+		if now.Add(wait).After(deadline) {
+			return Session{}, newError(MsgIdentityUnreadable, err,
+				"the approval arrived, but the identity could not be read within %s", now.Sub(start).Round(time.Second))
+		}
+		retrying(wait, asError(err))
+		if !sleep(wait) {
+			return Session{}, ctx.Err()
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return Session{}, ctx.Err()
+		}
+		return Session{}, err
+	}
+	now := r.clock.Now()
+	session := Session{Identity: identity, AccessToken: token.AccessToken, RefreshToken: token.RefreshToken,
+		Scope: token.Scope, IssuedAt: now}
+	if token.ExpiresIn > 0 {
+		session.ExpiresAt = start.Add(token.ExpiresIn)
+	}
+	return session, nil
+}
+
+// readOnce makes one try; what it has checked already stays checked.
+func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, nonce string, checked *bool, idSub *string) (Identity, error) {
+	if !*checked {
+		sub, gotNonce, err := r.idTokens.verify(ctx, token.IDToken, r.tc.endpoints(ctx))
+		switch {
+		case errors.Is(err, errNoKeys):
+			// No setting and no discovery names the keys: user info, read
+			// with the access token over TLS, is the identity.
+			r.log.Warn("the ID token was not checked: no key set known (set jwks_url)")
+		case err != nil:
+			return Identity{}, err
+		case nonce != "" && gotNonce != nonce:
+			return Identity{}, newError(MsgIdentityInvalid, nil, "the ID token's nonce is not the one this sign-in sent (a replayed or injected token)")
+		default:
+			*idSub = sub
+		}
+		*checked = true
+	}
+	body, err := r.tc.userInfo(ctx, token.AccessToken)
+	if err != nil {
+		return Identity{}, &retryableError{err}
+	}
+	identity, err := ParseUserInfo(body)
+	if err != nil {
+		if KeyOf(err) == MsgUnexpected { // not JSON: cut off on the way
+			return Identity{}, &retryableError{err}
+		}
+		return Identity{}, err
+	}
+	if *idSub != "" && identity.Sub != *idSub {
+		return Identity{}, newError(MsgIdentityInvalid, nil, "user info sub %q differs from the ID token's %q (OIDC Core 5.3.2)", identity.Sub, *idSub)
+	}
+	return identity, nil
+}
+
+// retryableError marks a failure to read (not a wrong answer): any failed
+// user-info call, which may be an outage, a token not yet known there, or a
+// cut-off answer.
+type retryableError struct{ err error }
+
+func (e *retryableError) Error() string { return e.err.Error() }
+func (e *retryableError) Unwrap() error { return e.err }
+
+func retryable(err error) bool {
+	var re *retryableError
+	if errors.As(err, &re) {
+		return true
+	}
+	var ce *callError
+	return errors.As(err, &ce) && (ce.verdict == verdictTransient || ce.verdict == verdictRetryAfter)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
