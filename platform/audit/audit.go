@@ -5,6 +5,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,7 +84,7 @@ func (l *Log) Record(event string, s *auth.Session, detail string) error {
 	if s != nil {
 		e.Role, e.Sub, e.AuthorisationUID = s.Identity.Role, s.Identity.Sub, s.Identity.AuthorisationUID()
 	}
-	line, err := json.Marshal(e)
+	line, err := marshal(e)
 	if err != nil {
 		return err
 	}
@@ -102,6 +103,18 @@ func (l *Log) Record(event string, s *auth.Session, detail string) error {
 	defer f.Close()
 	_, err = f.Write(append(line, '\n'))
 	return err
+}
+
+// marshal is one entry as JSON for the scripts and tools that read the log:
+// a garage's name such as "JANSEN & ZN" stays as written, not \u0026.
+func marshal(e Entry) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // rotate moves the log aside when adding n bytes would pass MaxBytes.

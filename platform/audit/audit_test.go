@@ -56,6 +56,24 @@ func TestRecordAndTable(t *testing.T) {
 	}
 }
 
+// Scripts read the log as JSON lines: "JANSEN & ZN <diag>" is written as it
+// is, not with \u0026 and the like meant for a browser.
+func TestLogKeepsAmpersandsAndAngles(t *testing.T) {
+	l := Open(filepath.Join(t.TempDir(), "audit.jsonl"))
+	const detail = "JANSEN & ZN <diag>"
+	if err := l.Record("tool_launch", nil, detail); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(l.Path)
+	if !strings.Contains(string(raw), `"detail":"`+detail+`"`) || strings.Contains(string(raw), `\u00`) ||
+		strings.Count(string(raw), "\n") != 1 {
+		t.Errorf("log line %q", raw)
+	}
+	if entries, err := l.Latest(1); err != nil || len(entries) != 1 || entries[0].Detail != detail {
+		t.Errorf("read back %+v, %v", entries, err)
+	}
+}
+
 func TestRotationBySize(t *testing.T) {
 	l := Open(filepath.Join(t.TempDir(), "audit.jsonl"))
 	l.MaxBytes, l.Keep = 600, 2

@@ -5,6 +5,7 @@
 package handoff
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -189,9 +190,15 @@ type IdentityDocument struct {
 	ExpiresAt        time.Time `json:"expires_at,omitzero"`
 }
 
+// identityDocument is the document as one line. A garage's name such as
+// "JANSEN & ZN" reaches the tool as written: a tool is no browser, so &, <
+// and > are not escaped as \u0026, \u003c and \u003e.
 func identityDocument(s *auth.Session, withToken bool) ([]byte, error) {
-	b, err := json.Marshal(newIdentityDocument(s, withToken))
-	return append(b, '\n'), err
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(newIdentityDocument(s, withToken)) // ends in a newline
+	return b.Bytes(), err
 }
 
 func newIdentityDocument(s *auth.Session, withToken bool) IdentityDocument {

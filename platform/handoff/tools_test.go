@@ -3,6 +3,7 @@ package handoff
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -26,9 +27,10 @@ func TestMain(m *testing.M) {
 }
 
 type received struct {
-	Env   map[string]string
-	Stdin IdentityDocument
-	Pid   int
+	Env      map[string]string
+	Stdin    IdentityDocument
+	RawStdin string // the bytes as they arrived
+	Pid      int
 }
 
 func runTool(mode, out string) {
@@ -42,9 +44,14 @@ func runTool(mode, out string) {
 			r.Env[k] = v
 		}
 	}
-	if err := json.NewDecoder(os.Stdin).Decode(&r.Stdin); err != nil {
+	raw, err := io.ReadAll(os.Stdin) // one document, then end of input
+	if err == nil {
+		err = json.Unmarshal(raw, &r.Stdin)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tool: reading stdin:", err)
 	}
+	r.RawStdin = string(raw)
 	if mode == "parent" {
 		// Start a grandchild in the same process group, and record its pid.
 		child := exec.Command("sleep", "60")
@@ -147,6 +154,31 @@ func TestTokenOnlyOnStandardInputWhenConfigured(t *testing.T) {
 	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
 	if strings.Contains(string(environ)+string(cmdline), "at-secret") {
 		t.Error("the token is in the environment or command line")
+	}
+}
+
+// A garage's name reaches the tool byte for byte: a tool reading the JSON
+// with a plain string search, or a shell script, must see "JANSEN & ZN", not
+// "JANSEN \u0026 ZN".
+func TestGarageNameReachesTheToolAsWritten(t *testing.T) {
+	const iouid = "JANSEN & ZN <B.V.>/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01"
+	id, err := auth.ParseUserInfo([]byte(`{"sub":"e6x3a4mp-49l2-66ps-94ef-u39455005d8o","cabuid":"EXA/NL/1234/1EXA2MP34LE5",
+		"iouid":"` + iouid + `","ioeuid":"NL/EXAMPLECAB/1234567890B"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r, _ := launch(t, "record", Tool{Name: "Diagnostics"}, &auth.Session{Identity: id, AccessToken: "at-secret-123456"})
+	if !strings.Contains(r.RawStdin, `"iouid":"`+iouid+`"`) {
+		t.Errorf("standard input lacks the garage as written: %s", r.RawStdin)
+	}
+	if strings.Contains(r.RawStdin, `\u00`) {
+		t.Errorf("standard input escapes characters for a browser: %s", r.RawStdin)
+	}
+	if r.Stdin.IOUID != iouid || r.Env["SERMI_IOUID"] != iouid {
+		t.Errorf("stdin %q, environment %q", r.Stdin.IOUID, r.Env["SERMI_IOUID"])
+	}
+	if strings.Count(r.RawStdin, "\n") != 1 || !strings.HasSuffix(r.RawStdin, "}\n") {
+		t.Errorf("not one JSON line: %q", r.RawStdin)
 	}
 }
 

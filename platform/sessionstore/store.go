@@ -5,6 +5,7 @@
 package sessionstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,8 +82,20 @@ func encode(s *auth.Session) ([]byte, error) {
 	if id.RSSUID != nil && id.RSSEUID != nil {
 		claims["rssuid"], claims["rsseuid"] = id.RSSUID.Raw, id.RSSEUID.Raw
 	}
-	return json.Marshal(stored{V: 1, Claims: claims, Access: s.AccessToken.Reveal(), Refresh: s.RefreshToken.Reveal(),
+	return marshal(stored{V: 1, Claims: claims, Access: s.AccessToken.Reveal(), Refresh: s.RefreshToken.Reveal(),
 		Scope: s.Scope, IssuedAt: s.IssuedAt.Unix(), ExpiresAt: s.ExpiresAt.Unix()})
+}
+
+// marshal writes JSON with &, < and > as they are (a garage "JANSEN & ZN"),
+// not as \u0026 and the like: the record is read by programs, never a browser.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func decode(doc string) (*auth.Session, error) {
@@ -90,7 +103,7 @@ func decode(doc string) (*auth.Session, error) {
 	if err := json.Unmarshal([]byte(doc), &st); err != nil || st.V != 1 {
 		return nil, fmt.Errorf("the kept session cannot be read")
 	}
-	claims, _ := json.Marshal(st.Claims)
+	claims, _ := marshal(st.Claims)
 	id, err := auth.ParseUserInfo(claims)
 	if err != nil {
 		return nil, err

@@ -102,6 +102,30 @@ func TestSaveRestoreDelete(t *testing.T) {
 	}
 }
 
+// The keyring record keeps a garage's "&", "<" and ">" as they are.
+func TestRecordKeepsAmpersandsAndAngles(t *testing.T) {
+	st, k := memoryStore()
+	const iouid = "JANSEN & ZN <B.V.>/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01"
+	s := session(t, false, "at-short")
+	var err error
+	if s.Identity.IOUID, err = auth.ParseOrgUID("iouid", iouid); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(s); err != nil {
+		t.Fatal(err)
+	}
+	var record string
+	for _, v := range k.items {
+		record += v
+	}
+	if !strings.Contains(record, `"iouid":"`+iouid+`"`) || strings.Contains(record, `\u00`) {
+		t.Errorf("keyring record %s", record)
+	}
+	if got, err := st.Restore(); err != nil || got == nil || got.Identity.IOUID.Raw != iouid {
+		t.Errorf("Restore = %+v, %v", got, err)
+	}
+}
+
 // A token too long for one Windows item is split, not refused.
 func TestLongSessionIsSplit(t *testing.T) {
 	st, k := memoryStore()
