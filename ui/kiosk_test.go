@@ -190,7 +190,8 @@ func TestStatusLineSaysWhatHappened(t *testing.T) {
 		"waiting":          "Scan this code with the Digidentity app",
 		"offline":          "No connection to Digidentity: trying again in 8 s", // 7 s + 16 s, read at 15 s
 		"expired_replaced": "Code expired: here is a new one",
-		"refused":          "Sign-in refused. Scan the new code to try again, or ask your CAB whether your SERMI authorisation is valid",
+		"refused": "Sign-in refused. Scan the new code to try again, or ask your CAB whether your SERMI authorisation is valid. " +
+			"Remote specialists: a chain authorisation works once; the garage can grant you a new one in the Digidentity app",
 	}
 	for name, events := range screenStates(t) {
 		if want[name] == "" {
