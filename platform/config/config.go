@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"sort"
@@ -329,6 +330,9 @@ func ParseLayers(layers []Layer) (Config, error) {
 		var ce *Error
 		if errors.As(err, &ce) && ce.Key != "" {
 			ce.File = lastDefining(docs, ce.Key, c.File)
+			if isDuration(ce.Key) && definedAsNumber(docs, ce.Key) && !strings.Contains(ce.Fix, "in quotes") {
+				ce.Fix = "write it as a duration in quotes (a bare number is nanoseconds): " + ce.Fix
+			}
 		}
 		return Config{}, err
 	}
@@ -377,6 +381,19 @@ func lastDefining(docs []*parsed, key, fallback string) string {
 		}
 	}
 	return fallback
+}
+
+// definedAsNumber reports whether the last layer that sets key gives a bare
+// number, which TOML decodes into a duration as nanoseconds.
+func definedAsNumber(docs []*parsed, key string) bool {
+	path := strings.Split(key, ".")
+	for i := len(docs) - 1; i >= 0; i-- {
+		if docs[i].md.IsDefined(path...) {
+			t := docs[i].md.Type(path...)
+			return t == "Integer" || t == "Float"
+		}
+	}
+	return false
 }
 
 func (c Config) validate() error {
@@ -453,6 +470,31 @@ func decodeError(file string, err error) error {
 	return &Error{File: file, Problem: err.Error()}
 }
 
+// sections are the structs the settings of each section decode into.
+var sections = map[string]reflect.Type{
+	"trust_centre": reflect.TypeFor[auth.Settings](),
+	"simulator":    reflect.TypeFor[Simulator](),
+	"kiosk":        reflect.TypeFor[Kiosk](),
+	"portal":       reflect.TypeFor[Portal](),
+}
+
+// isDuration reports whether key ("trust_centre.max_code_age") is a
+// duration, so that every one, also those the engine adds later, is
+// explained as one.
+func isDuration(key string) bool {
+	section, name, ok := strings.Cut(key, ".")
+	t := sections[section]
+	if !ok || t == nil {
+		return false
+	}
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Type == reflect.TypeFor[time.Duration]() && strings.Split(f.Tag.Get("toml"), ",")[0] == name {
+			return true
+		}
+	}
+	return false
+}
+
 // fixFor says how a value of the key is written.
 func fixFor(key string) string {
 	name := key[strings.LastIndex(key, ".")+1:]
@@ -466,8 +508,7 @@ func fixFor(key string) string {
 		return `write a list of strings, for example ["--vin-from-stdin"]`
 	case name == "extra_scopes":
 		return `write a list of strings, for example ["profile"]`
-	case strings.HasSuffix(name, "_interval") || strings.HasSuffix(name, "_lifetime") || strings.HasSuffix(name, "_lead") ||
-		strings.HasSuffix(name, "_timeout") || strings.HasSuffix(name, "_wait"):
+	case isDuration(key):
 		return `write a duration in quotes, for example "5s" or "2m"`
 	default:
 		return `write the value as a string in quotes`

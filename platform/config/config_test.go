@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -40,6 +41,110 @@ func TestProductionFile(t *testing.T) {
 	}
 	if got := tc.Resolve(nil).UserInfo; got != "https://auth.digidentity.eu/user_info.json" {
 		t.Errorf("user info at %s", got)
+	}
+}
+
+// The engine's defaults: a code lifetime learnt from the Trust Centre and
+// endpoints left to discovery, unless a file says otherwise.
+func TestTimingsAndDiscoveryDefaults(t *testing.T) {
+	c, err := Parse("c.toml", []byte(production))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := c.TrustCentre
+	if tc.QRLifetime != 0 || tc.MaxCodeAge != 10*time.Minute || tc.TokenTimeout != 60*time.Second ||
+		tc.IdentityRetryLimit != 10*time.Minute || tc.HTTPTimeout != 10*time.Second || tc.MaxRetryWait != 30*time.Second {
+		t.Errorf("timings = %+v", tc)
+	}
+	if tc.UserInfoPath != "" || tc.ClientAuth != "" || tc.WebAuthorizePath != "" {
+		t.Errorf("endpoints not left to discovery: %+v", tc)
+	}
+	c, err = Parse("c.toml", []byte(production+`qr_lifetime = "2m"
+max_code_age = "15m"
+token_timeout = "90s"
+identity_retry_limit = "20m"
+user_info_path = "/oauth2/userinfo"
+client_auth = "post"
+web_authorize_path = "/oauth2/authorize"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc = c.TrustCentre
+	if tc.QRLifetime != 2*time.Minute || tc.MaxCodeAge != 15*time.Minute || tc.TokenTimeout != 90*time.Second ||
+		tc.IdentityRetryLimit != 20*time.Minute || tc.UserInfoPath != "/oauth2/userinfo" || tc.ClientAuth != auth.ClientAuthPost ||
+		tc.WebAuthorizePath != "/oauth2/authorize" {
+		t.Errorf("settings = %+v", tc)
+	}
+}
+
+// Every duration can be set from the environment, as a fleet's
+// administrator does for one machine; a value without a unit is refused
+// with the key and how to write it.
+func TestDurationsFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "home"))
+	system := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(system, []byte(production), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{
+		"QR_LIFETIME": "90s", "MAX_CODE_AGE": "20m", "TOKEN_TIMEOUT": "2m", "IDENTITY_RETRY_LIMIT": "30m",
+		"HTTP_TIMEOUT": "5s", "MAX_RETRY_WAIT": "1m", "POLL_INTERVAL": "4s", "QR_REFRESH_LEAD": "15s",
+	} {
+		t.Setenv("WORKSHOP_LOGIN_TRUST_CENTRE_"+name, value)
+	}
+	t.Setenv("WORKSHOP_LOGIN_KIOSK_IDLE_SIGN_OUT", "10m")
+	c, err := load(system, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := c.TrustCentre
+	if tc.QRLifetime != 90*time.Second || tc.MaxCodeAge != 20*time.Minute || tc.TokenTimeout != 2*time.Minute ||
+		tc.IdentityRetryLimit != 30*time.Minute || tc.HTTPTimeout != 5*time.Second || tc.MaxRetryWait != time.Minute ||
+		tc.PollInterval != 4*time.Second || tc.QRRefreshLead != 15*time.Second || c.Kiosk.IdleSignOut != 10*time.Minute {
+		t.Errorf("from the environment: %+v, idle %s", tc, c.Kiosk.IdleSignOut)
+	}
+
+	// "0s" puts qr_lifetime back to learning, over a file that set it.
+	if err := os.WriteFile(system, []byte(production+"qr_lifetime = \"2m\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("WORKSHOP_LOGIN_TRUST_CENTRE_QR_LIFETIME", "0s")
+	if c, err := load(system, ""); err != nil || c.TrustCentre.QRLifetime != 0 {
+		t.Errorf("qr_lifetime 0s: %v, %v", c.TrustCentre.QRLifetime, err)
+	}
+
+	t.Setenv("WORKSHOP_LOGIN_TRUST_CENTRE_TOKEN_TIMEOUT", "90")
+	_, err = load(system, "")
+	if err == nil || !strings.HasPrefix(err.Error(), "$WORKSHOP_LOGIN_TRUST_CENTRE_TOKEN_TIMEOUT: trust_centre.token_timeout:") ||
+		!strings.Contains(err.Error(), "write a duration in quotes") {
+		t.Errorf("a number without a unit: %v", err)
+	}
+	t.Setenv("WORKSHOP_LOGIN_TRUST_CENTRE_TOKEN_TIMEOUT", "6m")
+	_, err = load(system, "")
+	if err == nil || err.Error() != `$WORKSHOP_LOGIN_TRUST_CENTRE_TOKEN_TIMEOUT: trust_centre.token_timeout: 6m0s is outside 1s to 5m0s; use "60s": a token answer cut off is an approval lost` {
+		t.Errorf("out of bounds: %v", err)
+	}
+}
+
+// Every duration setting is explained as one when it cannot be read.
+func TestEveryDurationIsExplainedAsOne(t *testing.T) {
+	for section, typ := range sections {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name := strings.Split(f.Tag.Get("toml"), ",")[0]
+			if name == "" || name == "-" {
+				continue
+			}
+			key := section + "." + name
+			if got := isDuration(key); got != (f.Type == reflect.TypeFor[time.Duration]()) {
+				t.Errorf("isDuration(%q) = %v", key, got)
+			}
+			if isDuration(key) && !strings.HasPrefix(key, "kiosk.idle_") && !strings.Contains(fixFor(key), "duration in quotes") {
+				t.Errorf("fixFor(%q) = %q", key, fixFor(key))
+			}
+		}
 	}
 }
 
@@ -99,7 +204,19 @@ func TestBadConfiguration(t *testing.T) {
 		{"duration not readable", strings.Replace(production, `"3s"`, `"three"`, 1),
 			[]string{"trust_centre.poll_interval", `for example "5s"`}},
 		{"duration as a bare number", strings.Replace(production, `"3s"`, `3`, 1),
-			[]string{"trust_centre.poll_interval", "below the minimum", `"5s"`}},
+			[]string{"trust_centre.poll_interval", "3ns is outside 1s to 15s", "in quotes (a bare number is nanoseconds)", `"5s"`}},
+		{"poll too slow", strings.Replace(production, `"3s"`, `"20s"`, 1),
+			[]string{"site.toml: trust_centre.poll_interval: 20s is outside 1s to 15s", `use "5s"`}},
+		{"max retry wait too long", production + "max_retry_wait = \"11m\"\n",
+			[]string{"site.toml: trust_centre.max_retry_wait: 11m0s is outside 1s to 10m0s", `use "30s"`}},
+		{"max code age not readable", production + "max_code_age = \"ten minutes\"\n",
+			[]string{"site.toml: trust_centre.max_code_age", "write a duration in quotes"}},
+		{"identity retry limit as a bare number", production + "identity_retry_limit = 600\n",
+			[]string{"trust_centre.identity_retry_limit: 600ns is outside 30s to 1h0m0s", "in quotes (a bare number is nanoseconds)", `"10m"`}},
+		{"token timeout too long", production + "token_timeout = \"10m\"\n",
+			[]string{"trust_centre.token_timeout: 10m0s is outside 1s to 5m0s", `"60s"`}},
+		{"qr lifetime beyond max code age", production + "qr_lifetime = \"20m\"\n",
+			[]string{"trust_centre.qr_lifetime: 20m0s is outside 10s to max_code_age (10m0s)", "leave it out to learn it"}},
 		{"missing client id", strings.Replace(production, `client_id = "garage-kiosk"`, "", 1),
 			[]string{"site.toml: trust_centre.client_id: missing", "onboarding"}},
 		{"product scope not 16", strings.Replace(production, "e9x4a6m254p663l4", "e9x4a6m254p663l", 1),
@@ -109,7 +226,7 @@ func TestBadConfiguration(t *testing.T) {
 		{"issuer over http", production + `issuer = "http://auth.digidentity.eu"` + "\n",
 			[]string{"trust_centre.issuer", "not https", "127.0.0.1"}},
 		{"poll too fast", strings.Replace(production, `"3s"`, `"500ms"`, 1),
-			[]string{"trust_centre.poll_interval", "below the minimum of 1s"}},
+			[]string{"trust_centre.poll_interval", "500ms is outside 1s to 15s"}},
 		{"unknown environment", strings.Replace(production, `"production"`, `"prod"`, 1),
 			[]string{"site.toml: environment", `"prod" is not an environment`, "preproduction"}},
 		{"syntax", "[trust_centre\n", []string{"site.toml: line", "fix the TOML syntax"}},
