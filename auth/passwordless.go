@@ -337,7 +337,9 @@ func (a *attempt) fetchCode() {
 	} else {
 		code.rotateAt = now.Add(s.MaxCodeAge / 2)
 	}
-	if a.current == nil && len(a.older) == 0 {
+	// Each code starts from poll_interval again (slow_down is reset); codes
+	// already polled keep their turn if it comes sooner.
+	if a.current == nil && len(a.older) == 0 || a.nextPoll.After(now.Add(s.PollInterval)) {
 		a.nextPoll = now.Add(s.PollInterval)
 	}
 	a.current = code

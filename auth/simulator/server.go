@@ -54,6 +54,9 @@ type Options struct {
 	SessionLifetime time.Duration
 	// TokenLifetime is the access token's; default 1 hour.
 	TokenLifetime time.Duration
+	// ApprovedLifetime is how long an approved code can still be exchanged
+	// after the approval, past the QR code's own end; default 1 minute.
+	ApprovedLifetime time.Duration
 	// OmitIDToken answers token requests without an id_token. Discovery and
 	// the keys are still served as usual.
 	OmitIDToken bool
@@ -129,6 +132,9 @@ type Faults struct {
 	// its outcome (OnTokenRequest sees "issued"). Unlike LatencyMS, which
 	// waits before processing.
 	SlowTokenAnswers int `json:"slow_token_answers"`
+	// Unauthorized answers 401 invalid_token, as a user-info host may for a
+	// token it does not know yet.
+	Unauthorized int `json:"unauthorized"`
 	// SlowAnswerMS is how long SlowTokenAnswers hold an answer; 0 holds it
 	// for no time.
 	SlowAnswerMS int `json:"slow_answer_ms"`
@@ -197,6 +203,9 @@ func New(opts Options) (*Simulator, error) {
 	}
 	if opts.SessionLifetime <= 0 {
 		opts.SessionLifetime = 2 * time.Minute
+	}
+	if opts.ApprovedLifetime <= 0 {
+		opts.ApprovedLifetime = time.Minute
 	}
 	if opts.TokenLifetime <= 0 {
 		opts.TokenLifetime = time.Hour
@@ -383,6 +392,12 @@ func (s *Simulator) answer(qrID, decision, personaID, pin string) error {
 		return ErrChainUsed
 	}
 	sess.state = stateApproved
+	// An approved code is an OAuth authorization code from now on, with a
+	// life of its own: a kiosk polling every few seconds still collects an
+	// approval given just before the QR code's end.
+	if until := s.opts.Now().Add(s.opts.ApprovedLifetime); until.After(sess.expires) {
+		sess.expires = until
+	}
 	return nil
 }
 
@@ -666,6 +681,9 @@ func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, endpoint 
 		case token && f.SlowDowns > 0:
 			f.SlowDowns--
 			outcome = "slow_down"
+		case f.Unauthorized > 0:
+			f.Unauthorized--
+			outcome = "unauthorized"
 		}
 	}
 	retryAfter := f.RetryAfterSeconds
@@ -695,6 +713,9 @@ func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, endpoint 
 		io.WriteString(w, `{"data": {"id": "`)
 	case "slow_down":
 		oauthError(w, http.StatusBadRequest, "slow_down", "slow_down")
+	case "unauthorized":
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		oauthError(w, http.StatusUnauthorized, "invalid_token", "the access token is not (yet) known here")
 	}
 	if outcome != "" {
 		s.log(r, endpoint, "fault "+outcome)

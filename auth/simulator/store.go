@@ -50,6 +50,11 @@ func (s *Simulator) addToken(token string, g grant) {
 func (s *Simulator) prune(now time.Time) {
 	for len(s.expiries) > 0 && !now.Before(s.expiries[0].at) {
 		e := heap.Pop(&s.expiries).(expiry)
+		if e.sess != nil && e.sess.expires.After(e.at) && s.sessions[e.sess.code] == e.sess {
+			// Its life was extended (an approval): it waits for the new time.
+			heap.Push(&s.expiries, expiry{at: e.sess.expires, sess: e.sess})
+			continue
+		}
 		if e.sess != nil {
 			if s.sessions[e.sess.code] == e.sess {
 				delete(s.sessions, e.sess.code)
