@@ -49,6 +49,10 @@ type WebSignIn interface {
 	SetPageText(func(auth.MessageKey) string)
 }
 
+// retrier is a sign-in whose waits can be cut short (auth.Passwordless):
+// the "Try again now" button.
+type retrier interface{ RetryNow() }
+
 // Handoff gives the signed-in session to the garage's tools and the VM's
 // repair portal. The platform provides it; nil means none are configured.
 type Handoff interface {
@@ -120,6 +124,7 @@ type Kiosk struct {
 	QR           *canvas.Image
 	Countdown    *widget.Label
 	Status       *widget.Label
+	TryAgainNow  *widget.Button // while a busy or offline wait runs
 	Deeplink     *widget.Button
 	// The browser sign-in, beside the QR code or instead of it.
 	WebSignInBtn *widget.Button
@@ -158,7 +163,8 @@ type Kiosk struct {
 	captions map[*widget.Label]string // caption label → message key
 	rows     []detailRow              // the signed-in details, in order
 	banner   *fyne.Container
-	laidOut  string // language and screen of the last full layout
+	tryAgain *fyne.Container // TryAgainNow's row: hidden with it, so it takes no room
+	laidOut  string          // language and screen of the last full layout
 
 	// State, touched only on Fyne's goroutine.
 	do         func(func()) // how goroutines hand work to the screen: fyne.Do
@@ -166,6 +172,9 @@ type Kiosk struct {
 	qrFor      string // the address the QR image shows, so it is drawn once per code
 	message    auth.MessageKey
 	retryUntil time.Time
+	// signingIn: the approval arrived and the identity is being read; the
+	// code is used, so none is shown and none is being fetched.
+	signingIn  bool
 	session    *auth.Session
 	handoffErr string
 	reachable  string        // "" while checking
@@ -231,6 +240,10 @@ func (k *Kiosk) build() {
 	k.Countdown = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	k.Status = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	k.Status.Wrapping = fyne.TextWrapWord
+	k.TryAgainNow = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), k.retryNow)
+	k.tryAgain = container.NewCenter(k.TryAgainNow)
+	k.TryAgainNow.Hide()
+	k.tryAgain.Hide()
 	k.Deeplink = widget.NewButtonWithIcon("", theme.ComputerIcon(), k.openDeeplink)
 	k.WebSignInBtn = widget.NewButtonWithIcon("", theme.MailForwardIcon(), k.startWeb)
 	k.WebHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
@@ -241,7 +254,7 @@ func (k *Kiosk) build() {
 	if k.opts.WebSignIn == nil {
 		web.Hide() // takes no room at all
 	}
-	below := container.NewVBox(k.Countdown, k.Status, container.NewCenter(k.Deeplink), web)
+	below := container.NewVBox(k.Countdown, k.Status, k.tryAgain, container.NewCenter(k.Deeplink), web)
 	k.SignInScreen = container.New(qrLayout{}, k.QR, below)
 
 	// Signed in: who is here, the hand-offs, and a large Sign out.
@@ -430,7 +443,7 @@ func (k *Kiosk) startAttempt() {
 	ctx := k.newContext()
 	k.generation++
 	k.code, k.message, k.session, k.handoffErr, k.notKept, k.idleLeft = auth.QRCode{}, "", nil, "", false, 0
-	k.web = false
+	k.web, k.signingIn, k.retryUntil = false, false, time.Time{}
 	var events <-chan auth.Event
 	if k.opts.SignIn != nil && !k.opts.Settings.WebOnly {
 		events = k.opts.SignIn.Start(ctx)
@@ -454,6 +467,7 @@ func (k *Kiosk) startWeb() {
 	ctx := k.newContext()
 	k.generation++
 	k.code, k.message, k.web, k.webNote = auth.QRCode{}, auth.MsgWebContinue, true, ""
+	k.signingIn, k.retryUntil = false, time.Time{}
 	tr := k.tr
 	k.opts.WebSignIn.SetPageText(func(key auth.MessageKey) string { return tr.text(string(key), nil) })
 	k.render()
@@ -513,14 +527,22 @@ func (k *Kiosk) bridge(ctx context.Context, generation int, events <-chan auth.E
 
 // show applies one engine event to the screen.
 func (k *Kiosk) show(e auth.Event) {
+	// Any other event means the engine's wait is over: no "trying again in
+	// N s", no Try again now.
+	k.retryUntil = time.Time{}
+	k.signingIn = e.Kind == auth.EventSigningIn
 	switch e.Kind {
 	case auth.EventQRReady:
 		k.code = e.QR
-		k.retryUntil = time.Time{}
 	case auth.EventOffline:
 		k.retryUntil = e.At.Add(e.RetryIn)
-	case auth.EventWaiting:
-		k.retryUntil = time.Time{}
+	case auth.EventSigningIn:
+		// Approved on the phone: the code is used. Retries of the identity
+		// (RetryIn set) need nothing but the message.
+		k.code = auth.QRCode{}
+	case auth.EventLost:
+		// An older code's approval may have been lost; the code on screen
+		// is still good and stays.
 	case auth.EventExpired, auth.EventRefused, auth.EventFailed:
 		k.code = auth.QRCode{} // the old code is dead: never leave it on screen
 	case auth.EventApproved:
@@ -557,7 +579,9 @@ func (k *Kiosk) tick() {
 		k.endSession(AuditSignOut, "session expired")
 		return
 	}
-	if k.code.URI != "" && !now.Before(k.code.ExpiresAt) {
+	// A code without an end (the Trust Centre's lifetime is not known yet)
+	// stays until the engine says it is gone.
+	if k.code.URI != "" && !k.code.ExpiresAt.IsZero() && !now.Before(k.code.ExpiresAt) {
 		k.code = auth.QRCode{}
 		k.render()
 		return
@@ -618,6 +642,7 @@ func (k *Kiosk) render() {
 	k.renderSettings()
 	if k.session != nil {
 		k.SignInScreen.Hide()
+		k.renderTryAgain(now)
 		k.renderSession(now)
 		if !k.SettingsScreen.Visible() {
 			k.SignedInScreen.Show()
@@ -678,6 +703,7 @@ func (k *Kiosk) renderChrome() {
 	k.WebSignInBtn.SetText(tr.text("ui.web_sign_in", nil))
 	setText(k.WebHint, tr.text("ui.web_hint", nil))
 	k.BackToQR.SetText(tr.text("ui.back_to_qr", nil))
+	k.TryAgainNow.SetText(tr.text("ui.try_again_now", nil))
 }
 
 // renderWeb shows the browser sign-in's buttons, and the QR code only
@@ -731,23 +757,37 @@ func (k *Kiosk) renderCode(now time.Time) {
 	k.setQR(k.code.URI)
 	k.renderCountdown(now)
 	k.renderWeb()
-	if show := k.opts.Settings.DeeplinkButton && k.code.URI != ""; show != k.Deeplink.Visible() {
-		if show {
-			k.Deeplink.Show()
-		} else {
-			k.Deeplink.Hide()
-		}
-		k.SignInScreen.Refresh() // the code's square makes room for the button, or takes it back
+	k.setVisible(k.Deeplink, k.opts.Settings.DeeplinkButton && k.code.URI != "")
+}
+
+// setVisible shows or hides a button below the code; the code's square makes
+// room for it, or takes it back.
+func (k *Kiosk) setVisible(o fyne.CanvasObject, visible bool) {
+	if visible == o.Visible() {
+		return
 	}
+	if visible {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+	k.SignInScreen.Refresh()
 }
 
 // renderCountdown sets the code's countdown and the status line, whose
-// "trying again in N s" counts down too.
+// "trying again in N s" counts down too, with its Try again now.
 func (k *Kiosk) renderCountdown(now time.Time) {
 	tr := k.tr
-	if k.code.URI == "" {
+	switch {
+	case k.signingIn:
+		setText(k.Countdown, "") // the status line says it all
+	case k.code.URI == "":
 		setText(k.Countdown, tr.text("ui.getting_code", nil))
-	} else {
+	case k.code.ExpiresAt.IsZero():
+		// The Trust Centre's lifetime is not known yet: a countdown would
+		// be a guess. The code stays until the engine says it is gone.
+		setText(k.Countdown, "")
+	default:
 		setText(k.Countdown, tr.text("ui.valid_for", map[string]string{"Time": clockText(k.code.ExpiresAt.Sub(now))}))
 	}
 	status := ""
@@ -760,6 +800,28 @@ func (k *Kiosk) renderCountdown(now time.Time) {
 		status = tr.text(string(k.message), map[string]int{"Seconds": seconds})
 	}
 	setText(k.Status, status)
+	k.renderTryAgain(now)
+}
+
+// renderTryAgain offers Try again now while the engine's busy or offline
+// wait runs, if it can cut the wait short.
+func (k *Kiosk) renderTryAgain(now time.Time) {
+	_, canRetry := k.opts.SignIn.(retrier)
+	show := canRetry && !k.web && k.session == nil && !k.retryUntil.IsZero() && now.Before(k.retryUntil)
+	k.setVisible(k.TryAgainNow, show)
+	k.setVisible(k.tryAgain, show)
+}
+
+// retryNow cuts the engine's busy or offline wait short: the person does
+// not want to wait for it.
+func (k *Kiosk) retryNow() {
+	r, ok := k.opts.SignIn.(retrier)
+	if !ok || k.web || k.session != nil || k.retryUntil.IsZero() {
+		return
+	}
+	r.RetryNow()
+	k.retryUntil = time.Time{} // trying now; the next event says how it went
+	k.renderCountdown(k.opts.Now())
 }
 
 // setQR draws the code for uri, once per code: the image is kept until the

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,6 +65,15 @@ func (idle) Start(ctx context.Context) <-chan auth.Event {
 	return ch
 }
 
+// retryable is an idle SignIn whose waits can be cut short, as
+// auth.Passwordless's can: it counts the presses of Try again now.
+type retryable struct {
+	idle
+	presses atomic.Int32
+}
+
+func (r *retryable) RetryNow() { r.presses.Add(1) }
+
 type handoffs struct {
 	launched []string
 	ended    chan struct{}
@@ -116,6 +126,8 @@ func newKioskWith(t *testing.T, language string, signIn auth.SignIn, h Handoff, 
 var (
 	code1 = auth.QRCode{URI: "http://127.0.0.1:8787/sim/login/first-code", IssuedAt: t0, ExpiresAt: t0.Add(time.Minute)}
 	code2 = auth.QRCode{URI: "http://127.0.0.1:8787/sim/login/second-code", IssuedAt: t0.Add(10 * time.Second), ExpiresAt: t0.Add(70 * time.Second)}
+	// The Trust Centre's code lifetime is not known yet: no end.
+	unknownLifetime = auth.QRCode{URI: "http://127.0.0.1:8787/sim/login/unknown-lifetime", IssuedAt: t0}
 )
 
 func ioeSession(t *testing.T) *auth.Session {
@@ -159,6 +171,20 @@ func screenStates(t *testing.T) map[string][]auth.Event {
 			{Kind: auth.EventRefused, At: t0.Add(10 * time.Second), Message: auth.MsgRefused},
 			{Kind: auth.EventQRReady, At: t0.Add(10 * time.Second), Message: auth.MsgRefused, QR: code2},
 		},
+		"unknown_lifetime": {
+			{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: unknownLifetime},
+			{Kind: auth.EventWaiting, At: t0.Add(5 * time.Second), Message: auth.MsgScanCode},
+		},
+		"signing_in": {
+			{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1},
+			{Kind: auth.EventWaiting, At: t0.Add(5 * time.Second), Message: auth.MsgScanCode},
+			{Kind: auth.EventSigningIn, At: t0.Add(10 * time.Second), Message: auth.MsgSigningIn},
+		},
+		"approval_lost": {
+			{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1},
+			{Kind: auth.EventQRReady, At: t0.Add(10 * time.Second), Message: auth.MsgScanCode, QR: code2},
+			{Kind: auth.EventLost, At: t0.Add(12 * time.Second), Message: auth.MsgApprovalLost},
+		},
 		"signed_in_ioe": {
 			{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1},
 			{Kind: auth.EventApproved, At: t0.Add(10 * time.Second), Message: auth.MsgSignedIn, Session: ioeSession(t)},
@@ -175,7 +201,7 @@ func TestScreensMatchMasters(t *testing.T) {
 	for name, events := range screenStates(t) {
 		for _, language := range []string{"en", "nl"} {
 			t.Run(name+"_"+language, func(t *testing.T) {
-				k, _ := newKiosk(t, language, idle{}, &handoffs{})
+				k, _ := newKiosk(t, language, &retryable{}, &handoffs{})
 				for _, e := range events {
 					k.show(e)
 				}
@@ -190,6 +216,9 @@ func TestStatusLineSaysWhatHappened(t *testing.T) {
 		"waiting":          "Scan this code with the Digidentity app",
 		"offline":          "No connection to Digidentity: trying again in 8 s", // 7 s + 16 s, read at 15 s
 		"expired_replaced": "Code expired: here is a new one",
+		"unknown_lifetime": "Scan this code with the Digidentity app",
+		"signing_in":       "Approved on your phone: signing you in…",
+		"approval_lost":    "Your approval may have been lost on the way to this kiosk. Please scan the new code and approve again",
 		"refused": "Sign-in refused. Scan the new code to try again, or ask your CAB whether your SERMI authorisation is valid. " +
 			"Remote specialists: a chain authorisation works once; the garage can grant you a new one in the Digidentity app",
 	}
@@ -243,7 +272,7 @@ func TestSignedInShowsWhoIsHere(t *testing.T) {
 // Switching language changes every string on every screen.
 func TestLanguageSwitchChangesEveryVisibleString(t *testing.T) {
 	for name, events := range screenStates(t) {
-		k, _ := newKiosk(t, "en", idle{}, &handoffs{})
+		k, _ := newKiosk(t, "en", &retryable{}, &handoffs{})
 		for _, e := range events {
 			k.show(e)
 		}
@@ -364,6 +393,221 @@ func TestExpiredCodeLeavesTheScreen(t *testing.T) {
 	k.tick()
 	if k.qrFor != "" || k.Countdown.Text != "Getting a code from Digidentity…" {
 		t.Errorf("an expired code is still shown (%q, %q)", k.qrFor, k.Countdown.Text)
+	}
+}
+
+// While the Trust Centre's code lifetime is unknown, a code has no end: no
+// countdown (a guess, or "0:00"), and the tick never drops it; only the
+// engine says when it is gone.
+func TestUnknownLifetimeShowsNoCountdownAndKeepsTheCode(t *testing.T) {
+	now := t0
+	k, _ := newKiosk(t, "en", idle{}, nil)
+	k.opts.Now = func() time.Time { return now }
+	k.show(auth.Event{Kind: auth.EventQRReady, At: now, Message: auth.MsgScanCode, QR: unknownLifetime})
+	for i := 0; i <= 90; i++ {
+		now = t0.Add(time.Duration(i) * time.Second)
+		k.tick()
+		if k.qrFor != unknownLifetime.URI || k.QR.Image.Bounds().Dx() == 1 {
+			t.Fatalf("after %d s of ticks the code left the screen", i)
+		}
+		if k.Countdown.Text != "" {
+			t.Fatalf("after %d s: countdown %q for a code without an end", i, k.Countdown.Text)
+		}
+	}
+	if !k.Deeplink.Visible() || k.Status.Text != "Scan this code with the Digidentity app" {
+		t.Errorf("deeplink %v, status %q", k.Deeplink.Visible(), k.Status.Text)
+	}
+	// The engine, not the tick, ends it.
+	k.show(auth.Event{Kind: auth.EventExpired, At: now, Message: auth.MsgCodeExpired})
+	if k.qrFor != "" || k.Countdown.Text != "Getting a code from Digidentity…" {
+		t.Errorf("an expired code is still shown (%q, %q)", k.qrFor, k.Countdown.Text)
+	}
+	// A code with an end counts down again.
+	k.show(auth.Event{Kind: auth.EventQRReady, At: now, Message: auth.MsgCodeExpired, QR: auth.QRCode{
+		URI: code2.URI, IssuedAt: now, ExpiresAt: now.Add(45 * time.Second)}})
+	if k.Countdown.Text != "Code valid for 0:45" {
+		t.Errorf("countdown %q", k.Countdown.Text)
+	}
+}
+
+// Approved on the phone: the code is used, so it leaves the screen, and the
+// status line says the sign-in is under way, also while the identity is
+// retried; no "Getting a code" (none is being fetched).
+func TestSigningInHidesTheUsedCode(t *testing.T) {
+	k, _ := newKiosk(t, "en", idle{}, nil)
+	k.show(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1})
+	k.show(auth.Event{Kind: auth.EventWaiting, At: t0, Message: auth.MsgScanCode})
+	const signingIn = "Approved on your phone: signing you in…"
+	for _, e := range []auth.Event{
+		{Kind: auth.EventSigningIn, At: t0.Add(10 * time.Second), Message: auth.MsgSigningIn},
+		{Kind: auth.EventSigningIn, At: t0.Add(11 * time.Second), Message: auth.MsgSigningIn, RetryIn: 4 * time.Second,
+			Err: &auth.Error{Key: auth.MsgIdentityUnreadable, Detail: "user info: 503"}},
+	} {
+		k.show(e)
+		k.tick()
+		if k.qrFor != "" || k.QR.Image.Bounds().Dx() != 1 || k.Deeplink.Visible() {
+			t.Errorf("retry in %v: the used code is still shown (%q, deeplink %v)", e.RetryIn, k.qrFor, k.Deeplink.Visible())
+		}
+		if k.Status.Text != signingIn || k.Countdown.Text != "" {
+			t.Errorf("retry in %v: status %q, countdown %q", e.RetryIn, k.Status.Text, k.Countdown.Text)
+		}
+		if k.TryAgainNow.Visible() {
+			t.Errorf("retry in %v: Try again now is offered while signing in", e.RetryIn)
+		}
+	}
+	// The identity could not be read: a new code follows, saying why.
+	k.show(auth.Event{Kind: auth.EventFailed, At: t0.Add(20 * time.Second), Message: auth.MsgIdentityUnreadable})
+	if k.Countdown.Text != "Getting a code from Digidentity…" || !strings.HasPrefix(k.Status.Text, "Your approval arrived, but your SERMI details") {
+		t.Errorf("after the failure: countdown %q, status %q", k.Countdown.Text, k.Status.Text)
+	}
+	k.show(auth.Event{Kind: auth.EventQRReady, At: t0.Add(20 * time.Second), Message: auth.MsgIdentityUnreadable, QR: code2})
+	if k.qrFor != code2.URI || !strings.HasPrefix(k.Status.Text, "Your approval arrived") {
+		t.Errorf("the new code: %q, status %q", k.qrFor, k.Status.Text)
+	}
+	k.show(auth.Event{Kind: auth.EventSigningIn, At: t0.Add(30 * time.Second), Message: auth.MsgSigningIn})
+	k.show(auth.Event{Kind: auth.EventApproved, At: t0.Add(31 * time.Second), Message: auth.MsgSignedIn, Session: ioeSession(t)})
+	if !k.SignedInScreen.Visible() || k.SignInScreen.Visible() {
+		t.Error("signing in did not end on the signed-in screen")
+	}
+}
+
+// An older code's approval may have been lost: the code on screen is still
+// good, so it stays, and the status line says what may have happened.
+func TestApprovalLostKeepsTheCode(t *testing.T) {
+	k, _ := newKiosk(t, "en", idle{}, nil)
+	k.show(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code2})
+	k.show(auth.Event{Kind: auth.EventWaiting, At: t0, Message: auth.MsgScanCode})
+	image := k.QR.Image
+	k.show(auth.Event{Kind: auth.EventLost, At: t0.Add(12 * time.Second), Message: auth.MsgApprovalLost,
+		Err: &auth.Error{Key: auth.MsgApprovalLost, Detail: "session_not_found after a lost answer"}})
+	if k.qrFor != code2.URI || k.QR.Image != image || !k.Deeplink.Visible() {
+		t.Error("the code on screen left with an older code's lost approval")
+	}
+	if k.Countdown.Text != "Code valid for 0:55" {
+		t.Errorf("countdown %q", k.Countdown.Text)
+	}
+	want := "Your approval may have been lost on the way to this kiosk. Please scan the new code and approve again"
+	if k.Status.Text != want {
+		t.Errorf("status %q, want %q", k.Status.Text, want)
+	}
+	// A later "still waiting" on the current code must not wipe it before
+	// anyone reads it.
+	k.show(auth.Event{Kind: auth.EventWaiting, At: t0.Add(14 * time.Second), Message: auth.MsgScanCode})
+	if k.Status.Text != want {
+		t.Errorf("waiting wiped the message: %q", k.Status.Text)
+	}
+}
+
+// Busy or offline: "Try again now" cuts the wait short, once per press, and
+// goes when the wait is over or the engine moves on.
+func TestTryAgainNow(t *testing.T) {
+	now := t0.Add(10 * time.Second)
+	engine := &retryable{}
+	k, _ := newKiosk(t, "en", engine, nil)
+	k.opts.Now = func() time.Time { return now }
+	k.show(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1})
+	if k.TryAgainNow.Visible() {
+		t.Fatal("Try again now is offered with nothing to wait for")
+	}
+	offline := auth.Event{Kind: auth.EventOffline, At: now, Message: auth.MsgOffline, RetryIn: 16 * time.Second}
+	k.show(offline)
+	if !k.TryAgainNow.Visible() || k.TryAgainNow.Text != "Try again now" {
+		t.Fatalf("offline: Try again now visible %v, text %q", k.TryAgainNow.Visible(), k.TryAgainNow.Text)
+	}
+	if k.Status.Text != "No connection to Digidentity: trying again in 16 s" || k.qrFor != code1.URI {
+		t.Errorf("offline: status %q, code %q", k.Status.Text, k.qrFor)
+	}
+	test.Tap(k.TryAgainNow)
+	if n := engine.presses.Load(); n != 1 {
+		t.Errorf("RetryNow called %d times, want 1", n)
+	}
+	if k.TryAgainNow.Visible() {
+		t.Error("Try again now stays after it was pressed")
+	}
+	test.Tap(k.TryAgainNow) // hidden: a second tap does nothing
+	if n := engine.presses.Load(); n != 1 {
+		t.Errorf("RetryNow called %d times after a tap on the hidden button", n)
+	}
+
+	// From the keyboard, like the other buttons: Tab to it, Space.
+	k.show(auth.Event{Kind: auth.EventOffline, At: now, Message: auth.MsgBusy, RetryIn: 30 * time.Second})
+	if !k.TryAgainNow.Visible() || k.Status.Text != "Digidentity is busy: trying again in 30 s" {
+		t.Fatalf("busy: Try again now visible %v, status %q", k.TryAgainNow.Visible(), k.Status.Text)
+	}
+	c := k.Window.Canvas()
+	for i := 0; i < 20 && c.Focused() != k.TryAgainNow; i++ {
+		test.FocusNext(c)
+	}
+	if c.Focused() != k.TryAgainNow {
+		t.Fatal("Tab never reaches Try again now")
+	}
+	k.TryAgainNow.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	if n := engine.presses.Load(); n != 2 || k.TryAgainNow.Visible() {
+		t.Errorf("Space: RetryNow called %d times in all, button visible %v", n, k.TryAgainNow.Visible())
+	}
+
+	// The next state of the engine takes it away.
+	for _, next := range []auth.Event{
+		{Kind: auth.EventWaiting, At: now, Message: auth.MsgScanCode},
+		{Kind: auth.EventQRReady, At: now, Message: auth.MsgScanCode, QR: code2},
+		{Kind: auth.EventApproved, At: now, Message: auth.MsgSignedIn, Session: ioeSession(t)},
+	} {
+		k.show(offline)
+		k.show(next)
+		if k.TryAgainNow.Visible() {
+			t.Errorf("Try again now stays after %s", next.Kind)
+		}
+	}
+	test.Tap(k.SignOut)
+
+	// So does the end of the wait.
+	k.show(auth.Event{Kind: auth.EventQRReady, At: now, Message: auth.MsgScanCode, QR: code2})
+	k.show(offline)
+	now = now.Add(15 * time.Second)
+	k.tick()
+	if !k.TryAgainNow.Visible() || k.Status.Text != "No connection to Digidentity: trying again in 1 s" {
+		t.Errorf("1 s before the retry: visible %v, status %q", k.TryAgainNow.Visible(), k.Status.Text)
+	}
+	now = now.Add(time.Second)
+	k.tick()
+	if k.TryAgainNow.Visible() {
+		t.Error("Try again now stays after the wait is over")
+	}
+	if n := engine.presses.Load(); n != 2 {
+		t.Errorf("RetryNow called %d times in all, want 2", n)
+	}
+}
+
+// A sign-in that cannot cut its waits short gets no button.
+func TestNoTryAgainNowWithoutRetryNow(t *testing.T) {
+	k, _ := newKiosk(t, "en", idle{}, nil)
+	k.show(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1})
+	k.show(auth.Event{Kind: auth.EventOffline, At: t0.Add(10 * time.Second), Message: auth.MsgOffline, RetryIn: 16 * time.Second})
+	if k.TryAgainNow.Visible() {
+		t.Error("Try again now is offered by a sign-in without RetryNow")
+	}
+}
+
+// Against the engine and the simulator: Digidentity asks for a 30 s wait
+// (Retry-After); Try again now gets a code long before.
+func TestTryAgainNowCutsTheEnginesWaitShort(t *testing.T) {
+	srv := authtest.Simulator(t, simulator.Options{})
+	srv.SetFaults(simulator.Faults{TooManyRequests: 1, RetryAfterSeconds: 60, Only: "authorize"})
+	engine, err := auth.NewPasswordless(authtest.Settings(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, q := newKiosk(t, "en", engine, nil)
+	k.opts.Now = time.Now
+	k.Start()
+	q.until(t, "Try again now", func() bool { return k.TryAgainNow.Visible() })
+	if !strings.HasPrefix(k.Status.Text, "Digidentity is busy: trying again in ") {
+		t.Errorf("status %q", k.Status.Text)
+	}
+	test.Tap(k.TryAgainNow)
+	q.until(t, "a code well before the 30 s wait", func() bool { return k.qrFor != "" })
+	if k.TryAgainNow.Visible() {
+		t.Error("Try again now stays with the code on screen")
 	}
 }
 
