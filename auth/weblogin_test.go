@@ -166,7 +166,14 @@ func TestWebLoginRefusesAttacks(t *testing.T) {
 			srv.SetFaults(tc.faults)
 			browse := tc.browse
 			if browse == nil {
-				browse = func(t *testing.T, b *authtest.Browser, addr string) { webApprove(t, b, addr, "ioe", "1234", "approve") }
+				// The browser's page says what the kiosk made of the answer:
+				// never "You are signed in" when the kiosk refused it.
+				browse = func(t *testing.T, b *authtest.Browser, addr string) {
+					back := webApprove(t, b, addr, "ioe", "1234", "approve")
+					if !strings.Contains(back.Body, "text of "+string(tc.wantKey)) || strings.Contains(back.Body, "auth.web_return") {
+						t.Errorf("the browser shows:\n%s\nwant the page to say %s", back.Body, tc.wantKey)
+					}
+				}
 			}
 			events := webSignIn(t, authtest.Settings(srv), func(b *authtest.Browser, addr string) { browse(t, b, addr) })
 			e := last(t, events)
@@ -180,6 +187,24 @@ func TestWebLoginRefusesAttacks(t *testing.T) {
 				t.Error("a session despite the refusal")
 			}
 		})
+	}
+}
+
+// Digidentity does not say that its token answer has an id_token: without
+// one, the identity comes from user info, and the page says "signed in"
+// once the kiosk has signed the person in.
+func TestWebLoginWithoutIDToken(t *testing.T) {
+	srv := authtest.Simulator(t, simulator.Options{OmitIDToken: true})
+	var back *authtest.Page
+	events := webSignIn(t, authtest.Settings(srv), func(b *authtest.Browser, addr string) {
+		back = webApprove(t, b, addr, "rsse", "2345", "approve")
+	})
+	e := last(t, events)
+	if e.Kind != auth.EventApproved || e.Session.Identity.Role != auth.RoleRSSE {
+		t.Fatalf("ended with %s %s (%v)", e.Kind, e.Message, e.Err)
+	}
+	if !strings.Contains(back.Body, "text of auth.web_return") {
+		t.Errorf("the browser shows:\n%s", back.Body)
 	}
 }
 
