@@ -89,7 +89,13 @@ func (l *Login) showCode(e auth.Event) error {
 	}
 	fmt.Fprintf(l.Screen, "\n%s\n", code.ToSmallString(l.LightBackground))
 	fmt.Fprintf(l.Screen, "Code address: %s\n", e.QR.URI)
-	l.line(e, fmt.Sprintf("%s (valid until %s)", l.say(e), e.QR.ExpiresAt.Format("15:04:05")))
+	if e.QR.ExpiresAt.IsZero() {
+		// The Trust Centre's code lifetime is not known yet: the code is
+		// good until the engine says it is gone.
+		l.line(e, l.say(e))
+	} else {
+		l.line(e, fmt.Sprintf("%s (valid until %s)", l.say(e), e.QR.ExpiresAt.Format("15:04:05")))
+	}
 	return nil
 }
 

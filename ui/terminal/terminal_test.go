@@ -79,3 +79,57 @@ func TestRefusalEndsTheRun(t *testing.T) {
 		t.Errorf("err %v, result %q\n%s", err, result, screen)
 	}
 }
+
+// scripted is a SignIn that reports the given events, then closes.
+type scripted []auth.Event
+
+func (s scripted) Start(ctx context.Context) <-chan auth.Event {
+	ch := make(chan auth.Event)
+	go func() {
+		defer close(ch)
+		for _, e := range s {
+			select {
+			case ch <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// A code whose lifetime is not known yet has no end to print; one that has
+// an end says when.
+func TestValidUntilOnlyWhenKnown(t *testing.T) {
+	en, err := assets.LoadCatalogue("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	session := &auth.Session{Identity: auth.Identity{Sub: "someone"}}
+	var screen, result bytes.Buffer
+	login := &terminal.Login{Screen: &screen, Result: &result, Messages: en}
+	_, err = login.Run(context.Background(), scripted{
+		{Kind: auth.EventQRReady, At: at, Message: auth.MsgScanCode, QR: auth.QRCode{URI: "http://127.0.0.1/sim/login/a", IssuedAt: at}},
+		{Kind: auth.EventQRReady, At: at.Add(time.Minute), Message: auth.MsgCodeExpired,
+			QR: auth.QRCode{URI: "http://127.0.0.1/sim/login/b", IssuedAt: at.Add(time.Minute), ExpiresAt: at.Add(2 * time.Minute)}},
+		{Kind: auth.EventSigningIn, At: at.Add(70 * time.Second), Message: auth.MsgSigningIn},
+		{Kind: auth.EventApproved, At: at.Add(71 * time.Second), Message: auth.MsgSignedIn, Session: session},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := screen.String()
+	for _, want := range []string{
+		"09:00:00  Scan this code with the Digidentity app\n",
+		"09:01:00  Code expired: here is a new one (valid until 09:02:00)\n",
+		"09:01:10  Approved on your phone: signing you in…\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no line %q in:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "00:00:00") || strings.Count(text, "valid until") != 1 {
+		t.Errorf("a code without an end printed one:\n%s", text)
+	}
+}
