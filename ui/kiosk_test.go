@@ -218,7 +218,7 @@ func TestStatusLineSaysWhatHappened(t *testing.T) {
 		"expired_replaced": "Code expired: here is a new one",
 		"unknown_lifetime": "Scan this code with the Digidentity app",
 		"signing_in":       "Approved on your phone: signing you in…",
-		"approval_lost":    "Your approval may have been lost on the way to this kiosk. Please scan the new code and approve again",
+		"approval_lost":    "Your approval may have been lost on the way to this kiosk. Please scan the code on screen and approve again",
 		"refused": "Sign-in refused. Scan the new code to try again, or ask your CAB whether your SERMI authorisation is valid. " +
 			"Remote specialists: a chain authorisation works once; the garage can grant you a new one in the Digidentity app",
 	}
@@ -486,7 +486,7 @@ func TestApprovalLostKeepsTheCode(t *testing.T) {
 	if k.Countdown.Text != "Code valid for 0:55" {
 		t.Errorf("countdown %q", k.Countdown.Text)
 	}
-	want := "Your approval may have been lost on the way to this kiosk. Please scan the new code and approve again"
+	want := "Your approval may have been lost on the way to this kiosk. Please scan the code on screen and approve again"
 	if k.Status.Text != want {
 		t.Errorf("status %q, want %q", k.Status.Text, want)
 	}
