@@ -152,17 +152,15 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// configError names the file and key of a setting the engine refused.
+// configError names the file and key of a setting the engine refused, as
+// the configuration's own messages do, so that workshop-login check shows
+// the same line the window stops with.
 func configError(cfg config.Config, err error) error {
 	var se *auth.SettingError
 	if !errors.As(err, &se) {
 		return err
 	}
-	where := cfg.File
-	if where == "" {
-		where = "configuration"
-	}
-	return fmt.Errorf("%s: trust_centre.%s: %s; %s", where, se.Key, se.Problem, se.Fix)
+	return &config.Error{File: cfg.File, Key: "trust_centre." + se.Key, Problem: se.Problem, Fix: se.Fix}
 }
 
 // setUp reads the configuration, starts the embedded simulator when it
@@ -188,7 +186,7 @@ func setUp(configPath string, logger *slog.Logger, stderr io.Writer) (config.Con
 	engine, err := auth.NewPasswordless(cfg.TrustCentre, auth.WithLogger(logger))
 	if err != nil {
 		stop()
-		fmt.Fprintln(stderr, "workshop-login:", err)
+		fmt.Fprintln(stderr, "workshop-login:", configError(cfg, err))
 		return cfg, nil, nil, exitConfig
 	}
 	return cfg, engine, stop, 0
@@ -319,11 +317,14 @@ func checkMachine(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 		}
 		if engine, err := auth.NewPasswordless(cfg.TrustCentre); err != nil {
-			rows = append(rows, check.Row{Check: "trust centre", Result: check.Failed, Detail: err.Error()})
+			// The line the window would stop with (see setUp).
+			rows[0] = check.Configuration(cfg, configError(cfg, err))
 		} else {
 			ctx, cancel := context.WithTimeout(ctx, *timeout)
 			rows = append(rows, check.TrustCentre(ctx, cfg.TrustCentre, engine))
+			rows = append(rows, check.Discovery(ctx, cfg.TrustCentre, engine)...)
 			cancel()
+			rows = append(rows, check.CodeLifetime(cfg.TrustCentre))
 		}
 	}
 	rows = append(rows, check.Keyring(sessionstore.New().Probe))

@@ -28,6 +28,9 @@ const (
 	Failed Result = "FAILED"
 	// Note is not a failure: the kiosk works, with a limit the row names.
 	Note Result = "note"
+	// Warning is not a failure either: the kiosk works now, but something
+	// it would rather have did not answer; the row says what is used instead.
+	Warning Result = "warning"
 )
 
 // Row is one line of the table.
@@ -106,6 +109,79 @@ func TrustCentre(ctx context.Context, s auth.Settings, engine ClientChecker) Row
 		row.Result, row.Detail = Failed, err.Error()
 		row.WhatToDo = "check trust_centre.issuer, client_id and scope against what Digidentity's implementation team gave you"
 	}
+	return row
+}
+
+// DiscoveryReader reads the Trust Centre's discovery document and says
+// which endpoints follow from it (auth.Passwordless).
+type DiscoveryReader interface {
+	Discovery(context.Context) (*auth.Discovery, auth.Endpoints, error)
+}
+
+// Discovery is two rows: what the Trust Centre's discovery document said,
+// and the endpoints in use with where each came from (setting, discovery
+// or fallback). A Trust Centre without the document is no failure, and
+// neither is one that did not answer: sign-in works with the settings and
+// fallbacks, and reads discovery again later.
+func Discovery(ctx context.Context, s auth.Settings, engine DiscoveryReader) []Row {
+	found, endpoints, err := engine.Discovery(ctx)
+	where := strings.TrimRight(s.Issuer, "/") + auth.DiscoveryPath
+	row := Row{Check: "discovery"}
+	switch {
+	case errors.Is(err, auth.ErrNoDiscovery):
+		row.Result, row.Detail = OK, "none: using settings and fallbacks (nothing at "+where+")"
+	case err != nil:
+		row.Result, row.Detail = Warning, fmt.Sprintf("%s could not be read: %v; using settings and fallbacks", where, err)
+		row.WhatToDo = "sign-in works with the settings and fallbacks below and reads discovery again a minute later; " +
+			"if it persists, check the network or ask Digidentity whether " + where + " is served"
+	case found == nil:
+		row.Result, row.Detail = OK, "none: using settings and fallbacks"
+	default:
+		row.Result, row.Detail = OK, describeDiscovery(where, found)
+	}
+	used := Row{Check: "endpoints", Result: OK, Detail: endpoints.Describe()}
+	if endpoints.JWKS == "" {
+		used.Result = Note
+		used.WhatToDo = "no key set is known, so ID tokens are not checked and user info alone is the identity: set trust_centre.jwks_url if Digidentity names one"
+	}
+	return []Row{row, used}
+}
+
+// describeDiscovery says in one line what the document names.
+func describeDiscovery(where string, d *auth.Discovery) string {
+	var named []string
+	for _, f := range []struct{ name, value string }{
+		{"issuer", d.Issuer}, {"authorization", d.AuthorizationEndpoint}, {"token", d.TokenEndpoint},
+		{"user info", d.UserInfoEndpoint}, {"keys", d.JWKSURI},
+	} {
+		if f.value != "" {
+			named = append(named, f.name+" "+f.value)
+		}
+	}
+	for _, f := range []struct {
+		name   string
+		values []string
+	}{{"ID-token algorithms", d.SigningAlgs}, {"client authentication", d.AuthMethods}, {"PKCE", d.PKCEMethods}} {
+		if len(f.values) > 0 {
+			named = append(named, f.name+" "+strings.Join(f.values, " "))
+		}
+	}
+	if len(named) == 0 {
+		return where + ": a document that names nothing the kiosk uses"
+	}
+	return where + ": " + strings.Join(named, ", ")
+}
+
+// CodeLifetime is the row for how long a QR code is taken to be valid:
+// learnt from the Trust Centre unless trust_centre.qr_lifetime sets it.
+func CodeLifetime(s auth.Settings) Row {
+	row := Row{Check: "code lifetime", Result: OK}
+	if s.QRLifetime == 0 {
+		row.Detail = fmt.Sprintf("learnt from the Trust Centre (qr_lifetime unset); a code is polled until it is gone, at most max_code_age %s", s.MaxCodeAge)
+		return row
+	}
+	row.Detail = fmt.Sprintf("qr_lifetime %s, as configured; a new code is shown %s before it ends, and polled at most max_code_age %s",
+		s.QRLifetime, s.QRRefreshLead, s.MaxCodeAge)
 	return row
 }
 
