@@ -214,14 +214,19 @@ func TestWebLoginFromATerminal(t *testing.T) {
 	defer cancel()
 	r, w := io.Pipe()
 	var back *authtest.Page
-	finished := make(chan struct{})
+	finished, browsed := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
 		scanner := bufio.NewScanner(r)
 		for scanner.Scan() {
 			if addr, ok := strings.CutPrefix(scanner.Text(), "Sign-in address: "); ok {
-				b := authtest.NewBrowser(t)
-				back = b.Submit(b.Open(addr), map[string]string{"persona": "ioe", "pin": "1234", "decision": "approve"})
+				// The browser's page waits for the sign-in to finish, which
+				// writes to this terminal: keep reading meanwhile.
+				go func() {
+					defer close(browsed)
+					b := authtest.NewBrowser(t)
+					back = b.Submit(b.Open(addr), map[string]string{"persona": "ioe", "pin": "1234", "decision": "approve"})
+				}()
 			}
 		}
 	}()
@@ -229,6 +234,7 @@ func TestWebLoginFromATerminal(t *testing.T) {
 	code := run(ctx, []string{"login", "--web", "--terminal"}, &out, w)
 	w.Close()
 	<-finished
+	<-browsed
 	if code != exitSignedIn || !strings.Contains(out.String(), `"GARAGE JANSEN"`) {
 		t.Fatalf("exit %d, stdout %s", code, out.String())
 	}

@@ -249,7 +249,12 @@ func (w *WebLogin) listen(ctx context.Context) (*callbackServer, error) {
 	go srv.Serve(ln)
 	go func() {
 		<-ctx.Done()
-		srv.Close()
+		// Gracefully: the browser's page may still be saying how it ended.
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(shutdownCtx) != nil {
+			srv.Close()
+		}
 	}()
 	return cb, nil
 }

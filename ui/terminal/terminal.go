@@ -102,5 +102,6 @@ func (l *Login) showCode(e auth.Event) error {
 func (l *Login) printIdentity(id auth.Identity) error {
 	enc := json.NewEncoder(l.Result)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // for scripts: "JANSEN & ZN" stays as written
 	return enc.Encode(id)
 }
