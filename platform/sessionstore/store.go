@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -59,6 +60,15 @@ type Store struct {
 	backend Backend
 	timeout time.Duration
 	now     func() time.Time
+
+	// One keyring call at a time: callers queue on calls. A call that hangs
+	// (a locked keyring waiting for a password nobody types) is left running,
+	// and until it comes back every call fails at once, so a hung keyring
+	// costs one goroutine, not one (and the D-Bus goroutines under it) for
+	// every sign-in and sign-out.
+	calls    sync.Mutex
+	mu       sync.Mutex
+	inFlight bool
 }
 
 // New uses the operating system's keyring.
@@ -216,10 +226,26 @@ func (st *Store) remove(name string) (bool, error) {
 }
 
 // call runs one keyring call with the timeout. A call that hangs is left
-// behind (go-keyring cannot cancel one); the kiosk goes on without it.
+// behind (go-keyring cannot cancel one); the kiosk goes on without it, and
+// no other call is started until it comes back.
 func (st *Store) call(f func() error) error {
+	st.calls.Lock()
+	defer st.calls.Unlock()
+	st.mu.Lock()
+	if st.inFlight {
+		st.mu.Unlock()
+		return fmt.Errorf("%w: an earlier call has not come back (is it locked?)", ErrUnavailable)
+	}
+	st.inFlight = true
+	st.mu.Unlock()
 	done := make(chan error, 1)
-	go func() { done <- f() }()
+	go func() {
+		err := f()
+		st.mu.Lock()
+		st.inFlight = false
+		st.mu.Unlock()
+		done <- err
+	}()
 	select {
 	case err := <-done:
 		if err != nil && !isNotFound(err) {

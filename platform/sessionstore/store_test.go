@@ -3,6 +3,7 @@ package sessionstore
 import (
 	"errors"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -184,6 +185,26 @@ func TestALockedKeyringTimesOut(t *testing.T) {
 	}
 	if took := time.Since(began); took > 2*time.Second {
 		t.Errorf("took %s", took)
+	}
+}
+
+// A locked keyring costs one waiting call, however often the kiosk signs
+// people in and out: not a goroutine (and D-Bus's under it) per call.
+func TestALockedKeyringCostsOneCall(t *testing.T) {
+	st, k := memoryStore()
+	k.hang = true
+	runtime.GC()
+	before := runtime.NumGoroutine()
+	for i := 0; i < 50; i++ {
+		if err := st.Save(session(t, false, "at")); !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("save %d: %v", i, err)
+		}
+		if err := st.Delete(); !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("delete %d: %v", i, err)
+		}
+	}
+	if grew := runtime.NumGoroutine() - before; grew > 1 {
+		t.Errorf("100 calls to a locked keyring left %d goroutines waiting, want 1", grew)
 	}
 }
 
