@@ -33,11 +33,11 @@ func ParseKeys(text string) (*desktop.CustomShortcut, error) {
 		key := strings.ToUpper(part)
 		switch {
 		case len(key) == 1 && (key[0] >= 'A' && key[0] <= 'Z' || key[0] >= '0' && key[0] <= '9'):
-		case len(key) >= 2 && key[0] == 'F' && strings.Trim(key[1:], "0123456789") == "":
+		case fKey(key):
 		case key == "ESCAPE", key == "DELETE", key == "HOME", key == "END":
 			key = key[:1] + strings.ToLower(key[1:])
 		default:
-			return nil, fmt.Errorf("%q in %q is not a letter, digit, F-key, Escape, Delete, Home or End", part, text)
+			return nil, fmt.Errorf("%q in %q is not a letter, digit, F1 to F12, Escape, Delete, Home or End", part, text)
 		}
 		s.KeyName = fyne.KeyName(key)
 	}
@@ -45,4 +45,14 @@ func ParseKeys(text string) (*desktop.CustomShortcut, error) {
 		return nil, fmt.Errorf("%q needs Ctrl, Alt or Super, so nobody presses it by accident", text)
 	}
 	return s, nil
+}
+
+// fKey reports whether key is F1 to F12, the function keys a keyboard sends
+// (F0, F13 or F01 would be accepted and could never be pressed).
+func fKey(key string) bool {
+	switch key {
+	case "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "F10", "F11", "F12":
+		return true
+	}
+	return false
 }

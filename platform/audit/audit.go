@@ -14,9 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/workshop-login/workshop-login/auth"
 )
@@ -136,6 +139,9 @@ func (l *Log) rotate(n int64) error {
 // Latest returns up to n of the newest entries, oldest first, reading the
 // rotated files as far back as needed.
 func (l *Log) Latest(n int) ([]Entry, error) {
+	if n <= 0 {
+		return nil, nil // none asked for (a negative count once sliced out of range)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var entries []Entry
@@ -184,15 +190,20 @@ func WriteTable(w io.Writer, entries []Entry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tEVENT\tROLE\tSUB\tAUTHORISATION UID\tDETAIL")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("2006-01-02 15:04:05"), e.Event,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("2006-01-02 15:04:05"), dash(e.Event),
 			dash(string(e.Role)), dash(e.Sub), dash(e.AuthorisationUID), dash(e.Detail))
 	}
 	return tw.Flush()
 }
 
+// dash is a table cell: "-" for nothing, and a value with a line break or
+// tab (a hand-edited or forged line) quoted, so it cannot print rows of its own.
 func dash(s string) string {
 	if s == "" {
 		return "-"
+	}
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return strconv.Quote(s)
 	}
 	return s
 }

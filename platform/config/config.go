@@ -15,8 +15,10 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 
@@ -111,18 +113,28 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	where := e.File
+	where := oneLine(e.File)
 	if where == "" {
 		where = "configuration"
 	}
 	if e.Key != "" {
-		where += ": " + e.Key
+		where += ": " + oneLine(e.Key)
 	}
-	msg := where + ": " + e.Problem
+	msg := where + ": " + oneLine(e.Problem)
 	if e.Fix != "" {
 		msg += "; " + e.Fix
 	}
 	return msg
+}
+
+// oneLine quotes a part of a message that holds a line break or another
+// control character (a quoted TOML key, a variable's name), so the message
+// stays one line.
+func oneLine(s string) string {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // DefaultPath is the user's configuration file.
