@@ -190,6 +190,7 @@ type Kiosk struct {
 	signedIn      atomic.Bool
 	idleErrLogged atomic.Bool
 	keyring       chan func()
+	signingOut    int // keyring deletes still to finish before the next code shows
 	cancel        context.CancelFunc
 	generation    int
 }
@@ -612,11 +613,25 @@ func (k *Kiosk) endSession(event, why string) {
 		if k.opts.Handoff != nil {
 			go k.opts.Handoff.EndSession()
 		}
-		k.onKeyring(func(s Sessions) {
-			if err := s.Delete(); err != nil {
-				fyne.LogError("removing the session from the keyring", err)
-			}
-		})
+		if k.keyring != nil {
+			// Durable before visible: the next person's code appears only
+			// once the keyring no longer holds this session, so a crash
+			// right after sign-out cannot bring it back on restart.
+			k.code, k.message, k.session, k.handoffErr, k.notKept, k.idleLeft = auth.QRCode{}, "", nil, "", false, 0
+			k.signingOut++
+			k.render()
+			k.onKeyring(func(s Sessions) {
+				if err := s.Delete(); err != nil {
+					fyne.LogError("removing the session from the keyring", err)
+				}
+				k.do(func() {
+					if k.signingOut--; k.signingOut == 0 && k.session == nil {
+						k.startAttempt()
+					}
+				})
+			})
+			return
+		}
 	}
 	k.startAttempt()
 }

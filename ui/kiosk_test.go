@@ -858,3 +858,35 @@ func TestScreenSaysWhenTheKeyringFails(t *testing.T) {
 		t.Errorf("NotKept = %q; sign-in must still work", k.NotKept.Text)
 	}
 }
+
+// slowDelete is a keyring whose Delete waits until released.
+type slowDelete struct {
+	keyringLog
+	release chan struct{}
+}
+
+func (k *slowDelete) Delete() error { <-k.release; return k.keyringLog.Delete() }
+
+// Sign-out is durable before it is visible: the next person's code is only
+// asked for once the keyring has forgotten the last one, so a crash in
+// between cannot bring them back on restart.
+func TestSignOutIsDurableBeforeTheNextCode(t *testing.T) {
+	store := &slowDelete{release: make(chan struct{})}
+	k, q := newKiosk(t, "en", idle{}, nil)
+	k.opts.Sessions = store
+	k.startKeyringWorker()
+	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
+	attempts := k.generation
+	test.Tap(k.SignOut)
+	if k.session != nil || k.SignedInScreen.Visible() || strings.Contains(k.Window.Title(), "GARAGE") {
+		t.Fatal("the person's details stay on screen while the keyring forgets them")
+	}
+	if k.generation != attempts || k.code.URI != "" {
+		t.Fatal("a new code was asked for before the keyring forgot the session")
+	}
+	close(store.release)
+	q.until(t, "the next code after the keyring forgot the session", func() bool { return k.generation != attempts })
+	if !strings.HasSuffix(store.log(), "delete") {
+		t.Errorf("keyring calls: %s", store.log())
+	}
+}
