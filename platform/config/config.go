@@ -214,8 +214,9 @@ const envPrefix = "WORKSHOP_LOGIN_"
 
 // EnvironmentLayers turns WORKSHOP_LOGIN_* variables into one-key layers,
 // e.g. WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET=… sets
-// trust_centre.client_secret. true, false and [lists] are taken as TOML,
-// anything else as a string. Variables of other sections are
+// trust_centre.client_secret. A boolean setting takes true or false, a
+// list setting a TOML list of strings, and every other setting the value
+// as it is, a string, whatever it looks like. Variables of other sections are
 // not settings and are left alone.
 func EnvironmentLayers(environ []string) []Layer {
 	var layers []Layer
@@ -238,11 +239,20 @@ func EnvironmentLayers(environ []string) []Layer {
 				continue
 			}
 		}
-		// Settings are strings, booleans or lists; a numeric-looking secret
-		// such as 123456 is still text.
+		// A value is a value: TOML only where the setting is a boolean or a
+		// list, a string otherwise, so a secret such as 123456, true or
+		// [abc is still text, and never echoed in a message.
 		literal := strconvQuote(value)
-		if v := strings.TrimSpace(value); v == "true" || v == "false" || strings.HasPrefix(v, "[") {
-			literal = v
+		v := strings.TrimSpace(value)
+		switch envKind(section, key) {
+		case reflect.Bool:
+			if v == "true" || v == "false" {
+				literal = v
+			}
+		case reflect.Slice:
+			if list, ok := stringList(v); ok {
+				literal = list
+			} // else a string, which the list refuses without quoting it
 		}
 		doc := key + " = " + literal + "\n"
 		if section != "" {
@@ -252,6 +262,39 @@ func EnvironmentLayers(environ []string) []Layer {
 	}
 	sort.Slice(layers, func(i, j int) bool { return layers[i].Name < layers[j].Name })
 	return layers
+}
+
+// envKind is the kind of value the setting section.key takes (a string
+// for environment and for a key that is not a setting).
+func envKind(section, key string) reflect.Kind {
+	t := sections[section]
+	if t == nil {
+		return reflect.String
+	}
+	for i := range t.NumField() {
+		if f := t.Field(i); strings.Split(f.Tag.Get("toml"), ",")[0] == key {
+			return f.Type.Kind()
+		}
+	}
+	return reflect.String
+}
+
+// stringList re-writes v, a TOML array of strings and nothing else (no
+// second line, table or other key), as a TOML literal.
+func stringList(v string) (string, bool) {
+	if !strings.HasPrefix(v, "[") {
+		return "", false
+	}
+	var doc struct{ V []string }
+	md, err := toml.Decode("V = "+v, &doc)
+	if err != nil || len(md.Keys()) != 1 || len(md.Undecoded()) != 0 {
+		return "", false
+	}
+	quoted := make([]string, len(doc.V))
+	for i, s := range doc.V {
+		quoted[i] = strconvQuote(s)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]", true
 }
 
 // strconvQuote writes s as a TOML basic string.
