@@ -6,7 +6,11 @@
 //	workshop-login simulator --listen 127.0.0.1:8787
 //	                                    the Trust Centre simulator on its own, for integration work
 //	workshop-login audit [-n 50]        the newest sign-ins, sign-outs, refusals and tool launches
+//	workshop-login check                whether the kiosk will work on this machine
 //	workshop-login version
+//
+// A bad input ends with one line on stderr naming what to fix, and one of
+// the exit codes below (the README's "Commands and exit codes" lists them).
 package main
 
 import (
@@ -16,9 +20,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,15 +52,33 @@ var (
 	date    = "unknown"
 )
 
-// Exit codes a script can act on.
+// Exit codes a script can act on; the README's "Commands and exit codes"
+// lists them, and usageText below repeats them.
 const (
-	exitSignedIn = 0
-	exitRefused  = 1
-	exitFailed   = 2
-	exitStopped  = 3  // interrupted or timed out
-	exitUsage    = 64 // EX_USAGE
-	exitConfig   = 78 // EX_CONFIG
+	exitSignedIn  = 0  // signed in; any command that did its work, -h included
+	exitRefused   = 1  // sign-in refused; check: something needs doing
+	exitFailed    = 2  // could not do it (Trust Centre, simulator's address, audit log)
+	exitStopped   = 3  // interrupted or timed out
+	exitUsage     = 64 // EX_USAGE: an unknown command or flag, a wrong value, a stray argument
+	exitNoDisplay = 69 // EX_UNAVAILABLE: the window has no display to open on
+	exitConfig    = 78 // EX_CONFIG: the configuration cannot be read or is wrong
 )
+
+const usageText = `Usage:
+  workshop-login [--config FILE] [--verbose]    the kiosk window
+  workshop-login login [--terminal] [--web] [--config FILE] [--timeout 5m] [--light-terminal] [--verbose]
+                                                sign in from a terminal; the identity as JSON on stdout
+  workshop-login check [--config FILE] [--timeout 15s]
+                                                whether the kiosk will work on this machine
+  workshop-login audit [-n 50]                  the newest audit log entries
+  workshop-login simulator [--listen 127.0.0.1:8787] ...
+                                                the Trust Centre simulator on its own
+  workshop-login version                        the version, commit and build date (also --version)
+  workshop-login COMMAND -h                     a command's flags
+
+Exit codes: 0 done (signed in), 1 refused (check: something needs doing), 2 failed,
+3 interrupted or timed out, 64 wrong usage, 69 no display for the window, 78 wrong configuration.
+`
 
 func main() {
 	if len(os.Args) > 1 {
@@ -66,16 +90,46 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Flags before the command are the window's (--config, --verbose): they
+	// go to the command that follows, whose own flags accept or refuse them.
+	var global []string
+scan:
+	for len(args) > 0 {
+		arg := args[0]
+		if arg == "" || arg[0] != '-' || arg == "--" {
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		switch name {
+		case "h", "help":
+			fmt.Fprint(stdout, usageText)
+			return 0
+		case "version":
+			if len(args) > 1 || len(global) > 0 {
+				fmt.Fprintln(stderr, "workshop-login: --version takes nothing else; run `workshop-login --version` on its own")
+				return exitUsage
+			}
+			args = []string{"version"}
+			break scan
+		case "config":
+			if !hasValue && len(args) > 1 {
+				global, args = append(global, arg, args[1]), args[2:]
+				continue
+			}
+		case "verbose":
+		default:
+			break scan // not a flag of the window: the window's flags say so
+		}
+		global, args = append(global, arg), args[1:]
+	}
 	command := "window"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		command, args = args[0], args[1:]
 	}
-	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
-		command = "version"
-	}
+	args = append(global, args...)
 	switch command {
 	case "window":
-		return window(ctx, args, stderr)
+		return window(ctx, args, stdout, stderr)
 	case "login":
 		return login(ctx, args, stdout, stderr)
 	case "simulator":
@@ -85,30 +139,133 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "check":
 		return checkMachine(ctx, args, stdout, stderr)
 	case "version":
+		flags := newFlags("version")
+		if code, ok := parseFlags(flags, args, stdout, stderr); !ok {
+			return code
+		}
 		fmt.Fprintf(stdout, "workshop-login %s (commit %s, built %s)\n", version, commit, date)
 		return 0
+	case "help":
+		fmt.Fprint(stdout, usageText)
+		return 0
 	default:
-		fmt.Fprintf(stderr, "workshop-login: unknown command %q; use login, simulator, audit, check or version, or none for the window\n", command)
+		if len(global) > 0 {
+			fmt.Fprintf(stderr, "workshop-login: unknown command %q after %s; use login, simulator, audit, check or version, or none for the window\n", command, strings.Join(global, " "))
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "workshop-login: unknown command %q; use login, simulator, audit, check or version, or none for the window (see workshop-login -h)\n", command)
 		return exitUsage
 	}
 }
 
+// newFlags is a command's flag set: parseFlags says what went wrong.
+func newFlags(command string) *flag.FlagSet {
+	flags := flag.NewFlagSet(command, flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	flags.Usage = func() {}
+	return flags
+}
+
+// parseFlags parses a command's flags. -h prints the command's usage on
+// stdout (exit 0); a wrong flag or value, or an argument the command does
+// not take, is one line on stderr (exit 64). ok is whether to go on.
+func parseFlags(flags *flag.FlagSet, args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	command := flags.Name()
+	prog := "workshop-login " + command
+	if command == "window" {
+		prog = "workshop-login"
+	}
+	err := flags.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(stdout, "Usage of %s:\n", prog)
+		flags.SetOutput(stdout)
+		flags.PrintDefaults()
+		fmt.Fprint(stdout, "\nExit codes: 0 done, 1 refused (check: something needs doing), 2 failed, 3 interrupted or timed out,\n64 wrong usage, 69 no display for the window, 78 wrong configuration.\n")
+		return 0, false
+	case err != nil:
+		fmt.Fprintf(stderr, "%s: %s (see %s -h)\n", prog, flagProblem(err), prog)
+		return exitUsage, false
+	case flags.NArg() > 0:
+		if command == "window" {
+			fmt.Fprintf(stderr, "workshop-login: unexpected argument %q; a command comes before its flags (see workshop-login -h)\n", flags.Arg(0))
+		} else {
+			fmt.Fprintf(stderr, "%s: unexpected argument %q; %s takes only flags (see %s -h)\n", prog, flags.Arg(0), command, prog)
+		}
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// flagProblem words the flag package's errors as what to fix.
+func flagProblem(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return "unknown flag " + name
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return name + " needs a value"
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid boolean value "); ok {
+		return "invalid value " + strings.TrimSuffix(rest, ": parse error") + ": write true or false"
+	}
+	return strings.Replace(msg, ": parse error", ": not a number", 1)
+}
+
+// durationFlag is a duration flag whose wrong values say how to write one.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration; write for example 30s or 5m")
+	}
+	*f.d = d
+	return nil
+}
+
+func durationVar(flags *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
+	d := new(time.Duration)
+	*d = value
+	flags.Var(durationFlag{d}, name, usage)
+	return d
+}
+
 func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("login", flag.ContinueOnError)
-	flags.SetOutput(stderr)
+	flags := newFlags("login")
 	configPath := flags.String("config", "", "configuration file (default: the user's config.toml; none: the embedded simulator)")
 	// login is always the terminal sign-in (the window is the command-less
 	// default); the flag says so in scripts.
-	_ = flags.Bool("terminal", true, "sign in from the terminal: QR code as text, identity as JSON on stdout")
-	timeout := flags.Duration("timeout", 0, "give up after this long (0: wait until interrupted)")
+	terminalFlag := flags.Bool("terminal", true, "sign in from the terminal: QR code as text, identity as JSON on stdout")
+	timeout := durationVar(flags, "timeout", 0, "give up after this long (0: wait until interrupted)")
 	light := flags.Bool("light-terminal", false, "draw the QR code for dark text on a light background")
 	web := flags.Bool("web", false, "sign in with the browser (web login) instead of a QR code: prints the address to open")
 	verbose := flags.Bool("verbose", false, "log the engine's details to stderr (never tokens)")
-	if err := flags.Parse(args); err != nil {
+	if code, ok := parseFlags(flags, args, stdout, stderr); !ok {
+		return code
+	}
+	switch {
+	case !*terminalFlag:
+		fmt.Fprintln(stderr, "workshop-login login: --terminal=false: login always signs in from the terminal; run workshop-login without a command for the window")
+		return exitUsage
+	case *timeout < 0:
+		fmt.Fprintf(stderr, "workshop-login login: --timeout must be 0 (wait until interrupted) or more, not %s\n", *timeout)
 		return exitUsage
 	}
 	logger := newLogger(*verbose, stderr)
-	cfg, engine, stop, code := setUp(*configPath, logger, stderr)
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return exitConfig
+	}
+	engine, stop, code := setUp(&cfg, logger, stderr)
 	if engine == nil {
 		return code
 	}
@@ -163,21 +320,16 @@ func configError(cfg config.Config, err error) error {
 	return &config.Error{File: cfg.File, Key: "trust_centre." + se.Key, Problem: se.Problem, Fix: se.Fix}
 }
 
-// setUp reads the configuration, starts the embedded simulator when it
-// applies, and makes the engine; on failure it says why and returns the
-// exit code, with a nil engine.
-func setUp(configPath string, logger *slog.Logger, stderr io.Writer) (config.Config, *auth.Passwordless, func(), int) {
-	cfg, err := config.Load(configPath)
-	if err != nil {
-		fmt.Fprintln(stderr, "workshop-login:", err)
-		return cfg, nil, nil, exitConfig
-	}
+// setUp starts the embedded simulator when the configuration (read with
+// config.Load) asks for it, and makes the engine; on failure it says why
+// and returns the exit code, with a nil engine.
+func setUp(cfg *config.Config, logger *slog.Logger, stderr io.Writer) (*auth.Passwordless, func(), int) {
 	stop := func() {}
 	if cfg.EmbeddedSimulator() {
-		sim, err := startSimulator(cfg, logger)
+		sim, err := startSimulator(*cfg, logger)
 		if err != nil {
 			fmt.Fprintln(stderr, "workshop-login: starting the simulator:", err)
-			return cfg, nil, nil, exitFailed
+			return nil, nil, exitFailed
 		}
 		stop = func() { sim.Close() }
 		cfg.TrustCentre.Issuer = sim.URL
@@ -186,24 +338,71 @@ func setUp(configPath string, logger *slog.Logger, stderr io.Writer) (config.Con
 	engine, err := auth.NewPasswordless(cfg.TrustCentre, auth.WithLogger(logger))
 	if err != nil {
 		stop()
-		fmt.Fprintln(stderr, "workshop-login:", configError(cfg, err))
-		return cfg, nil, nil, exitConfig
+		fmt.Fprintln(stderr, "workshop-login:", configError(*cfg, err))
+		return nil, nil, exitConfig
 	}
-	return cfg, engine, stop, 0
+	return engine, stop, 0
+}
+
+// definedIn names where key ("kiosk.admin_keys") was set: its
+// WORKSHOP_LOGIN_ variable, which overrides the files, or else the file
+// read last ("" when that was another variable: the message says
+// "configuration").
+func definedIn(cfg config.Config, key string) string {
+	name := "WORKSHOP_LOGIN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+	if _, ok := os.LookupEnv(name); ok {
+		return "$" + name
+	}
+	if strings.HasPrefix(cfg.File, "$") {
+		return ""
+	}
+	return cfg.File
+}
+
+// windowSettings checks the settings only the window reads (its key
+// combinations), with the window's own parser, so that check refuses what
+// the window would and the window refuses before it opens.
+func windowSettings(cfg config.Config) error {
+	keys := []struct{ key, value string }{{"kiosk.sign_out_keys", cfg.Kiosk.SignOutKeys}}
+	if cfg.Kiosk.KioskMode { // the window reads admin_keys only in kiosk mode
+		keys = append(keys, struct{ key, value string }{"kiosk.admin_keys", cfg.Kiosk.AdminKeys})
+	}
+	for _, k := range keys {
+		if k.key == "kiosk.sign_out_keys" && k.value == "" {
+			continue // no sign-out keys
+		}
+		if _, err := ui.ParseKeys(k.value); err != nil {
+			return &config.Error{File: definedIn(cfg, k.key), Key: k.key, Problem: err.Error(),
+				Fix: `write modifiers and one key joined by +, for example "Ctrl+Alt+Q" or "Ctrl+L"`}
+		}
+	}
+	return nil
 }
 
 // window runs the kiosk window until it is closed (or, in kiosk mode, until
 // the administrator's keys).
-func window(ctx context.Context, args []string, stderr io.Writer) int {
-	flags := flag.NewFlagSet("workshop-login", flag.ContinueOnError)
-	flags.SetOutput(stderr)
+func window(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags := newFlags("window")
 	configPath := flags.String("config", "", "configuration file (default: the user's config.toml; none: the embedded simulator)")
 	verbose := flags.Bool("verbose", false, "log the engine's details to stderr (never tokens)")
-	if err := flags.Parse(args); err != nil {
-		return exitUsage
+	if code, ok := parseFlags(flags, args, stdout, stderr); !ok {
+		return code
+	}
+	cfg, err := config.Load(*configPath)
+	if err == nil {
+		err = windowSettings(cfg)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return exitConfig
+	}
+	// Before Fyne starts: without a display GLFW ends in a stack trace.
+	if why := noDisplay(); why != "" {
+		fmt.Fprintf(stderr, "workshop-login: no display to open the window on (%s): run it in a desktop session, or use `workshop-login login --terminal`\n", why)
+		return exitNoDisplay
 	}
 	logger := newLogger(*verbose, stderr)
-	cfg, engine, stop, code := setUp(*configPath, logger, stderr)
+	engine, stop, code := setUp(&cfg, logger, stderr)
 	if engine == nil {
 		return code
 	}
@@ -296,18 +495,23 @@ func window(ctx context.Context, args []string, stderr io.Writer) int {
 	return 0
 }
 
-// printAudit prints the newest audit entries as a table.
 // checkMachine prints whether the kiosk will work on this machine, one row
 // a thing it needs, and exits 1 when anything failed.
 func checkMachine(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("check", flag.ContinueOnError)
-	flags.SetOutput(stderr)
+	flags := newFlags("check")
 	configPath := flags.String("config", "", "configuration file (default: the system's and the user's config.toml)")
-	timeout := flags.Duration("timeout", 15*time.Second, "give the Trust Centre this long to answer")
-	if err := flags.Parse(args); err != nil {
+	timeout := durationVar(flags, "timeout", 15*time.Second, "give the Trust Centre this long to answer")
+	if code, ok := parseFlags(flags, args, stdout, stderr); !ok {
+		return code
+	}
+	if *timeout <= 0 {
+		fmt.Fprintf(stderr, "workshop-login check: --timeout must be more than 0, not %s\n", *timeout)
 		return exitUsage
 	}
 	cfg, err := config.Load(*configPath)
+	if err == nil {
+		err = windowSettings(cfg) // what the window refuses, check refuses
+	}
 	rows := []check.Row{check.Configuration(cfg, err)}
 	if err == nil {
 		if cfg.EmbeddedSimulator() {
@@ -349,11 +553,15 @@ func checkMachine(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return 0
 }
 
+// printAudit prints the newest audit entries as a table.
 func printAudit(args []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("audit", flag.ContinueOnError)
-	flags.SetOutput(stderr)
+	flags := newFlags("audit")
 	n := flags.Int("n", 50, "how many of the newest entries")
-	if err := flags.Parse(args); err != nil {
+	if code, ok := parseFlags(flags, args, stdout, stderr); !ok {
+		return code
+	}
+	if *n < 1 {
+		fmt.Fprintf(stderr, "workshop-login audit: -n must be 1 or more, not %d\n", *n)
 		return exitUsage
 	}
 	path, err := audit.DefaultPath()
@@ -363,7 +571,7 @@ func printAudit(args []string, stdout, stderr io.Writer) int {
 	}
 	entries, err := audit.Open(path).Latest(*n)
 	if err != nil {
-		fmt.Fprintln(stderr, "workshop-login audit:", err)
+		fmt.Fprintf(stderr, "workshop-login audit: %v; the audit log and its older files must be readable files (workshop-login check tests the folder)\n", err)
 		return exitFailed
 	}
 	if len(entries) == 0 {
@@ -375,18 +583,27 @@ func printAudit(args []string, stdout, stderr io.Writer) int {
 }
 
 func serveSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("simulator", flag.ContinueOnError)
-	flags.SetOutput(stderr)
+	flags := newFlags("simulator")
 	listen := flags.String("listen", "127.0.0.1:8787", "address to listen on (0.0.0.0:8787 lets a phone on the same network open the pages)")
 	publicURL := flags.String("public-url", "", "base address of the QR code's page, if the phone must use another address")
-	lifetime := flags.Duration("session-lifetime", 2*time.Minute, "how long a QR code can be approved")
+	lifetime := durationVar(flags, "session-lifetime", 2*time.Minute, "how long a QR code can be approved")
 	noIDToken := flags.Bool("no-id-token", false, "answer the token request without an id_token")
 	idTokenAlg := flags.String("id-token-alg", "RS256", "sign ID tokens with RS256 or ES256")
 	tokenPaths := flags.String("token-paths", "both", "token path spellings served: both, token or token.json")
 	separateUserInfo := flags.Bool("separate-user-info-host", false, "serve /user_info.json from a second loopback host")
 	fiveDigitPINs := flags.Bool("five-digit-pins", false, "give the test persons 5-digit PINs, as the real app has")
-	if err := flags.Parse(args); err != nil {
+	if code, ok := parseFlags(flags, args, stdout, stderr); !ok {
+		return code
+	}
+	if _, _, err := net.SplitHostPort(*listen); err != nil {
+		fmt.Fprintf(stderr, "workshop-login simulator: --listen must be host:port, for example 127.0.0.1:8787, not %q\n", *listen)
 		return exitUsage
+	}
+	if *publicURL != "" {
+		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			fmt.Fprintf(stderr, "workshop-login simulator: --public-url must be an http or https address, for example http://192.168.1.20:8787, not %q\n", *publicURL)
+			return exitUsage
+		}
 	}
 	switch {
 	case *lifetime <= 0:

@@ -1,0 +1,7 @@
+//go:build !((linux && !android) || freebsd || openbsd || netbsd || dragonfly)
+
+package main
+
+// noDisplay is "" on Windows and macOS: their window system is always there
+// for a desktop session.
+func noDisplay() string { return "" }
