@@ -35,27 +35,42 @@ type idTokenVerifier struct {
 // identity then rests on user info alone, read with the access token.
 var errNoKeys = errors.New("no key set known for ID tokens")
 
-// verify returns the token's subject and nonce.
-func (v *idTokenVerifier) verify(ctx context.Context, raw Secret, e Endpoints) (subject, nonce string, err error) {
+// idClaims are what the kiosk reads from a verified ID token.
+type idClaims struct {
+	subject, nonce string
+	authTime       time.Time // zero when the token has no auth_time
+}
+
+// verify checks the token and returns its claims.
+func (v *idTokenVerifier) verify(ctx context.Context, raw Secret, e Endpoints) (idClaims, error) {
 	if e.JWKS == "" {
-		return "", "", errNoKeys
+		return idClaims{}, errNoKeys
 	}
 	kid := ""
 	if jws, err := jose.ParseSigned(raw.Reveal(), toJoseAlgs(e.SigningAlgs)); err == nil && len(jws.Signatures) == 1 {
 		kid = jws.Signatures[0].Header.KeyID
 	} else if err != nil {
-		return "", "", &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token is not a signed token with an accepted algorithm")}
+		return idClaims{}, &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token is not a signed token with an accepted algorithm")}
 	}
 	keys, err := v.keySet(ctx, e.JWKS, kid)
 	if err != nil {
-		return "", "", err
+		return idClaims{}, err
 	}
 	config := &oidc.Config{ClientID: v.settings.ClientID, Now: v.now, SupportedSigningAlgs: e.SigningAlgs}
 	token, err := oidc.NewVerifier(e.IDTokenIssuer, &oidc.StaticKeySet{PublicKeys: keys}, config).Verify(ctx, raw.Reveal())
 	if err != nil {
-		return "", "", &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token did not verify")}
+		return idClaims{}, &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token did not verify")}
 	}
-	return token.Subject, token.Nonce, nil
+	var extra struct {
+		AuthTime *json.Number `json:"auth_time"`
+	}
+	c := idClaims{subject: token.Subject, nonce: token.Nonce}
+	if token.Claims(&extra) == nil && extra.AuthTime != nil {
+		if seconds, err := extra.AuthTime.Float64(); err == nil {
+			c.authTime = time.Unix(int64(seconds), 0)
+		}
+	}
+	return c, nil
 }
 
 // keySet returns the keys at url, fetching them when none are kept, or when

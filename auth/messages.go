@@ -41,6 +41,7 @@ const (
 	MsgWebWrongState MessageKey = "auth.web_wrong_state" // the browser's page: an answer to another sign-in
 	MsgWebReplayed   MessageKey = "auth.web_replayed"    // the browser's page: this answer was used already
 	MsgWebNotLocal   MessageKey = "auth.web_not_local"   // the browser's page: not from this machine
+	MsgWebStaleLogin MessageKey = "auth.web_stale_login" // the browser reused an earlier Digidentity sign-in
 )
 
 // Messages lists every key, for catalogue completeness checks.
@@ -48,7 +49,7 @@ var Messages = []MessageKey{
 	MsgScanCode, MsgCodeExpired, MsgOffline, MsgBusy, MsgRefused, MsgSignedIn,
 	MsgFailed, MsgUnexpected, MsgClientRejected, MsgIdentityMissing, MsgIdentityInvalid,
 	MsgSigningIn, MsgIdentityUnreadable, MsgApprovalLost,
-	MsgWebContinue, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal,
+	MsgWebContinue, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal, MsgWebStaleLogin,
 }
 
 // Error is what the engine reports when something goes wrong: a catalogue key

@@ -376,7 +376,7 @@ func (a *attempt) poll() (done bool) {
 func (a *attempt) signIn(token tokenResponse) (done bool) {
 	a.current, a.older = nil, nil // used: nothing more to poll or show
 	a.emit(Event{Kind: EventSigningIn, Message: MsgSigningIn})
-	session, err := a.p.identity.read(a.ctx, token, "", a.sleep, func(wait time.Duration, e *Error) {
+	session, err := a.p.identity.read(a.ctx, token, freshness{}, a.sleep, func(wait time.Duration, e *Error) {
 		a.report(EventSigningIn, MsgSigningIn, e, wait)
 	})
 	if a.ctx.Err() != nil {

@@ -87,6 +87,13 @@ type Settings struct {
 	// for this client; in production RedirectURI must be one of them.
 	AllowedRedirectURIs []string      `toml:"allowed_redirect_uris"`
 	WebLoginTimeout     time.Duration `toml:"web_login_timeout"`
+	// WebPromptLogin sends prompt=login: the person authenticates again even
+	// if the browser still holds someone's Digidentity session (single
+	// sign-on, which a shared kiosk must not give the next person).
+	WebPromptLogin bool `toml:"web_prompt_login"`
+	// WebMaxAge is sent as max_age, and an ID token's auth_time must be
+	// within it (OIDC Core 3.1.2.1); negative: not sent, not checked.
+	WebMaxAge time.Duration `toml:"web_max_age"`
 }
 
 // Hosts of Digidentity's environments.
@@ -129,6 +136,8 @@ func DefaultSettings(env Environment) Settings {
 		MaxRetryWait:       30 * time.Second,
 		IdentityRetryLimit: 10 * time.Minute,
 		WebLoginTimeout:    5 * time.Minute,
+		WebPromptLogin:     true,
+		WebMaxAge:          0, // authenticated for this sign-in, not before
 	}
 	switch env {
 	case EnvPreproduction:
@@ -286,6 +295,9 @@ func (s Settings) ValidateWeb(env Environment) error {
 	bad := func(problem, fix string) error { return &SettingError{Key: "redirect_uri", Problem: problem, Fix: fix} }
 	if s.WebAuthorizePath != "" && !strings.HasPrefix(s.WebAuthorizePath, "/") {
 		return &SettingError{Key: "web_authorize_path", Problem: fmt.Sprintf("%q is not a path", s.WebAuthorizePath), Fix: `write it with a leading slash, for example "/oauth2/authorize"`}
+	}
+	if s.WebMaxAge > 24*time.Hour {
+		return &SettingError{Key: "web_max_age", Problem: fmt.Sprintf("%s is over a day", s.WebMaxAge), Fix: `use "0s" on a shared kiosk, or "-1s" to send none`}
 	}
 	if s.WebLoginTimeout < 30*time.Second || s.WebLoginTimeout > time.Hour {
 		return &SettingError{Key: "web_login_timeout", Problem: fmt.Sprintf("%s is outside 30s to 1h", s.WebLoginTimeout), Fix: `use "5m"`}

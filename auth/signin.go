@@ -24,10 +24,19 @@ type identityReader struct {
 	log      *slog.Logger
 }
 
-// read returns the session of token. nonce, when set, must be the ID
-// token's (the web login). sleep waits between tries and reports whether to
-// go on; retrying is told of each wait.
-func (r *identityReader) read(ctx context.Context, token tokenResponse, nonce string,
+// freshness is what the web login asks of an ID token: its nonce, and an
+// authentication no older than maxAge before the sign-in began (when
+// maxAge >= 0 and the token says when, in auth_time).
+type freshness struct {
+	nonce  string
+	began  time.Time
+	maxAge time.Duration
+}
+
+// read returns the session of token. want, for the web login, is what the
+// ID token must show. sleep waits between tries and reports whether to go
+// on; retrying is told of each wait.
+func (r *identityReader) read(ctx context.Context, token tokenResponse, want freshness,
 	sleep func(time.Duration) bool, retrying func(time.Duration, *Error)) (Session, error) {
 	start := r.clock.Now()
 	deadline := start.Add(r.settings.IdentityRetryLimit)
@@ -41,7 +50,7 @@ func (r *identityReader) read(ctx context.Context, token tokenResponse, nonce st
 		err      error
 	)
 	for try := 0; ; try++ {
-		identity, err = r.readOnce(ctx, token, nonce, &checked, &idSub)
+		identity, err = r.readOnce(ctx, token, want, &checked, &idSub)
 		if err == nil || ctx.Err() != nil || !retryable(err) {
 			break
 		}
@@ -76,9 +85,12 @@ func (r *identityReader) read(ctx context.Context, token tokenResponse, nonce st
 }
 
 // readOnce makes one try; what it has checked already stays checked.
-func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, nonce string, checked *bool, idSub *string) (Identity, error) {
+func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, want freshness, checked *bool, idSub *string) (Identity, error) {
 	if !*checked {
-		sub, gotNonce, err := r.idTokens.verify(ctx, token.IDToken, r.tc.endpoints(ctx))
+		claims, err := r.idTokens.verify(ctx, token.IDToken, r.tc.endpoints(ctx))
+		// A minute's leeway for the two clocks.
+		stale := want.maxAge >= 0 && !want.began.IsZero() && !claims.authTime.IsZero() &&
+			claims.authTime.Before(want.began.Add(-want.maxAge-time.Minute))
 		switch {
 		case errors.Is(err, errNoKeys):
 			// No setting and no discovery names the keys: user info, read
@@ -86,10 +98,13 @@ func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, nonc
 			r.log.Warn("the ID token was not checked: no key set known (set jwks_url)")
 		case err != nil:
 			return Identity{}, err
-		case nonce != "" && gotNonce != nonce:
+		case want.nonce != "" && claims.nonce != want.nonce:
 			return Identity{}, newError(MsgIdentityInvalid, nil, "the ID token's nonce is not the one this sign-in sent (a replayed or injected token)")
+		case stale:
+			return Identity{}, newError(MsgWebStaleLogin, nil, "the ID token's auth_time %s is older than max_age allows: the browser reused an earlier Digidentity sign-in",
+				claims.authTime.UTC().Format(time.RFC3339))
 		default:
-			*idSub = sub
+			*idSub = claims.subject
 		}
 		*checked = true
 	}

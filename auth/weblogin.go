@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,7 +123,15 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session,
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
 	cb.state = state
 	config := w.oauth2Config(cb.redirectURI, e)
-	address := config.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
+	params := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}
+	if w.settings.WebPromptLogin {
+		params = append(params, oauth2.SetAuthURLParam("prompt", "login"))
+	}
+	if w.settings.WebMaxAge >= 0 {
+		params = append(params, oauth2.SetAuthURLParam("max_age", strconv.Itoa(int(w.settings.WebMaxAge/time.Second))))
+	}
+	began := w.clock.Now()
+	address := config.AuthCodeURL(state, params...)
 	emit(Event{Kind: EventBrowserOpened, Message: MsgWebContinue, BrowserURL: address})
 	if err := w.open(address); err != nil {
 		return nil, newError(MsgFailed, err, "opening the browser")
@@ -176,7 +185,8 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session,
 		IDToken: Secret(rawIDToken), TokenType: "Bearer", Scope: scope, ExpiresIn: time.Duration(token.ExpiresIn) * time.Second}
 	emit(Event{Kind: EventSigningIn, Message: MsgSigningIn})
 	sleep := func(d time.Duration) bool { return w.clock.Sleep(ctx, d) }
-	s, err := w.identity.read(ctx, issued, nonce, sleep, func(wait time.Duration, e *Error) {
+	want := freshness{nonce: nonce, began: began, maxAge: w.settings.WebMaxAge}
+	s, err := w.identity.read(ctx, issued, want, sleep, func(wait time.Duration, e *Error) {
 		emit(Event{Kind: EventSigningIn, Message: MsgSigningIn, RetryIn: wait, Err: e})
 	})
 	if err != nil {

@@ -22,7 +22,12 @@ func webSignIn(t *testing.T, s auth.Settings, browse func(b *authtest.Browser, a
 
 func webSignInAt(t *testing.T, s auth.Settings, env auth.Environment, browse func(b *authtest.Browser, addr string)) []auth.Event {
 	t.Helper()
-	b := authtest.NewBrowser(t)
+	return webSignInWith(t, s, env, authtest.NewBrowser(t), browse)
+}
+
+// webSignInWith signs in with browser b, whose cookies persist between sign-ins.
+func webSignInWith(t *testing.T, s auth.Settings, env auth.Environment, b *authtest.Browser, browse func(b *authtest.Browser, addr string)) []auth.Event {
+	t.Helper()
 	opened := make(chan string, 1)
 	web, err := auth.NewWebLogin(s, env, func(addr string) error { opened <- addr; return nil })
 	if err != nil {
@@ -205,6 +210,53 @@ func TestWebLoginWithoutIDToken(t *testing.T) {
 	}
 	if !strings.Contains(back.Body, "text of auth.web_return") {
 		t.Errorf("the browser shows:\n%s", back.Body)
+	}
+}
+
+// On a shared kiosk the browser keeps the last person's Digidentity session
+// (single sign-on). The kiosk sends prompt=login and max_age=0 by default,
+// so the next person is asked to authenticate; and where a Trust Centre
+// ignores both, an ID token whose auth_time predates the sign-in is refused.
+func TestWebLoginAsksTheNextPersonToAuthenticate(t *testing.T) {
+	approveIOE := func(b *authtest.Browser, addr string) { webApprove(t, b, addr, "ioe", "1234", "approve") }
+	for _, tc := range []struct {
+		name       string
+		opts       simulator.Options
+		settings   func(*auth.Settings)
+		wantPage   bool // the second person sees the login page
+		wantKind   auth.EventKind
+		wantReason auth.MessageKey
+	}{
+		{name: "defaults: prompt=login", wantPage: true, wantKind: auth.EventApproved},
+		{name: "max_age=0 alone", settings: func(s *auth.Settings) { s.WebPromptLogin = false }, wantPage: true, wantKind: auth.EventApproved},
+		{name: "both off: the browser signs the next person in as the last (the risk)",
+			settings: func(s *auth.Settings) { s.WebPromptLogin, s.WebMaxAge = false, -1 }, wantKind: auth.EventApproved},
+		{name: "a Trust Centre that ignores both: auth_time refuses the reuse",
+			opts: simulator.Options{IgnoreFreshLogin: true}, wantKind: auth.EventFailed, wantReason: auth.MsgWebStaleLogin},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := authtest.Simulator(t, tc.opts)
+			s := authtest.Settings(srv)
+			if tc.settings != nil {
+				tc.settings(&s)
+			}
+			b := authtest.NewBrowser(t)
+			if e := last(t, webSignInWith(t, s, auth.EnvSimulator, b, approveIOE)); e.Kind != auth.EventApproved {
+				t.Fatalf("the first person: %s %s", e.Kind, e.Message)
+			}
+			srv.AgeBrowserSessions(10 * time.Minute) // the next person walks up
+			sawPage := false
+			events := webSignInWith(t, s, auth.EnvSimulator, b, func(b *authtest.Browser, addr string) {
+				page := b.Open(addr)
+				if sawPage = strings.Contains(page.Body, "Approve"); sawPage {
+					webApprove(t, b, addr, "ioe", "1234", "approve")
+				}
+			})
+			e := last(t, events)
+			if sawPage != tc.wantPage || e.Kind != tc.wantKind || (tc.wantReason != "" && e.Message != tc.wantReason) {
+				t.Errorf("login page shown %v (want %v), ended %s %s (want %s %s)", sawPage, tc.wantPage, e.Kind, e.Message, tc.wantKind, tc.wantReason)
+			}
+		})
 	}
 }
 

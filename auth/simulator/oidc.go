@@ -62,7 +62,7 @@ func newSigningKey(alg string) (signingKey, error) {
 // idClaims are an ID token's claims.
 type idClaims struct {
 	issuer, audience, subject, nonce string
-	now                              time.Time
+	now, authTime                    time.Time     // authTime zero: now
 	lifetime                         time.Duration // default 5 minutes
 }
 
@@ -77,7 +77,10 @@ func (k signingKey) sign(c idClaims) (string, error) {
 		IssuedAt: jwt.NewNumericDate(c.now),
 		Expiry:   jwt.NewNumericDate(c.now.Add(c.lifetime)),
 	}
-	extra := map[string]any{"auth_time": c.now.Unix()}
+	if c.authTime.IsZero() {
+		c.authTime = c.now
+	}
+	extra := map[string]any{"auth_time": c.authTime.Unix()}
 	if c.nonce != "" {
 		extra["nonce"] = c.nonce
 	}

@@ -69,6 +69,7 @@ func (s *Simulator) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.answer(r.PathValue("id"), decision, persona, r.PostForm.Get("pin"))
+	s.rememberBrowser(w, r.PathValue("id"))
 	if back, ok := s.webAnswer(r.PathValue("id")); ok {
 		http.Redirect(w, r, back, http.StatusFound) // a browser sign-in: back to the kiosk
 		return

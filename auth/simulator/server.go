@@ -57,6 +57,9 @@ type Options struct {
 	// ApprovedLifetime is how long an approved code can still be exchanged
 	// after the approval, past the QR code's own end; default 1 minute.
 	ApprovedLifetime time.Duration
+	// IgnoreFreshLogin makes the web login's single sign-on ignore prompt=login
+	// and max_age, as a Trust Centre that does not honour them would.
+	IgnoreFreshLogin bool
 	// OmitIDToken answers token requests without an id_token. Discovery and
 	// the keys are still served as usual.
 	OmitIDToken bool
@@ -170,6 +173,7 @@ type session struct {
 	state                       sessionState
 	persona                     Persona
 	web                         *webRequest // a browser sign-in (/oauth2/authorize); nil for a QR code
+	authTime                    time.Time   // when the person authenticated: the approval, or the browser session's
 }
 
 type grant struct {
@@ -185,11 +189,12 @@ type Simulator struct {
 	userInfoURL string // the other host's base, with SeparateUserInfoHost; set by Listen before serving
 
 	mu         sync.Mutex
-	sessions   map[string]*session // by authorisation code
-	byQR       map[string]*session // by the id in the QR code's address
-	tokens     map[string]grant    // by access token
-	expiries   expiryHeap          // every session and token, by expiry (store.go)
-	usedChains map[string]bool     // persona ids whose chain authorisation is used
+	sessions   map[string]*session       // by authorisation code
+	byQR       map[string]*session       // by the id in the QR code's address
+	tokens     map[string]grant          // by access token
+	expiries   expiryHeap                // every session and token, by expiry (store.go)
+	usedChains map[string]bool           // persona ids whose chain authorisation is used
+	browsers   map[string]browserSession // Digidentity's single sign-on, by the browser's cookie
 	faults     Faults
 }
 
@@ -325,6 +330,7 @@ func (s *Simulator) Reset() {
 func (s *Simulator) reset() {
 	s.sessions, s.byQR = map[string]*session{}, map[string]*session{}
 	s.tokens, s.usedChains = map[string]grant{}, map[string]bool{}
+	s.browsers = map[string]browserSession{}
 	s.expiries = nil
 	s.faults = Faults{}
 }
@@ -392,6 +398,7 @@ func (s *Simulator) answer(qrID, decision, personaID, pin string) error {
 		return ErrChainUsed
 	}
 	sess.state = stateApproved
+	sess.authTime = s.opts.Now()
 	// An approved code is an OAuth authorization code from now on, with a
 	// life of its own: a kiosk polling every few seconds still collects an
 	// approval given just before the QR code's end.
@@ -581,7 +588,7 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) string {
 		"scope":         sess.scope,
 	}
 	if !s.opts.OmitIDToken {
-		claims := idClaims{issuer: s.issuer(), audience: clientID, subject: sess.persona.Claims["sub"], now: now}
+		claims := idClaims{issuer: s.issuer(), audience: clientID, subject: sess.persona.Claims["sub"], now: now, authTime: sess.authTime}
 		if sess.web != nil {
 			claims.nonce = sess.web.nonce
 		}

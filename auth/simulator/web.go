@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // The browser sign-in (OpenID Connect's authorization code flow with PKCE),
@@ -75,9 +77,76 @@ func (s *Simulator) handleWebAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.prune(now)
 	s.addSession(sess)
+	reused := s.singleSignOn(r, sess, q, now)
 	s.mu.Unlock()
+	if reused {
+		// Like Digidentity's web login: a browser that is still signed in
+		// is sent straight back, as the person it remembers.
+		if back, ok := s.webAnswer(sess.qrID); ok {
+			s.log(r, "web_authorize", "single_sign_on")
+			http.Redirect(w, r, back, http.StatusFound)
+			return
+		}
+	}
 	s.log(r, "web_authorize", "login_page")
 	http.Redirect(w, r, "/sim/login/"+sess.qrID, http.StatusFound)
+}
+
+// browserSession is a browser that signed in on the web login: Digidentity
+// documents single sign-on for it, so the next sign-in in the same browser
+// needs no PIN, unless the request says prompt=login or a max_age it is past.
+type browserSession struct {
+	persona  Persona
+	authTime time.Time
+}
+
+// browserCookie names the simulator's single sign-on cookie.
+const browserCookie = "sim_browser_session"
+
+// singleSignOn approves sess at once for a browser that is still signed in
+// and reports whether it did; the caller holds mu.
+func (s *Simulator) singleSignOn(r *http.Request, sess *session, q url.Values, now time.Time) bool {
+	c, err := r.Cookie(browserCookie)
+	if err != nil {
+		return false
+	}
+	b, ok := s.browsers[c.Value]
+	if !ok || (q.Get("prompt") == "login" && !s.opts.IgnoreFreshLogin) {
+		return false
+	}
+	if maxAge, err := strconv.Atoi(q.Get("max_age")); err == nil && !s.opts.IgnoreFreshLogin && now.Sub(b.authTime) > time.Duration(maxAge)*time.Second {
+		return false
+	}
+	if b.persona.Revoked || (b.persona.ChainAuthorisation && s.usedChains[b.persona.ID]) {
+		return false
+	}
+	sess.persona, sess.state, sess.authTime = b.persona, stateApproved, b.authTime
+	return true
+}
+
+// AgeBrowserSessions moves every browser's sign-in d into the past, as if
+// the next person came d later: for tests of max_age and auth_time.
+func (s *Simulator) AgeBrowserSessions(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, b := range s.browsers {
+		b.authTime = b.authTime.Add(-d)
+		s.browsers[id] = b
+	}
+}
+
+// rememberBrowser sets the single sign-on cookie after a web sign-in was
+// approved on the page.
+func (s *Simulator) rememberBrowser(w http.ResponseWriter, qrID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.sessionByQR(qrID, s.opts.Now())
+	if sess == nil || sess.web == nil || sess.state != stateApproved {
+		return
+	}
+	id := randomID()
+	s.browsers[id] = browserSession{persona: sess.persona, authTime: sess.authTime}
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
 // webAnswer is where the login page sends the browser after a web sign-in
