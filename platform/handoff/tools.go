@@ -1,7 +1,9 @@
 // Package handoff gives a signed-in technician's identity to the garage's
 // diagnostic tools: started locally, they learn who is here from their
 // environment and standard input, never from their command line, which
-// every user of the machine can read.
+// every user of the machine can read. Their environment is otherwise the
+// cleaned one of platform/childenv: never the kiosk's own settings or
+// secrets.
 package handoff
 
 import (
@@ -14,9 +16,12 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/childenv"
 )
 
 // Tool is one configured program.
@@ -36,21 +41,53 @@ type Tool struct {
 // before it is ended by force.
 const GracePeriod = 5 * time.Second
 
+// StartWindow is how long a tool is watched after it starts: one that stops
+// with an error (or is killed) within it is reported as a StoppedAtStartError
+// instead of counted as launched.
+const StartWindow = 5 * time.Second
+
 // Launcher starts tools and ends them at sign-out.
 type Launcher struct {
-	tools []Tool
-	log   *slog.Logger
-	grace time.Duration
+	tools       []Tool
+	log         *slog.Logger
+	grace       time.Duration
+	startWindow time.Duration
 
 	mu      sync.Mutex
 	running []*started // tools to end at sign-out
 }
 
-// started is a launched tool and a channel closed when it has exited.
+// started is a launched tool and a channel closed when it has exited (and
+// been waited for: no zombie is left).
 type started struct {
-	cmd  *exec.Cmd
-	done chan struct{}
+	cmd    *exec.Cmd
+	done   chan struct{}
+	err    error       // cmd.Wait's, set before done is closed
+	ending atomic.Bool // EndAll is ending it: its exit is no failure
 }
+
+// StoppedAtStartError is a tool that started but stopped with an error, or
+// was killed, within StartWindow: most often a tool that is misconfigured
+// or cannot reach what it needs.
+type StoppedAtStartError struct {
+	Tool string
+	// Code is the exit status; for a tool killed by a signal, 128 plus the
+	// signal's number, as a shell reports it.
+	Code   int
+	Signal string // the signal that killed it ("killed"), or empty
+	After  time.Duration
+}
+
+func (e *StoppedAtStartError) Error() string {
+	how := fmt.Sprintf("exit %d", e.Code)
+	if e.Signal != "" {
+		how = fmt.Sprintf("%s by a signal, exit %d", e.Signal, e.Code)
+	}
+	return fmt.Sprintf("%s stopped at start (%s, %s after it started)", e.Tool, how, e.After.Round(time.Millisecond))
+}
+
+// ExitCode is the code the kiosk shows: "stopped at start (exit 3)".
+func (e *StoppedAtStartError) ExitCode() int { return e.Code }
 
 // NewLauncher checks the tools and returns a launcher.
 func NewLauncher(tools []Tool, log *slog.Logger) (*Launcher, error) {
@@ -69,7 +106,7 @@ func NewLauncher(tools []Tool, log *slog.Logger) (*Launcher, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Launcher{tools: tools, log: log, grace: GracePeriod}, nil
+	return &Launcher{tools: tools, log: log, grace: GracePeriod, startWindow: StartWindow}, nil
 }
 
 // Names lists the tools, in configuration order.
@@ -81,7 +118,14 @@ func (l *Launcher) Names() []string {
 	return names
 }
 
-// Launch starts the named tool for the signed-in session.
+// Launch starts the named tool for the signed-in session, with a cleaned
+// environment (childenv) plus the SERMI_* identity, and watches it for
+// StartWindow. It returns when the tool has kept running that long or has
+// stopped: a tool that stopped with an error or a signal is a
+// *StoppedAtStartError; one that ended with status 0 (a launcher script
+// that started the real program, say) is no error. So Launch takes up to
+// StartWindow: call it off the screen's goroutine. The tool is always
+// waited for, whenever it ends.
 func (l *Launcher) Launch(name string, s *auth.Session) (*exec.Cmd, error) {
 	tool, ok := l.find(name)
 	if !ok {
@@ -89,7 +133,7 @@ func (l *Launcher) Launch(name string, s *auth.Session) (*exec.Cmd, error) {
 	}
 	cmd := exec.Command(tool.Command, tool.Args...)
 	cmd.Dir = tool.Dir
-	cmd.Env = append(withoutSERMI(os.Environ()), identityEnv(s.Identity)...)
+	cmd.Env = childenv.Environ(identityEnv(s.Identity)...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	newProcessGroup(cmd)
 	stdin, err := cmd.StdinPipe()
@@ -108,15 +152,50 @@ func (l *Launcher) Launch(name string, s *auth.Session) (*exec.Cmd, error) {
 		// A tool that does not read its input closes the pipe; that is its business.
 		l.log.Warn("handing the identity to the tool on standard input", "tool", tool.Name, "error", err)
 	}
-	l.log.Info("tool launched", "tool", tool.Name, "pid", cmd.Process.Pid, "gets_token_on_stdin", tool.PassAccessToken)
+	began := time.Now()
 	run := &started{cmd: cmd, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(run.done) }() // reap it
+	go l.reap(tool.Name, run, began)
 	if tool.EndAtSignOut {
 		l.mu.Lock()
 		l.running = append(l.running, run)
 		l.mu.Unlock()
 	}
+	window := time.NewTimer(l.startWindow)
+	defer window.Stop()
+	select {
+	case <-run.done:
+		if stopped := stoppedAtStart(tool.Name, run, time.Since(began)); stopped != nil {
+			l.log.Error("tool stopped at start", "tool", tool.Name, "pid", cmd.Process.Pid, "code", stopped.Code,
+				"signal", stopped.Signal, "after", stopped.After)
+			return cmd, stopped
+		}
+	case <-window.C:
+	}
+	l.log.Info("tool launched", "tool", tool.Name, "pid", cmd.Process.Pid, "gets_token_on_stdin", tool.PassAccessToken)
 	return cmd, nil
+}
+
+// reap waits for the tool, whatever happens to it, so it never stays a
+// zombie, and logs how it ended.
+func (l *Launcher) reap(name string, run *started, began time.Time) {
+	run.err = run.cmd.Wait()
+	close(run.done)
+	l.log.Info("tool exited", "tool", name, "pid", run.cmd.Process.Pid, "status", run.cmd.ProcessState.String(),
+		"after", time.Since(began).Round(time.Millisecond), "ended_at_sign_out", run.ending.Load())
+}
+
+// stoppedAtStart is the tool's failure, if it exited with an error or was
+// killed, and not because EndAll ended it; run.done must be closed.
+func stoppedAtStart(name string, run *started, after time.Duration) *StoppedAtStartError {
+	var exit *exec.ExitError
+	if run.ending.Load() || !errors.As(run.err, &exit) {
+		return nil
+	}
+	e := &StoppedAtStartError{Tool: name, Code: exit.ExitCode(), After: after}
+	if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		e.Code, e.Signal = 128+int(ws.Signal()), ws.Signal().String()
+	}
+	return e
 }
 
 // EndAll ends every tool configured to end at sign-out, with everything it
@@ -132,6 +211,7 @@ func (l *Launcher) EndAll() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			run.ending.Store(true)
 			endGroup(run, l.grace, l.log)
 		}()
 	}
@@ -161,18 +241,6 @@ func identityEnv(id auth.Identity) []string {
 		env = append(env, "SERMI_RSSUID="+id.RSSUID.Raw, "SERMI_RSSEUID="+id.RSSEUID.Raw)
 	}
 	return env
-}
-
-// withoutSERMI drops SERMI_* variables the kiosk itself inherited, so a tool
-// never sees a stale identity.
-func withoutSERMI(env []string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		if len(kv) < 6 || kv[:6] != "SERMI_" {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // IdentityDocument is what a tool reads on its standard input: one JSON

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,11 +17,12 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 )
 
-// The test binary doubles as the diagnostic tool: with HANDOFF_TOOL set it
-// records what it received into the file named by its one argument.
+// The test binary doubles as the diagnostic tool: started as
+// "binary handoff-tool MODE FILE" it records what it received into FILE.
+// (Not told by an environment variable: a tool gets a cleaned environment.)
 func TestMain(m *testing.M) {
-	if mode := os.Getenv("HANDOFF_TOOL"); mode != "" {
-		runTool(mode, os.Args[len(os.Args)-1])
+	if n := len(os.Args); n >= 4 && os.Args[n-3] == "handoff-tool" {
+		runTool(os.Args[n-2], os.Args[n-1])
 		return
 	}
 	os.Exit(m.Run())
@@ -77,15 +79,14 @@ func rsse(t *testing.T) *auth.Session {
 // launch starts the helper as a configured tool and waits for its record.
 func launch(t *testing.T, mode string, tool Tool, s *auth.Session) (*Launcher, received, *exec.Cmd) {
 	t.Helper()
-	t.Setenv("HANDOFF_TOOL", mode)
 	t.Setenv("SERMI_SUB", "stale-from-the-kiosk-environment")
 	out := filepath.Join(t.TempDir(), "received.json")
-	tool.Command, tool.Args = os.Args[0], []string{"-test.run=^$", out}
+	tool.Command, tool.Args = os.Args[0], []string{"-test.run=^$", "handoff-tool", mode, out}
 	l, err := NewLauncher([]Tool{tool}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.grace = 500 * time.Millisecond
+	l.grace, l.startWindow = 500*time.Millisecond, 200*time.Millisecond
 	cmd, err := l.Launch(tool.Name, s)
 	if err != nil {
 		t.Fatal(err)
@@ -233,4 +234,217 @@ func TestLauncherRefusesBadTools(t *testing.T) {
 	if _, err := l.Launch("Diagnostics", rsse(t)); err == nil || !strings.Contains(err.Error(), "starting Diagnostics") {
 		t.Errorf("a missing program: %v", err)
 	}
+}
+
+// A tool's environment is the cleaned one: the kiosk's secret given as
+// WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET, as the README suggests, reaches
+// neither the tool's environment nor its /proc/PID/environ.
+func TestToolEnvironmentHoldsNoSecret(t *testing.T) {
+	const secret = "cs-secret-from-the-kiosk-environment"
+	t.Setenv("WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET", secret)
+	t.Setenv("WORKSHOP_LOGIN_ENVIRONMENT", "simulator")
+	t.Setenv("SOME_OTHER_TOKEN", "other-secret")
+	t.Setenv("LC_TIME", "C")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "env")
+	// The tool prints its environment, then stays (as sleep, with the same
+	// environment) so that /proc can be read.
+	script := filepath.Join(dir, "tool.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nenv > \"$1.tmp\" && mv \"$1.tmp\" \"$1\"\nexec sleep 60\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLauncher([]Tool{{Name: "Diagnostics", Command: script, Args: []string{out}, EndAtSignOut: true}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.startWindow = 100 * time.Millisecond
+	cmd, err := l.Launch("Diagnostics", rsse(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.EndAll)
+	var printed []byte
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if printed, err = os.ReadFile(out); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tool never printed its environment")
+		}
+	}
+	var environ []byte
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		// After exec, the environment is the tool's as started, not the shell's.
+		if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid)); strings.HasPrefix(string(cmdline), "sleep") {
+			environ, err = os.ReadFile(fmt.Sprintf("/proc/%d/environ", cmd.Process.Pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tool never became sleep")
+		}
+	}
+	for what, env := range map[string]string{"the printed environment": string(printed), "/proc/PID/environ": string(environ)} {
+		for _, kv := range strings.FieldsFunc(env, func(r rune) bool { return r == '\n' || r == 0 }) {
+			for _, leak := range []string{"WORKSHOP_LOGIN", secret, "other-secret"} {
+				if strings.Contains(kv, leak) {
+					t.Errorf("%s holds %q: %s", what, leak, kv)
+				}
+			}
+		}
+		for _, want := range []string{"PATH=" + os.Getenv("PATH"), "LC_TIME=C", "SERMI_SUB=e6x3a4mp-49l2-66ps-94ef-u39455005d8o"} {
+			if !strings.Contains(env, want) {
+				t.Errorf("%s lacks %s:\n%s", what, want, env)
+			}
+		}
+	}
+}
+
+// exitCoder is what the window reads from a tool that stopped at start.
+type exitCoder interface {
+	error
+	ExitCode() int
+}
+
+func launchShell(t *testing.T, script string, endAtSignOut bool, window time.Duration) (*Launcher, *exec.Cmd, error) {
+	t.Helper()
+	l, err := NewLauncher([]Tool{{Name: "Diagnostics", Command: "sh", Args: []string{"-c", script}, EndAtSignOut: endAtSignOut}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.startWindow = window
+	cmd, err := l.Launch("Diagnostics", rsse(t))
+	return l, cmd, err
+}
+
+func TestAToolThatStopsAtStartIsReported(t *testing.T) {
+	for _, c := range []struct {
+		script, want string
+		code         int
+	}{
+		{"exit 3", "Diagnostics stopped at start (exit 3, ", 3},
+		{"kill -9 $$", "Diagnostics stopped at start (killed by a signal, exit 137, ", 137},
+	} {
+		script := c.script
+		began := time.Now()
+		_, _, err := launchShell(t, script, false, StartWindow)
+		var stopped exitCoder
+		if !errors.As(err, &stopped) {
+			t.Errorf("%q: Launch says %v, not that it stopped at start", script, err)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), c.want) || stopped.ExitCode() != c.code {
+			t.Errorf("%q: %v (code %d), want %q… code %d", script, err, stopped.ExitCode(), c.want, c.code)
+		}
+		if took := time.Since(began); took > StartWindow/2 {
+			t.Errorf("%q: reported after %s, not as soon as it stopped", script, took)
+		}
+	}
+}
+
+func TestAToolThatStaysOrEndsWellIsNoFailure(t *testing.T) {
+	for script, window := range map[string]time.Duration{
+		"exit 0":          StartWindow, // a launcher script that started the real program
+		"sleep 1; exit 3": 200 * time.Millisecond,
+	} {
+		l, _, err := launchShell(t, script, true, window)
+		if err != nil {
+			t.Errorf("%q: %v", script, err)
+		}
+		l.EndAll()
+	}
+}
+
+// Signing out within the start window ends the tool: that is no failure.
+func TestEndingAToolAtSignOutIsNoFailure(t *testing.T) {
+	l, err := NewLauncher([]Tool{{Name: "Diagnostics", Command: "sleep", Args: []string{"60"}, EndAtSignOut: true}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	launched := make(chan error, 1)
+	go func() { _, err := l.Launch("Diagnostics", rsse(t)); launched <- err }()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		l.mu.Lock()
+		n := len(l.running)
+		l.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tool never started")
+		}
+	}
+	l.EndAll()
+	select {
+	case err := <-launched:
+		if err != nil {
+			t.Errorf("a tool ended at sign-out is reported: %v", err)
+		}
+	case <-time.After(StartWindow + 2*time.Second):
+		t.Error("Launch never returned")
+	}
+}
+
+// zombies are the test process's children that exited and were not waited
+// for, by pid.
+func zombies(t *testing.T) map[int]string {
+	t.Helper()
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	found := map[int]string{}
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		var state string
+		var pid, ppid int
+		fmt.Sscan(string(b), &pid)
+		fmt.Sscan(string(b[i+1:]), &state, &ppid)
+		if state == "Z" && ppid == os.Getpid() {
+			found[pid] = strings.TrimSpace(string(b[:i+1]))
+		}
+	}
+	return found
+}
+
+// Every tool is waited for, however it ends: none stays a zombie.
+func TestNoZombieTools(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	ours := map[int]bool{}
+	launch := func(script string, endAtSignOut bool, window time.Duration) *Launcher {
+		l, cmd, _ := launchShell(t, script, endAtSignOut, window)
+		ours[cmd.Process.Pid] = true
+		return l
+	}
+	launch("exit 3", false, StartWindow)
+	launch("kill -9 $$", false, StartWindow)
+	launch("exit 0", false, StartWindow)
+	launch("sleep 0.3; exit 4", false, 50*time.Millisecond)
+	launch("sleep 60", true, 50*time.Millisecond).EndAll()
+	stubborn := launch("trap '' TERM; sleep 60 & wait", true, 50*time.Millisecond)
+	stubborn.grace = 200 * time.Millisecond
+	stubborn.EndAll()
+	time.Sleep(500 * time.Millisecond) // the one that exits on its own
+	var left []string
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		left = nil
+		for pid, stat := range zombies(t) {
+			if ours[pid] { // other tests' children (a browser's opener) are theirs to wait for
+				left = append(left, stat)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+	}
+	t.Errorf("tools left as zombie children of the test: %v", left)
 }
