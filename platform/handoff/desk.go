@@ -16,7 +16,10 @@ type Desk struct {
 	// PortalHandoff, when the portal takes a session hand-off, posts the
 	// session to it from a one-time page; it is used instead of PortalURL.
 	PortalHandoff *FormPost
-	OpenURL       func(*url.URL) error
+	// OpenURL opens an address in the system browser. For a hand-off it is
+	// given only a file:// address of a file no other user can read (see
+	// FormPost); it must wait for the opener (browser.Open does).
+	OpenURL func(*url.URL) error
 }
 
 func (d *Desk) Tools() []string {
@@ -38,8 +41,8 @@ func (d *Desk) HasPortal() bool {
 	return (d.PortalURL != nil || d.PortalHandoff != nil) && d.OpenURL != nil
 }
 
-// OpenPortal opens the system browser at a one-time hand-off page when the
-// portal takes one; otherwise at the portal's address, which carries nothing
+// OpenPortal opens the system browser at a one-time hand-off page's launcher
+// when the portal takes one; otherwise at the portal's address, which carries nothing
 // of the session, and the person signs in to the portal as it asks.
 func (d *Desk) OpenPortal(s *auth.Session) error {
 	if !d.HasPortal() {
@@ -48,11 +51,15 @@ func (d *Desk) OpenPortal(s *auth.Session) error {
 	if d.PortalHandoff == nil {
 		return d.OpenURL(d.PortalURL)
 	}
-	page, err := d.PortalHandoff.Page(s)
+	launcher, err := d.PortalHandoff.Page(s)
 	if err != nil {
 		return err
 	}
-	return d.OpenURL(page)
+	if err := d.OpenURL(launcher); err != nil {
+		d.PortalHandoff.discard(launcher)
+		return err
+	}
+	return nil
 }
 
 // EndSession ends the tools that must not outlive the person's session and

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -28,22 +29,38 @@ const PageLifetime = 60 * time.Second
 // travels in a POST body, never in an address, so it is not in the browser's
 // history, a proxy's log or a Referer header.
 //
-// Each page's address carries 128 random bits, answers once, and expires
-// after PageLifetime. Only this machine can reach the listener.
+// The browser is not given the 127.0.0.1 page's address: whatever starts it
+// (xdg-open, open, rundll32) has that on its command line, which every local
+// user can read in /proc/PID/cmdline, and whoever opened a one-time address
+// first would get the token. Instead each hand-off writes a launcher: a small
+// HTML file, readable only by its owner (0600, in a fresh 0700 folder under
+// $XDG_RUNTIME_DIR or the temporary folder), which posts 128 random bits to
+// http://127.0.0.1:port/handoff and is opened as a file:// address. Only the
+// file's path is on a command line, and another user cannot read the file.
+// The listener hands the session over only for a POST carrying those bits:
+// once, within PageLifetime, on its own Host name. A GET of its address, or a
+// POST without the bits, gets a page saying to use the kiosk's button.
+//
+// The launcher's policy lets its form go only to the listener's origin, and
+// the listener's page's policy only to the portal's. The launcher is deleted
+// when the listener is reached, after PageLifetime, and at sign-out.
 type FormPost struct {
 	target *url.URL
 	log    *slog.Logger
 	now    func() time.Time
+	dir    string        // where launchers go; "" is launcherBase()
+	linger time.Duration // how long an unopened launcher stays; 0 is PageLifetime
 
 	mu     sync.Mutex
 	origin string // http://127.0.0.1:port once listening
 	server *http.Server
-	pages  map[string]handoffPage
+	pages  map[string]handoffPage // by the launcher's secret
 }
 
 type handoffPage struct {
-	fields  []formField
-	expires time.Time
+	fields   []formField
+	expires  time.Time
+	launcher string // the launcher's folder, removed with the page
 }
 
 type formField struct{ Name, Value string }
@@ -57,7 +74,9 @@ func NewFormPost(target *url.URL, log *slog.Logger) *FormPost {
 	return &FormPost{target: target, log: log, now: time.Now, pages: map[string]handoffPage{}}
 }
 
-// Page makes a one-time page for the session and returns its address.
+// Page makes a one-time hand-off for the session and returns the launcher's
+// file:// address, the one thing the browser is to be given. Its path may be
+// on a command line: the file is readable only by its owner.
 func (f *FormPost) Page(s *auth.Session) (*url.URL, error) {
 	if s == nil {
 		return nil, errors.New("nobody is signed in")
@@ -69,24 +88,38 @@ func (f *FormPost) Page(s *auth.Session) (*url.URL, error) {
 	if _, err := rand.Read(random[:]); err != nil {
 		return nil, err
 	}
-	id := base64.RawURLEncoding.EncodeToString(random[:])
+	secret := base64.RawURLEncoding.EncodeToString(random[:])
+	f.mu.Lock()
+	origin := f.origin
+	f.mu.Unlock()
+	dir, file, err := writeLauncher(f.dir, origin, secret)
+	if err != nil {
+		return nil, fmt.Errorf("writing the repair portal launcher: %w", err)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
 	for k, p := range f.pages { // an unopened page must not wait for the next person
 		if !now.Before(p.expires) {
-			delete(f.pages, k)
+			f.dropLocked(k)
 		}
 	}
-	f.pages[id] = handoffPage{fields: portalFields(s), expires: now.Add(PageLifetime)}
-	return url.Parse(f.origin + "/handoff/" + id)
+	f.pages[secret] = handoffPage{fields: portalFields(s), expires: now.Add(PageLifetime), launcher: dir}
+	linger := f.linger
+	if linger <= 0 {
+		linger = PageLifetime
+	}
+	time.AfterFunc(linger, func() { f.drop(secret) })
+	return fileURL(file), nil
 }
 
-// Forget drops every page not yet opened: at sign-out, nothing of the last
-// person may still be handed over.
+// Forget drops every page not yet opened, and its launcher: at sign-out,
+// nothing of the last person may still be handed over.
 func (f *FormPost) Forget() {
 	f.mu.Lock()
-	clear(f.pages)
+	for k := range f.pages {
+		f.dropLocked(k)
+	}
 	f.mu.Unlock()
 }
 
@@ -95,12 +128,41 @@ func (f *FormPost) Close() error {
 	f.mu.Lock()
 	srv := f.server
 	f.server, f.origin = nil, ""
-	clear(f.pages)
+	for k := range f.pages {
+		f.dropLocked(k)
+	}
 	f.mu.Unlock()
 	if srv == nil {
 		return nil
 	}
 	return srv.Close()
+}
+
+// discard drops the page whose launcher is at u: the browser could not be
+// started.
+func (f *FormPost) discard(u *url.URL) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, p := range f.pages {
+		if fileURL(filepath.Join(p.launcher, launcherName)).String() == u.String() {
+			f.dropLocked(k)
+		}
+	}
+}
+
+// drop forgets the page for secret, if it is still there, and deletes its
+// launcher.
+func (f *FormPost) drop(secret string) {
+	f.mu.Lock()
+	f.dropLocked(secret)
+	f.mu.Unlock()
+}
+
+func (f *FormPost) dropLocked(secret string) {
+	if p, ok := f.pages[secret]; ok {
+		removeLauncher(p.launcher)
+		delete(f.pages, secret)
+	}
 }
 
 func (f *FormPost) listen() error {
@@ -119,14 +181,18 @@ func (f *FormPost) listen() error {
 	return nil
 }
 
-// take removes the page and returns it if it may still be opened.
-func (f *FormPost) take(id string) (handoffPage, bool) {
+// take removes the page and its launcher, and returns the page if it may
+// still be opened.
+func (f *FormPost) take(secret string) (handoffPage, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p, ok := f.pages[id]
-	delete(f.pages, id)
+	p, ok := f.pages[secret]
+	f.dropLocked(secret)
 	return p, ok && f.now().Before(p.expires)
 }
+
+// secretField is the launcher's form field carrying the page's secret.
+const secretField = "handoff"
 
 func (f *FormPost) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
@@ -135,22 +201,31 @@ func (f *FormPost) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	// Another name for 127.0.0.1 (DNS rebinding) is not this page.
-	if r.Host != strings.TrimPrefix(f.origin, "http://") {
+	if r.Host != strings.TrimPrefix(f.origin, "http://") || r.URL.Path != "/handoff" {
 		http.Error(w, "Not found", http.StatusNotFound)
 		return
 	}
-	id, ok := strings.CutPrefix(r.URL.Path, "/handoff/")
-	if !ok || r.Method != http.MethodGet {
-		http.Error(w, "Not found", http.StatusNotFound)
+	notHere := func(status int, page *template.Template) {
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'")
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		page.Execute(w, nil)
+	}
+	if r.Method != http.MethodPost {
+		// The address alone, read from wherever, hands nothing over.
+		h.Set("Allow", http.MethodPost)
+		notHere(http.StatusMethodNotAllowed, kioskOnlyTemplate)
 		return
 	}
-	p, ok := f.take(id)
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	secret := ""
+	if err := r.ParseForm(); err == nil {
+		secret = r.PostForm.Get(secretField)
+	}
+	p, ok := f.take(secret)
 	if !ok {
 		f.log.Warn("repair portal hand-off page refused: used, expired or unknown")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusGone)
-		goneTemplate.Execute(w, nil)
+		notHere(http.StatusGone, goneTemplate)
 		return
 	}
 	h.Set("Content-Security-Policy", fmt.Sprintf("default-src 'none'; style-src 'unsafe-inline'; script-src '%s'; form-action %s",
@@ -206,6 +281,14 @@ var postTemplate = template.Must(template.New("post").Parse(`<!doctype html>
 <noscript><button type="submit" style="font-size:1.2em">Continue to the repair portal</button></noscript>
 </form>
 <script>{{.Script}}</script>
+</body></html>
+`))
+
+var kioskOnlyTemplate = template.Must(template.New("kiosk-only").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Repair portal hand-off</title></head>
+<body style="font-family:sans-serif;font-size:1.4em;margin:3em">
+<h1>This page opens only from the kiosk</h1>
+<p>Go back to the kiosk and press the repair portal button.</p>
 </body></html>
 `))
 
