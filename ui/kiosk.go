@@ -6,9 +6,11 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"net/url"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +59,10 @@ type retrier interface{ RetryNow() }
 // repair portal. The platform provides it; nil means none are configured.
 type Handoff interface {
 	Tools() []string
+	// LaunchTool starts the named tool and returns once it has kept running
+	// for its first seconds, or has stopped: an error with an ExitCode() int
+	// method is a tool that stopped at start (handoff.StoppedAtStartError).
+	// It may take seconds; the kiosk calls it off the screen's goroutine.
 	LaunchTool(name string, s *auth.Session) error
 	HasPortal() bool
 	OpenPortal(s *auth.Session) error
@@ -71,6 +77,7 @@ const (
 	AuditSignOut    = "sign_out"
 	AuditRefused    = "refused"
 	AuditToolLaunch = "tool_launch"
+	AuditToolFailed = "tool_failed" // could not start, or stopped at start
 	AuditPortal     = "portal_opened"
 	AuditIdle       = "idle_sign_out"
 )
@@ -979,13 +986,36 @@ func (k *Kiosk) launchTool(name string) {
 	}
 	k.noteInput()
 	k.handoffErr = ""
-	if err := k.opts.Handoff.LaunchTool(name, k.session); err != nil {
-		fyne.LogError("launching "+name, err)
-		k.handoffErr = k.tr.text("ui.handoff_failed", map[string]string{"Name": name})
-	} else {
-		k.audit(AuditToolLaunch, k.session, name)
-	}
 	k.render()
+	s := k.session
+	go func() {
+		err := k.opts.Handoff.LaunchTool(name, s)
+		k.do(func() { k.toolLaunched(name, s, err) })
+	}()
+}
+
+// toolLaunched records how a tool's start went, and shows a failure while
+// the person who started it is still signed in.
+func (k *Kiosk) toolLaunched(name string, s *auth.Session, err error) {
+	if err == nil {
+		k.audit(AuditToolLaunch, s, name)
+		return
+	}
+	fyne.LogError("launching "+name, err)
+	var stopped interface{ ExitCode() int }
+	var message string
+	if errors.As(err, &stopped) {
+		code := strconv.Itoa(stopped.ExitCode())
+		k.audit(AuditToolFailed, s, name+": stopped at start, exit "+code)
+		message = k.tr.text("ui.tool_stopped_at_start", map[string]string{"Name": name, "Code": code})
+	} else {
+		k.audit(AuditToolFailed, s, name+": could not start")
+		message = k.tr.text("ui.handoff_failed", map[string]string{"Name": name})
+	}
+	if k.session == s {
+		k.handoffErr = message
+		k.render()
+	}
 }
 
 func (k *Kiosk) openPortal() {

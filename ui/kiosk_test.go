@@ -6,6 +6,8 @@ import (
 	"image"
 	"image/color"
 	"net/url"
+	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +21,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/platform/handoff"
 )
 
 var t0 = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
@@ -75,7 +78,8 @@ type retryable struct {
 func (r *retryable) RetryNow() { r.presses.Add(1) }
 
 type handoffs struct {
-	launched []string
+	mu       sync.Mutex
+	launched []string // LaunchTool runs off the screen's goroutine
 	ended    chan struct{}
 }
 
@@ -87,8 +91,16 @@ func (h *handoffs) EndSession() {
 
 func (h *handoffs) Tools() []string { return []string{"Diagnostics"} }
 func (h *handoffs) LaunchTool(name string, _ *auth.Session) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.launched = append(h.launched, name)
 	return nil
+}
+
+func (h *handoffs) launches() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.launched)
 }
 func (h *handoffs) HasPortal() bool                { return true }
 func (h *handoffs) OpenPortal(*auth.Session) error { return fmt.Errorf("portal down") }
@@ -238,7 +250,7 @@ func TestStatusLineSaysWhatHappened(t *testing.T) {
 
 func TestSignedInShowsWhoIsHere(t *testing.T) {
 	h := &handoffs{}
-	k, _ := newKiosk(t, "en", idle{}, h)
+	k, q := newKiosk(t, "en", idle{}, h)
 	k.show(auth.Event{Kind: auth.EventApproved, Session: rsseSession(t)})
 	if !k.SignedInScreen.Visible() || k.SignInScreen.Visible() {
 		t.Fatal("the signed-in screen is not the one shown")
@@ -260,8 +272,9 @@ func TestSignedInShowsWhoIsHere(t *testing.T) {
 		t.Error("an RSSE's garage shows twice")
 	}
 	test.Tap(k.Tools[0])
-	if len(h.launched) != 1 || h.launched[0] != "Diagnostics" {
-		t.Errorf("launched %v", h.launched)
+	q.until(t, "the tool's launch", func() bool { return len(h.launches()) > 0 })
+	if got := h.launches(); len(got) != 1 || got[0] != "Diagnostics" {
+		t.Errorf("launched %v", got)
 	}
 	test.Tap(k.Portal)
 	if k.HandoffStatus.Text != "Could not start Repair portal: ask your administrator" {
@@ -657,7 +670,7 @@ func TestSignOutEndsTheSessionsTools(t *testing.T) {
 }
 
 func TestAuditRecordsTheSession(t *testing.T) {
-	k, _ := newKiosk(t, "en", idle{}, &handoffs{})
+	k, q := newKiosk(t, "en", idle{}, &handoffs{})
 	var got []string
 	k.opts.Audit = func(event string, s *auth.Session, detail string) error {
 		who := ""
@@ -670,6 +683,7 @@ func TestAuditRecordsTheSession(t *testing.T) {
 	k.show(auth.Event{Kind: auth.EventRefused, Message: auth.MsgRefused, Err: &auth.Error{Key: auth.MsgRefused, Detail: "access_denied"}})
 	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
 	test.Tap(k.Tools[0])
+	q.until(t, "the tool's launch", func() bool { return len(got) == 3 })
 	test.Tap(k.SignOut)
 	want := []string{"refused  access_denied", "sign_in 1234567890B", "tool_launch 1234567890B Diagnostics", "sign_out 1234567890B"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
@@ -888,5 +902,53 @@ func TestSignOutIsDurableBeforeTheNextCode(t *testing.T) {
 	q.until(t, "the next code after the keyring forgot the session", func() bool { return k.generation != attempts })
 	if !strings.HasSuffix(store.log(), "delete") {
 		t.Errorf("keyring calls: %s", store.log())
+	}
+}
+
+// A tool that stops at once is reported on the screen, in the person's
+// language, and audited as a failure, not as a launch. The real launcher
+// runs the tool, as the kiosk does.
+func TestAToolThatStopsAtStartIsShownAndAudited(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	for language, want := range map[string]string{
+		"en": "Diagnostics stopped at start (exit 3): ask your administrator",
+		"nl": "Diagnostics stopte direct na het starten (exitcode 3): vraag uw beheerder",
+	} {
+		tools, err := handoff.NewLauncher([]handoff.Tool{{Name: "Diagnostics", Command: "sh", Args: []string{"-c", "exit 3"}}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, q := newKiosk(t, language, idle{}, &handoff.Desk{Launcher: tools})
+		var mu sync.Mutex
+		var audited []string
+		k.opts.Audit = func(event string, s *auth.Session, detail string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			audited = append(audited, strings.TrimSpace(event+" "+s.Identity.AuthorisationUID()+" "+detail))
+			return nil
+		}
+		k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
+		began := time.Now()
+		test.Tap(k.Tools[0])
+		q.until(t, "the tool's failure on screen", func() bool { return k.HandoffStatus.Text != "" })
+		if k.HandoffStatus.Text != want || !k.HandoffStatus.Visible() {
+			t.Errorf("%s: the screen says %q (visible %v), want %q", language, k.HandoffStatus.Text, k.HandoffStatus.Visible(), want)
+		}
+		if took := time.Since(began); took > 5*time.Second { // handoff.StartWindow
+			t.Errorf("%s: shown after %s", language, took)
+		}
+		mu.Lock()
+		if got := strings.Join(audited, "|"); got != "sign_in 1234567890B|tool_failed 1234567890B Diagnostics: stopped at start, exit 3" {
+			t.Errorf("%s: audit %q", language, got)
+		}
+		mu.Unlock()
+		// The next person does not see the last one's failure.
+		test.Tap(k.SignOut)
+		k.show(auth.Event{Kind: auth.EventApproved, Session: rsseSession(t)})
+		if k.HandoffStatus.Text != "" {
+			t.Errorf("%s: the next person sees %q", language, k.HandoffStatus.Text)
+		}
 	}
 }
