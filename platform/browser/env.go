@@ -1,55 +1,29 @@
 package browser
 
 import (
-	"runtime"
-	"strings"
+	"os"
+
+	"github.com/workshop-login/workshop-login/platform/childenv"
 )
 
-// childEnv is what the opener and the browser inherit: only what they need
-// to find the display, the desktop's choice of browser, the person's
-// language and home; never the kiosk's own settings or secrets
-// (WORKSHOP_LOGIN_*, a client secret, tokens).
-//
-// TODO(childenv): use platform/childenv's Clean, with what the opener needs
-// as extra, once that package is committed; this allowlist is the minimal
-// stand-in.
+// openerNeeds are what, besides childenv's allowlist, the system's opener
+// reads to pick the person's browser: xdg-open's $BROWSER and desktop
+// detection, macOS's text encoding.
+var openerNeeds = []string{
+	"BROWSER", "XDG_SESSION_DESKTOP", "KDE_FULL_SESSION", "KDE_SESSION_VERSION",
+	"GNOME_DESKTOP_SESSION_ID", "MATE_DESKTOP_SESSION_ID", "__CF_USER_TEXT_ENCODING",
+}
+
+// childEnv is what the opener and the browser inherit: childenv's
+// allowlist (the display, the desktop session, language, home), and what
+// the opener needs to find the browser; never the kiosk's own settings or
+// secrets (WORKSHOP_LOGIN_*, a client secret, tokens).
 func childEnv(environ []string) []string {
-	var out []string
-	for _, kv := range environ {
-		if k, _, ok := strings.Cut(kv, "="); ok && k != "" && allowed(k) {
-			out = append(out, kv)
+	var extra []string
+	for _, name := range openerNeeds {
+		if v, ok := os.LookupEnv(name); ok {
+			extra = append(extra, name+"="+v)
 		}
 	}
-	return out
-}
-
-var allowedNames = map[string]bool{
-	"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "SHELL": true, "TMPDIR": true,
-	"LANG": true, "LANGUAGE": true, "TZ": true,
-	// X11, Wayland and the desktop xdg-open asks for the browser
-	"DISPLAY": true, "WAYLAND_DISPLAY": true, "XAUTHORITY": true, "DBUS_SESSION_BUS_ADDRESS": true,
-	"XDG_RUNTIME_DIR": true, "XDG_SESSION_TYPE": true, "XDG_CURRENT_DESKTOP": true, "XDG_SESSION_DESKTOP": true,
-	"XDG_CONFIG_HOME": true, "XDG_DATA_HOME": true, "XDG_CACHE_HOME": true, "XDG_CONFIG_DIRS": true, "XDG_DATA_DIRS": true,
-	"DESKTOP_SESSION": true, "KDE_FULL_SESSION": true, "KDE_SESSION_VERSION": true,
-	"GNOME_DESKTOP_SESSION_ID": true, "MATE_DESKTOP_SESSION_ID": true, "BROWSER": true,
-	"__CF_USER_TEXT_ENCODING": true, // macOS
-}
-
-// Windows names, compared without case as Windows does.
-var allowedWindows = map[string]bool{
-	"SYSTEMROOT": true, "WINDIR": true, "COMSPEC": true, "PATHEXT": true, "SYSTEMDRIVE": true,
-	"USERPROFILE": true, "USERNAME": true, "USERDOMAIN": true, "APPDATA": true, "LOCALAPPDATA": true,
-	"TEMP": true, "TMP": true, "PROGRAMDATA": true, "PROGRAMFILES": true, "PROGRAMFILES(X86)": true,
-	"PROGRAMW6432": true, "COMMONPROGRAMFILES": true, "COMMONPROGRAMFILES(X86)": true,
-	"HOMEDRIVE": true, "HOMEPATH": true, "PATH": true, "OS": true,
-}
-
-func allowed(k string) bool {
-	if strings.HasPrefix(strings.ToUpper(k), "WORKSHOP_LOGIN_") {
-		return false // ours, whatever it is
-	}
-	if runtime.GOOS == "windows" {
-		return allowedWindows[strings.ToUpper(k)]
-	}
-	return allowedNames[k] || strings.HasPrefix(k, "LC_")
+	return childenv.Clean(environ, extra...)
 }
