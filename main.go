@@ -35,6 +35,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/platform/audit"
+	"github.com/workshop-login/workshop-login/platform/browser"
 	"github.com/workshop-login/workshop-login/platform/check"
 	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/platform/console"
@@ -415,7 +416,11 @@ func window(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "workshop-login:", err)
 		return exitConfig
 	}
-	desk := &handoff.Desk{Launcher: tools, OpenURL: a.OpenURL}
+	// The system browser, started and waited for (no zombies), with an
+	// environment cleaned of our secrets.
+	opener := browser.Opener{Log: logger}
+	openURL := func(u *url.URL) error { return opener.Open(ctx, u.String()) }
+	desk := &handoff.Desk{Launcher: tools, OpenURL: openURL}
 	record := func(string, *auth.Session, string) error { return nil }
 	if path, err := audit.DefaultPath(); err != nil {
 		fmt.Fprintln(stderr, "workshop-login: no audit log:", err)
@@ -443,13 +448,7 @@ func window(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var webSignIn ui.WebSignIn
 	if kc.SignIn != config.SignInQR {
 		// The system browser, never a web view (RFC 8252).
-		openBrowser := func(addr string) error {
-			u, err := url.Parse(addr)
-			if err != nil {
-				return err
-			}
-			return a.OpenURL(u)
-		}
+		openBrowser := func(addr string) error { return opener.Open(ctx, addr) }
 		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, openBrowser, auth.WithLogger(logger))
 		if err != nil { // checked with the configuration already
 			fmt.Fprintln(stderr, "workshop-login:", configError(cfg, err))
@@ -469,7 +468,7 @@ func window(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		CheckTrustCentre: func(ctx context.Context) error {
 			return auth.Reachable(ctx, cfg.TrustCentre, nil)
 		},
-		OpenURL: a.OpenURL,
+		OpenURL: openURL,
 		Settings: ui.Settings{
 			KioskMode: kc.KioskMode, DeeplinkButton: kc.DeeplinkButton, HighContrast: kc.HighContrast,
 			LargeText: kc.LargeText, Language: kc.Language, AdminKeys: kc.AdminKeys, SignOutKeys: kc.SignOutKeys,
