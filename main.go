@@ -41,6 +41,7 @@ import (
 	"github.com/workshop-login/workshop-login/platform/console"
 	"github.com/workshop-login/workshop-login/platform/handoff"
 	"github.com/workshop-login/workshop-login/platform/idle"
+	"github.com/workshop-login/workshop-login/platform/runstate"
 	"github.com/workshop-login/workshop-login/platform/sessionstore"
 	"github.com/workshop-login/workshop-login/ui"
 	"github.com/workshop-login/workshop-login/ui/terminal"
@@ -427,6 +428,8 @@ func window(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		record = audit.Open(path).Record
 	}
+	sessions := sessionstore.New()
+	run := beginRun(sessions, tools, record, logger)
 	if cfg.Portal.URL != "" {
 		desk.PortalURL, _ = url.Parse(cfg.Portal.URL) // checked with the configuration
 	}
@@ -461,7 +464,7 @@ func window(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		WebSignIn:   webSignIn,
 		Handoff:     desk,
 		Audit:       record,
-		Sessions:    sessionstore.New(),
+		Sessions:    sessions,
 		IdleTime:    idleTime,
 		Environment: cfg.Environment,
 		Version:     fmt.Sprintf("%s (%s, %s)", version, commit, date),
@@ -491,7 +494,54 @@ func window(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a.Run()
 	kiosk.Stop()
 	tools.EndAll() // closing the kiosk signs the person out
+	if run != nil {
+		if err := run.End(); err != nil {
+			logger.Warn("the next start will take this run for a crash", "error", err)
+		}
+	}
 	return 0
+}
+
+// beginRun applies the crash rule before anything is shown: a session is
+// restored only after a run that ended cleanly. After a crash (kill -9, a
+// power cut), or where no run record proves a clean end, the tools the last
+// run left are ended and the last person is signed out, not restored. The
+// record then follows this run's tools until it ends cleanly.
+func beginRun(sessions ui.Sessions, tools *handoff.Launcher, record func(string, *auth.Session, string) error, logger *slog.Logger) *runstate.State {
+	path, err := runstate.DefaultPath()
+	var run *runstate.State
+	var prev runstate.Previous
+	if err == nil {
+		run, prev, err = runstate.Begin(path)
+	}
+	if run != nil {
+		tools.RecordIn(run)
+	}
+	switch {
+	case err != nil:
+		logger.Warn("no run record: the last session is not restored", "error", err)
+	case prev.Found && prev.Clean:
+		return run // the one case a session may be restored
+	case !prev.Found:
+		logger.Info("no record of a last run: any kept session is not restored")
+	}
+	if prev.Crashed() {
+		detail := "the last run did not end cleanly"
+		if ended := runstate.EndLeftovers(prev.Tools); len(ended) > 0 {
+			detail += fmt.Sprintf("; ended %d tool(s) it left running", len(ended))
+		}
+		if err := run.Forget(prev.Tools); err != nil {
+			logger.Warn("updating the run record", "error", err)
+		}
+		logger.Warn("signing out after a crash", "detail", detail)
+		if err := record(ui.AuditCrashSignOut, nil, detail); err != nil {
+			logger.Warn("writing the audit log", "error", err)
+		}
+	}
+	if err := sessions.Delete(); err != nil {
+		logger.Warn("signing the last person out", "error", err)
+	}
+	return run
 }
 
 // checkMachine prints whether the kiosk will work on this machine, one row

@@ -40,7 +40,13 @@ func TestMain(m *testing.M) {
 // Extra lines are added to its configuration file.
 func startApp(t testing.TB, d *xvfbtest.Display, sim *simulator.Server, binary string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	dir := t.TempDir()
+	return startAppIn(t, d, sim, binary, t.TempDir(), extra...)
+}
+
+// startAppIn runs the program with its folders (configuration, data,
+// state) in dir, so a second start finds what the first left.
+func startAppIn(t testing.TB, d *xvfbtest.Display, sim *simulator.Server, binary, dir string, extra ...string) (*exec.Cmd, string) {
+	t.Helper()
 	config := filepath.Join(dir, "config.toml")
 	doc := fmt.Sprintf("environment = \"simulator\"\n[trust_centre]\nissuer = %q\npoll_interval = \"1s\"\n", sim.URL) +
 		strings.Join(extra, "\n")
@@ -49,7 +55,7 @@ func startApp(t testing.TB, d *xvfbtest.Display, sim *simulator.Server, binary s
 	}
 	cmd := exec.Command(binary, "--config", config)
 	cmd.Env = append(os.Environ(), "DISPLAY="+d.Name, "LANG=en_US.UTF-8", "XDG_CONFIG_HOME="+dir,
-		"XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir, "WORKSHOP_LOGIN_RUN_MAIN=1")
+		"XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir, "XDG_STATE_HOME="+dir, "WORKSHOP_LOGIN_RUN_MAIN=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -125,6 +131,46 @@ func TestRealWindow(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(table.String()), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[1], "sign_in") || !strings.Contains(lines[2], "sign_out") || !strings.Contains(lines[2], "1234567890B") {
 		t.Errorf("audit table:\n%s", table.String())
+	}
+}
+
+// A kiosk killed while signed in (kill -9, a power cut) does not hand the
+// next person the last one's session on restart, although the keyring
+// still holds it: the restart signs out and says so in the audit log. A
+// clean restart (SIGTERM) still restores.
+func TestKilledKioskSignsOutOnRestart(t *testing.T) {
+	xvfbtest.NeedTools(t)
+	d := xvfbtest.Start(t)
+	sim := authtest.Simulator(t, simulator.Options{})
+	dir := t.TempDir()
+	signIn := func() *exec.Cmd {
+		cmd, _ := startAppIn(t, d, sim, os.Args[0], dir)
+		var code string
+		eventually(t, "a QR code on screen", 60*time.Second, func() bool { code = d.QR(); return code != "" })
+		approve(t, d, code)
+		time.Sleep(time.Second) // the keyring keeps the session meanwhile
+		return cmd
+	}
+	// A clean restart restores the person.
+	first := signIn()
+	stop(first)
+	eventually(t, "the first kiosk gone", 10*time.Second, func() bool { return !d.WindowTitled("Workshop Login") })
+	second, _ := startAppIn(t, d, sim, os.Args[0], dir)
+	eventually(t, "the person restored after a clean restart", 30*time.Second, func() bool {
+		return d.WindowTitled("Workshop Login: GARAGE JANSEN")
+	})
+	// kill -9 while signed in.
+	second.Process.Kill()
+	eventually(t, "the killed kiosk gone", 10*time.Second, func() bool { return !d.WindowTitled("Workshop Login") })
+	startAppIn(t, d, sim, os.Args[0], dir)
+	eventually(t, "a QR code after the restart", 60*time.Second, func() bool { return d.QR() != "" })
+	time.Sleep(2 * time.Second) // a restore, had there been one, would have taken over by now
+	if d.WindowTitled("GARAGE JANSEN") || d.QR() == "" {
+		t.Fatal("the restart after kill -9 restored the last person")
+	}
+	log, err := os.ReadFile(filepath.Join(dir, "workshop-login", "audit.jsonl"))
+	if err != nil || !strings.Contains(string(log), `"crash_sign_out"`) {
+		t.Errorf("the audit log does not say why (%v):\n%s", err, log)
 	}
 }
 

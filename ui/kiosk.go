@@ -80,6 +80,9 @@ const (
 	AuditToolFailed = "tool_failed" // could not start, or stopped at start
 	AuditPortal     = "portal_opened"
 	AuditIdle       = "idle_sign_out"
+	// AuditCrashSignOut: the last run crashed, so its person was signed out
+	// at start instead of restored, and its tools ended.
+	AuditCrashSignOut = "crash_sign_out"
 )
 
 // Sessions keeps the signed-in session across restarts: the OS keyring.

@@ -55,15 +55,37 @@ type Launcher struct {
 
 	mu      sync.Mutex
 	running []*started // tools to end at sign-out
+	record  Recorder
+}
+
+// Recorder keeps the tools that must not outlive a session where a restart
+// after a crash finds them (platform/runstate).
+type Recorder interface {
+	AddTool(pid int, name string) error
+	RemoveTool(pid int) error
+}
+
+// RecordIn keeps every tool that ends at sign-out in r while it runs.
+func (l *Launcher) RecordIn(r Recorder) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.record = r
+}
+
+func (l *Launcher) recorder() Recorder {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.record
 }
 
 // started is a launched tool and a channel closed when it has exited (and
 // been waited for: no zombie is left).
 type started struct {
-	cmd    *exec.Cmd
-	done   chan struct{}
-	err    error       // cmd.Wait's, set before done is closed
-	ending atomic.Bool // EndAll is ending it: its exit is no failure
+	cmd      *exec.Cmd
+	done     chan struct{}
+	err      error       // cmd.Wait's, set before done is closed
+	ending   atomic.Bool // EndAll is ending it: its exit is no failure
+	recorded bool        // on the Recorder's list while it runs
 }
 
 // StoppedAtStartError is a tool that started but stopped with an error, or
@@ -153,7 +175,12 @@ func (l *Launcher) Launch(name string, s *auth.Session) (*exec.Cmd, error) {
 		l.log.Warn("handing the identity to the tool on standard input", "tool", tool.Name, "error", err)
 	}
 	began := time.Now()
-	run := &started{cmd: cmd, done: make(chan struct{})}
+	run := &started{cmd: cmd, done: make(chan struct{}), recorded: tool.EndAtSignOut && l.recorder() != nil}
+	if run.recorded {
+		if err := l.recorder().AddTool(cmd.Process.Pid, tool.Name); err != nil {
+			l.log.Warn("a crash now would leave this tool running", "tool", tool.Name, "error", err)
+		}
+	}
 	go l.reap(tool.Name, run, began)
 	if tool.EndAtSignOut {
 		l.mu.Lock()
@@ -179,6 +206,11 @@ func (l *Launcher) Launch(name string, s *auth.Session) (*exec.Cmd, error) {
 // zombie, and logs how it ended.
 func (l *Launcher) reap(name string, run *started, began time.Time) {
 	run.err = run.cmd.Wait()
+	if run.recorded {
+		if err := l.recorder().RemoveTool(run.cmd.Process.Pid); err != nil {
+			l.log.Warn("the ended tool stays on the run record", "tool", name, "error", err)
+		}
+	}
 	close(run.done)
 	l.log.Info("tool exited", "tool", name, "pid", run.cmd.Process.Pid, "status", run.cmd.ProcessState.String(),
 		"after", time.Since(began).Round(time.Millisecond), "ended_at_sign_out", run.ending.Load())

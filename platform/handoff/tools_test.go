@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -447,4 +448,60 @@ func TestNoZombieTools(t *testing.T) {
 		}
 	}
 	t.Errorf("tools left as zombie children of the test: %v", left)
+}
+
+// recordLog is a Recorder that keeps the running tools in memory.
+type recordLog struct {
+	mu      sync.Mutex
+	running map[int]string
+}
+
+func (r *recordLog) AddTool(pid int, name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running[pid] = name
+	return nil
+}
+
+func (r *recordLog) RemoveTool(pid int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.running, pid)
+	return nil
+}
+
+// A tool that must not outlive the session is on the run record while it
+// runs, so a restart after a crash can end it; off it once it has ended.
+func TestRunningToolsAreRecorded(t *testing.T) {
+	l, err := NewLauncher([]Tool{{Name: "Diagnostics", Command: "sleep", Args: []string{"60"}, EndAtSignOut: true}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.startWindow = 10 * time.Millisecond
+	rec := &recordLog{running: map[int]string{}}
+	l.RecordIn(rec)
+	cmd, err := l.Launch("Diagnostics", rsse(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	name := rec.running[cmd.Process.Pid]
+	rec.mu.Unlock()
+	if name != "Diagnostics" {
+		t.Fatalf("running tools on record: %v", rec.running)
+	}
+	l.EndAll()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rec.mu.Lock()
+		n := len(rec.running)
+		rec.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the ended tool is still on record")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

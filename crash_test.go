@@ -1,0 +1,98 @@
+//go:build linux
+
+package main
+
+import (
+	"log/slog"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/handoff"
+	"github.com/workshop-login/workshop-login/platform/runstate"
+)
+
+// keptSession is a keyring that only notes whether the session was deleted.
+type keptSession struct{ deleted bool }
+
+func (k *keptSession) Save(*auth.Session) error        { return nil }
+func (k *keptSession) Restore() (*auth.Session, error) { return nil, nil }
+func (k *keptSession) Delete() error                   { k.deleted = true; return nil }
+
+// The crash rule: a session is restored only after a run that ended
+// cleanly; after a crash the tools it left are ended and the person signed
+// out, before anything is shown.
+func TestCrashRule(t *testing.T) {
+	discard := slog.New(slog.DiscardHandler)
+	tools, err := handoff.NewLauncher(nil, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name        string
+		last        func(t *testing.T, path string) *exec.Cmd
+		wantSignOut bool
+		wantAudit   string
+	}{
+		{name: "a clean end restores", last: func(t *testing.T, path string) *exec.Cmd {
+			run, _, _ := runstate.Begin(path)
+			run.End()
+			return nil
+		}},
+		{name: "no record of a last run signs out", wantSignOut: true},
+		{name: "kill -9 with a tool running: the tool is ended, the person signed out", wantSignOut: true,
+			wantAudit: "crash_sign_out the last run did not end cleanly; ended 1 tool(s) it left running",
+			last: func(t *testing.T, path string) *exec.Cmd {
+				run, _, _ := runstate.Begin(path)
+				tool := exec.Command("sh", "-c", "sleep 300 & wait")
+				tool.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				if err := tool.Start(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { syscall.Kill(-tool.Process.Pid, syscall.SIGKILL) })
+				run.AddTool(tool.Process.Pid, "Diagnostics")
+				return tool // and the kiosk dies here
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			state := t.TempDir()
+			t.Setenv("XDG_STATE_HOME", state)
+			var tool *exec.Cmd
+			if tc.last != nil {
+				tool = tc.last(t, filepath.Join(state, "workshop-login", "run.json"))
+			}
+			exited := make(chan struct{})
+			if tool != nil {
+				go func() { tool.Wait(); close(exited) }()
+			}
+			var audit []string
+			record := func(event string, _ *auth.Session, detail string) error {
+				audit = append(audit, event+" "+detail)
+				return nil
+			}
+			sessions := &keptSession{}
+			run := beginRun(sessions, tools, record, discard)
+			if run == nil {
+				t.Fatal("no run record")
+			}
+			if sessions.deleted != tc.wantSignOut {
+				t.Errorf("signed out: %v, want %v", sessions.deleted, tc.wantSignOut)
+			}
+			if got := strings.Join(audit, "|"); got != tc.wantAudit {
+				t.Errorf("audit %q, want %q", got, tc.wantAudit)
+			}
+			if tool != nil {
+				select {
+				case <-exited:
+				case <-time.After(5 * time.Second):
+					t.Error("the tool the crashed run left is still running")
+				}
+			}
+			run.End()
+		})
+	}
+}
