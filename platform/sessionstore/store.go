@@ -69,6 +69,12 @@ type Store struct {
 	calls    sync.Mutex
 	mu       sync.Mutex
 	inFlight bool
+	// After the keyring failed, it is left alone until retryAt (30 s,
+	// doubling to 10 min): each call to a locked Secret Service leaves
+	// goroutines behind in go-keyring's D-Bus client, so the kiosk must not
+	// try again on every sign-in and sign-out.
+	retryAt time.Time
+	backoff time.Duration
 }
 
 // New uses the operating system's keyring.
@@ -236,6 +242,10 @@ func (st *Store) call(f func() error) error {
 		st.mu.Unlock()
 		return fmt.Errorf("%w: an earlier call has not come back (is it locked?)", ErrUnavailable)
 	}
+	if now := st.now(); now.Before(st.retryAt) {
+		st.mu.Unlock()
+		return fmt.Errorf("%w: it failed just before; tried again in %s", ErrUnavailable, st.retryAt.Sub(now).Round(time.Second))
+	}
 	st.inFlight = true
 	st.mu.Unlock()
 	done := make(chan error, 1)
@@ -249,12 +259,25 @@ func (st *Store) call(f func() error) error {
 	select {
 	case err := <-done:
 		if err != nil && !isNotFound(err) {
+			st.failed()
 			return fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
+		st.mu.Lock()
+		st.retryAt, st.backoff = time.Time{}, 0
+		st.mu.Unlock()
 		return err
 	case <-time.After(st.timeout):
+		st.failed()
 		return fmt.Errorf("%w: no answer in %s (is it locked?)", ErrUnavailable, st.timeout)
 	}
+}
+
+// failed schedules the next try at the keyring.
+func (st *Store) failed() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.backoff = min(max(2*st.backoff, 30*time.Second), 10*time.Minute)
+	st.retryAt = st.now().Add(st.backoff)
 }
 
 // Probe writes, reads back and deletes a throwaway item, so an installer or

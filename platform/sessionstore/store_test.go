@@ -3,6 +3,7 @@ package sessionstore
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -189,7 +190,8 @@ func TestALockedKeyringTimesOut(t *testing.T) {
 }
 
 // A locked keyring costs one waiting call, however often the kiosk signs
-// people in and out: not a goroutine (and D-Bus's under it) per call.
+// people in and out: not a goroutine (and D-Bus's under it) per call. After
+// it fails, it is tried again on a schedule, not at every event.
 func TestALockedKeyringCostsOneCall(t *testing.T) {
 	st, k := memoryStore()
 	k.hang = true
@@ -255,5 +257,84 @@ func TestProbeLeavesTheSessionAndSaysWhenItFails(t *testing.T) {
 	k.hang = true
 	if err := st.Probe(); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("a locked keyring: %v", err)
+	}
+}
+
+// A real Secret Service that nobody unlocked (gnome-keyring without a
+// password, and no one to type it): fifty sign-ins and sign-outs cost what
+// one does. Here such a keyring refuses at once; one that waits for a
+// password is TestALockedKeyringCostsOneCall. The test runs itself again in
+// a session bus of its own with a locked gnome-keyring.
+func TestALockedSecretServiceIsLeftAlone(t *testing.T) {
+	if os.Getenv("WORKSHOP_LOGIN_LOCKED_KEYRING_CHILD") == "1" {
+		st := New()
+		runtime.GC()
+		before := runtime.NumGoroutine()
+		for i := 0; i < 50; i++ {
+			if err := st.Save(session(t, false, "at")); !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("save %d to a locked keyring: %v", i, err)
+			}
+			st.Delete()
+		}
+		grew := runtime.NumGoroutine() - before
+		t.Logf("FIGURE 100 calls to a locked keyring: goroutines %d -> %d", before, before+grew)
+		if grew > 8 {
+			t.Errorf("100 calls to a locked keyring left %d goroutines behind", grew)
+		}
+		return
+	}
+	for _, tool := range []string{"dbus-run-session", "gnome-keyring-daemon"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (make test installs it)", tool)
+		}
+	}
+	cmd := exec.Command("dbus-run-session", "--", "sh", "-c",
+		`gnome-keyring-daemon --components=secrets --daemonize >/dev/null && exec "$0" -test.run='^TestALockedSecretServiceIsLeftAlone$' -test.v`, os.Args[0])
+	cmd.Env = append(os.Environ(), "WORKSHOP_LOGIN_LOCKED_KEYRING_CHILD=1", "XDG_DATA_HOME="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "FIGURE") {
+			t.Log(strings.TrimSpace(line))
+		}
+	}
+}
+
+// refusingKeyring refuses while refuse is set, and counts the calls.
+type refusingKeyring struct {
+	smallKeyring
+	refuse bool
+	calls  int
+}
+
+func (k *refusingKeyring) Set(service, user, secret string) error {
+	k.calls++
+	if k.refuse {
+		return errors.New("failed to unlock correct collection")
+	}
+	return k.smallKeyring.Set(service, user, secret)
+}
+
+func TestAFailedKeyringIsTriedAgainOnASchedule(t *testing.T) {
+	k := &refusingKeyring{smallKeyring: smallKeyring{items: map[string]string{}}, refuse: true}
+	clock := now
+	st := &Store{backend: k, timeout: time.Second, now: func() time.Time { return clock }}
+	if err := st.Save(session(t, false, "at")); !errors.Is(err, ErrUnavailable) {
+		t.Fatal(err)
+	}
+	k.refuse = false
+	for range 10 { // sign-ins and sign-outs right after the failure
+		if err := st.Save(session(t, false, "at")); err == nil || !strings.Contains(err.Error(), "tried again in 30s") {
+			t.Fatalf("right after a failure: %v", err)
+		}
+	}
+	if k.calls != 1 {
+		t.Errorf("the keyring was asked %d times within 30 s of a failure", k.calls)
+	}
+	clock = clock.Add(31 * time.Second)
+	if err := st.Save(session(t, false, "at")); err != nil {
+		t.Fatalf("after the wait: %v", err)
 	}
 }
