@@ -70,9 +70,9 @@ type Store struct {
 	mu       sync.Mutex
 	inFlight bool
 	// After the keyring failed, it is left alone until retryAt (30 s,
-	// doubling to 10 min): each call to a locked Secret Service leaves
-	// goroutines behind in go-keyring's D-Bus client, so the kiosk must not
-	// try again on every sign-in and sign-out.
+	// doubling to 10 min): a keyring that waits for a password leaves a
+	// call (and D-Bus's goroutines) behind each time it is tried, so the
+	// kiosk does not try again at every sign-in and sign-out.
 	retryAt time.Time
 	backoff time.Duration
 }
