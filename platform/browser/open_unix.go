@@ -18,3 +18,11 @@ func systemOpener(target string) (string, []string) {
 func detach(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
+
+// privateCandidates are the browsers with a throwaway private mode, as
+// Linux distributions and the vendors' packages name them, in order of
+// preference.
+func privateCandidates() []string {
+	return []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+		"microsoft-edge", "microsoft-edge-stable", "firefox", "firefox-esr"}
+}

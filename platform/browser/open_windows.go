@@ -21,3 +21,19 @@ func systemOpener(target string) (string, []string) {
 }
 
 func detach(*exec.Cmd) {}
+
+// privateCandidates are the browsers with a throwaway private mode, where
+// their installers put them (for all users, then for this one), in order
+// of preference.
+func privateCandidates() []string {
+	var out []string
+	for _, exe := range []string{`Google\Chrome\Application\chrome.exe`, `Chromium\Application\chrome.exe`,
+		`Microsoft\Edge\Application\msedge.exe`, `Mozilla Firefox\firefox.exe`} {
+		for _, root := range []string{"ProgramFiles", "ProgramFiles(x86)", "LOCALAPPDATA"} {
+			if dir := os.Getenv(root); dir != "" {
+				out = append(out, filepath.Join(dir, exe))
+			}
+		}
+	}
+	return out
+}
