@@ -285,7 +285,7 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var signIn auth.SignIn = engine
 	if *web {
 		// The address is printed by the terminal; a person or a script opens it.
-		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, func(string) error { return nil }, auth.WithLogger(logger))
+		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, func(context.Context, string) error { return nil }, auth.WithLogger(logger))
 		if err != nil {
 			fmt.Fprintln(stderr, "workshop-login:", configError(cfg, err))
 			return exitConfig
@@ -450,9 +450,7 @@ func window(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var webSignIn ui.WebSignIn
 	if kc.SignIn != config.SignInQR {
-		// The system browser, never a web view (RFC 8252).
-		openBrowser := func(addr string) error { return opener.Open(ctx, addr) }
-		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, openBrowser, auth.WithLogger(logger))
+		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, webBrowser(ctx, opener), auth.WithLogger(logger))
 		if err != nil { // checked with the configuration already
 			fmt.Fprintln(stderr, "workshop-login:", configError(cfg, err))
 			return exitConfig
@@ -701,4 +699,26 @@ func newLogger(verbose bool, stderr io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// webBrowser opens the web login in the system's browser, never a web view
+// (RFC 8252): a private window with a throwaway profile, ended and wiped
+// when the sign-in (signIn) ends, so the next person finds no Digidentity
+// session. Without such a browser it opens the system browser for as long
+// as the kiosk (ctx) lives, and says so (auth.ErrBrowserNotPrivate): the
+// screen then tells the person to sign out of Digidentity there.
+func webBrowser(ctx context.Context, opener browser.Opener) func(signIn context.Context, addr string) error {
+	return func(signIn context.Context, addr string) error {
+		_, err := opener.OpenPrivate(signIn, addr)
+		if !errors.Is(err, browser.ErrNoPrivateBrowser) {
+			return err
+		}
+		if opener.Log != nil {
+			opener.Log.Warn("web sign-in: no private browser window", "detail", err.Error())
+		}
+		if err := opener.Open(ctx, addr); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w (%v)", auth.ErrBrowserNotPrivate, err)
+	}
 }

@@ -42,6 +42,10 @@ const (
 	MsgWebReplayed   MessageKey = "auth.web_replayed"    // the browser's page: this answer was used already
 	MsgWebNotLocal   MessageKey = "auth.web_not_local"   // the browser's page: not from this machine
 	MsgWebStaleLogin MessageKey = "auth.web_stale_login" // the browser reused an earlier Digidentity sign-in
+
+	// The web login opened in the shared browser, as no private window
+	// could be opened: finish there, then sign out of Digidentity in it.
+	MsgWebContinueShared MessageKey = "auth.web_continue_shared"
 )
 
 // Messages lists every key, for catalogue completeness checks.
@@ -49,7 +53,7 @@ var Messages = []MessageKey{
 	MsgScanCode, MsgCodeExpired, MsgOffline, MsgBusy, MsgRefused, MsgSignedIn,
 	MsgFailed, MsgUnexpected, MsgClientRejected, MsgIdentityMissing, MsgIdentityInvalid,
 	MsgSigningIn, MsgIdentityUnreadable, MsgApprovalLost,
-	MsgWebContinue, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal, MsgWebStaleLogin,
+	MsgWebContinue, MsgWebContinueShared, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal, MsgWebStaleLogin,
 }
 
 // Error is what the engine reports when something goes wrong: a catalogue key

@@ -23,8 +23,10 @@ import (
 	"github.com/workshop-login/workshop-login/auth/clock"
 )
 
-// EventBrowserOpened says the web login's address is open in the system
-// browser (BrowserURL); the person finishes there.
+// EventBrowserOpened says the web login's address is open in the browser
+// (BrowserURL); the person finishes there. Its message says whether that is
+// a private window (MsgWebContinue) or the shared browser
+// (MsgWebContinueShared).
 const EventBrowserOpened EventKind = "browser_opened"
 
 // WebLogin is the browser variant of sign-in, as RFC 8252 and RFC 9700 ask
@@ -41,17 +43,33 @@ type WebLogin struct {
 	client   *http.Client
 	clock    clock.Clock
 	log      *slog.Logger
-	// Open shows the address to the person: the system browser in the
-	// window, a printed line in the terminal.
-	open func(string) error
+	// open shows the address to the person: a private browser window in
+	// the kiosk, a printed line in the terminal. Its ctx ends when this
+	// sign-in ends (a moment after, so the browser can show the last page):
+	// a browser started for this sign-in ends with it.
+	open func(ctx context.Context, addr string) error
 	// pageText gives the browser's pages their words, in the kiosk's
 	// language of the moment.
 	pageText atomic.Pointer[func(MessageKey) string]
 }
 
+// ErrBrowserNotPrivate is what an open function returns (wrapped) when it
+// opened the address, but in the shared browser, not a private window that
+// ends with the sign-in: the person is told to sign out of Digidentity
+// there (MsgWebContinueShared). Any other error fails the sign-in.
+var ErrBrowserNotPrivate = errors.New("opened in the shared browser: no private browser window")
+
+// browserGrace is how long a browser started for a sign-in outlives it, so
+// that the callback page, answered as the sign-in ends, is shown; real
+// time, as it is the browser's.
+var browserGrace = 2 * time.Second
+
 // NewWebLogin checks the settings for the environment (in production the
-// redirect URI must be fixed and allowlisted) and returns the flow.
-func NewWebLogin(s Settings, env Environment, open func(string) error, opts ...Option) (*WebLogin, error) {
+// redirect URI must be fixed and allowlisted) and returns the flow. open
+// shows the address (see WebLogin.open): its ctx ends when the sign-in
+// does; it returns an error wrapping ErrBrowserNotPrivate when the address
+// opened in the shared browser.
+func NewWebLogin(s Settings, env Environment, open func(ctx context.Context, addr string) error, opts ...Option) (*WebLogin, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -132,10 +150,18 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session,
 	}
 	began := w.clock.Now()
 	address := config.AuthCodeURL(state, params...)
-	emit(Event{Kind: EventBrowserOpened, Message: MsgWebContinue, BrowserURL: address})
-	if err := w.open(address); err != nil {
+	// The browser lives as long as this sign-in, and a moment more: the
+	// callback page is answered as run returns.
+	browserCtx, endBrowser := context.WithCancel(ctx)
+	defer func() { time.AfterFunc(browserGrace, endBrowser) }()
+	message := MsgWebContinue
+	if err := w.open(browserCtx, address); errors.Is(err, ErrBrowserNotPrivate) {
+		w.log.Warn("web sign-in: no private browser window; the shared browser was opened", "detail", err.Error())
+		message = MsgWebContinueShared
+	} else if err != nil {
 		return nil, newError(MsgFailed, err, "opening the browser")
 	}
+	emit(Event{Kind: EventBrowserOpened, Message: message, BrowserURL: address})
 
 	timedOut := make(chan struct{})
 	waitCtx, stopWaiting := context.WithCancel(ctx)

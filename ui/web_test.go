@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,15 +16,21 @@ import (
 // webKiosk offers the browser sign-in beside the QR code, both against the
 // simulator; decide plays the person in the browser.
 func webKiosk(t *testing.T, decide func(b *authtest.Browser, addr string)) (*Kiosk, *uiQueue) {
+	return webKioskOpening(t, nil, decide)
+}
+
+// webKioskOpening is webKiosk whose browser, once opened, answers opened:
+// auth.ErrBrowserNotPrivate for the shared browser.
+func webKioskOpening(t *testing.T, opened error, decide func(b *authtest.Browser, addr string)) (*Kiosk, *uiQueue) {
 	srv := authtest.Simulator(t, simulator.Options{})
 	s := authtest.Settings(srv)
 	engine, err := auth.NewPasswordless(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(addr string) error {
+	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(_ context.Context, addr string) error {
 		go decide(authtest.NewBrowser(t), addr) // the system browser runs beside the kiosk
-		return nil
+		return opened
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -75,4 +83,15 @@ func TestBackToTheQRCodeAtAnyMoment(t *testing.T) {
 		t.Fatal("Back to the QR code did not go back")
 	}
 	q.until(t, "a new code", func() bool { return k.qrFor != "" && k.qrFor != first })
+}
+
+// Without a private browser window the kiosk opens the shared browser and
+// says so on screen.
+func TestWebSignInInTheSharedBrowserSaysSo(t *testing.T) {
+	k, q := webKioskOpening(t, fmt.Errorf("%w (none installed)", auth.ErrBrowserNotPrivate), func(b *authtest.Browser, addr string) {})
+	test.Tap(k.WebSignInBtn)
+	q.until(t, "the shared-browser note", func() bool { return strings.Contains(k.Status.Text, "No private browser window") })
+	if k.QR.Visible() || !k.BackToQR.Visible() || !strings.Contains(k.Status.Text, "sign out of Digidentity") {
+		t.Errorf("QR %v, back %v, status %q", k.QR.Visible(), k.BackToQR.Visible(), k.Status.Text)
+	}
 }

@@ -189,3 +189,25 @@ func checkLoopbackRedirect(raw string) string {
 	}
 	return ""
 }
+
+// PendingWebLogins lists the login pages of the web sign-ins not yet
+// answered, newest first: where browsers were sent. A test plays the person
+// there (GET it, submit its form) when the browser itself cannot be driven.
+func (s *Simulator) PendingWebLogins() []string {
+	s.mu.Lock()
+	now := s.opts.Now()
+	s.prune(now)
+	var list []SessionInfo
+	for _, sess := range s.byQR {
+		if sess.web != nil && sess.state == statePending && now.Before(sess.expires) {
+			list = append(list, SessionInfo{QRCodeURI: s.publicURL() + "/sim/login/" + sess.qrID, CreatedAt: sess.created})
+		}
+	}
+	s.mu.Unlock()
+	sortSessions(list)
+	out := make([]string, len(list))
+	for i, info := range list {
+		out[i] = info.QRCodeURI
+	}
+	return out
+}
