@@ -181,7 +181,7 @@ func (o Opener) OpenPrivate(ctx context.Context, target string) (*Private, error
 	if err != nil {
 		return nil, err
 	}
-	profile, err := os.MkdirTemp("", "workshop-login-browser-")
+	profile, err := os.MkdirTemp("", profilePrefix)
 	if err != nil {
 		return nil, fmt.Errorf("a profile for the private browser: %w", err)
 	}
@@ -294,4 +294,24 @@ func (p *Private) end() error {
 		errs = append(errs, fmt.Errorf("deleting the private browser's profile: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// profilePrefix names the throwaway profiles' folders in the temporary folder.
+const profilePrefix = "workshop-login-browser-"
+
+// RemoveLeftoverProfiles deletes the throwaway profiles a crashed run left
+// in the temporary folder (its browsers are ended with its other tools); it
+// returns how many it removed. Only call it before this run opens any.
+func RemoveLeftoverProfiles() int {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), profilePrefix+"*"))
+	removed := 0
+	for _, dir := range dirs {
+		if info, err := os.Lstat(dir); err != nil || !info.IsDir() || !ownedByMe(info) {
+			continue
+		}
+		if os.RemoveAll(dir) == nil {
+			removed++
+		}
+	}
+	return removed
 }

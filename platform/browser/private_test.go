@@ -287,3 +287,26 @@ func TestOpenPrivateChromium(t *testing.T) {
 		t.Errorf("zombies: %v", z)
 	}
 }
+
+// A crashed run's throwaway profiles are removed at the next start; other
+// folders in the temporary folder are not.
+func TestLeftoverProfilesAreRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	left := filepath.Join(tmp, profilePrefix+"123")
+	other := filepath.Join(tmp, "someone-elses")
+	for _, dir := range []string{left, other} {
+		if err := os.MkdirAll(filepath.Join(dir, "Default"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := RemoveLeftoverProfiles(); n != 1 {
+		t.Errorf("removed %d", n)
+	}
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Error("the leftover profile is still there")
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Error("another folder was removed")
+	}
+}

@@ -22,3 +22,10 @@ func groupAlive(pid int, _ <-chan struct{}) bool {
 	err := syscall.Kill(-pid, 0)
 	return err == nil || err == syscall.EPERM
 }
+
+// ownedByMe reports whether this user owns the file: another user's
+// folders in a shared /tmp are never touched.
+func ownedByMe(info os.FileInfo) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Geteuid()
+}
