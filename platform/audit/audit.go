@@ -6,6 +6,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,12 +15,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 	"unicode"
+
+	"gopkg.in/natefinch/lumberjack.v2"
 
 	"github.com/workshop-login/workshop-login/auth"
 )
@@ -34,15 +38,20 @@ type Entry struct {
 	Detail           string    `json:"detail,omitempty"` // the tool's name, or why a sign-in was refused
 }
 
-// Log appends entries to a file and rotates it when it grows past MaxBytes,
-// keeping Keep older files (audit.jsonl.1 is the newest of them).
+// Log appends entries to a file and rotates it when it grows past
+// MaxMegabytes, keeping Keep older files beside it, named by the time they
+// were moved aside (audit-2026-11-24T09-00-00.000.jsonl, in UTC). The
+// rotation is lumberjack's; files that earlier versions rotated to
+// audit.jsonl.1, .2… stay readable, behind the newer ones, until Keep newer
+// files supersede them. MaxMegabytes and Keep are read at the first Record.
 type Log struct {
-	Path     string
-	MaxBytes int64
-	Keep     int
-	Now      func() time.Time
+	Path         string
+	MaxMegabytes int // lumberjack counts in whole mebibytes
+	Keep         int
+	Now          func() time.Time
 
-	mu sync.Mutex
+	mu     sync.Mutex
+	writer *lumberjack.Logger
 }
 
 // DefaultPath is the log in the operating system's data folder for
@@ -78,7 +87,7 @@ func DefaultPath() (string, error) {
 // Open returns the log at path with the default rotation: 1 MiB a file, five
 // old files kept (a busy garage's year fits).
 func Open(path string) *Log {
-	return &Log{Path: path, MaxBytes: 1 << 20, Keep: 5, Now: time.Now}
+	return &Log{Path: path, MaxMegabytes: 1, Keep: 5, Now: time.Now}
 }
 
 // Record appends one event about a session (nil for none).
@@ -93,19 +102,26 @@ func (l *Log) Record(event string, s *auth.Session, detail string) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// lumberjack would make a missing folder 0755; the log's folder is the
+	// garage's alone. It creates the file itself 0600 and keeps that mode
+	// when it rotates.
 	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
 		return err
 	}
-	if err := l.rotate(int64(len(line) + 1)); err != nil {
-		return err
+	if l.writer == nil {
+		l.writer = &lumberjack.Logger{Filename: l.Path, MaxSize: max(l.MaxMegabytes, 1), MaxBackups: max(l.Keep, 1)}
 	}
-	f, err := os.OpenFile(l.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	_, err = l.writer.Write(append(line, '\n'))
+	// Closed after every entry, as before: entries are rare, and an open
+	// file would keep the log from being moved or deleted on Windows.
+	if cerr := l.writer.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	_, err = f.Write(append(line, '\n'))
-	return err
+	l.dropSuperseded()
+	return nil
 }
 
 // marshal is one entry as JSON for the scripts and tools that read the log:
@@ -120,52 +136,99 @@ func marshal(e Entry) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// rotate moves the log aside when adding n bytes would pass MaxBytes.
-func (l *Log) rotate(n int64) error {
-	info, err := os.Stat(l.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil || info.Size()+n <= l.MaxBytes {
-		return err
-	}
-	os.Remove(fmt.Sprintf("%s.%d", l.Path, l.Keep))
-	for i := l.Keep - 1; i >= 1; i-- {
-		os.Rename(fmt.Sprintf("%s.%d", l.Path, i), fmt.Sprintf("%s.%d", l.Path, i+1))
-	}
-	return os.Rename(l.Path, l.Path+".1")
-}
-
 // Latest returns up to n of the newest entries, oldest first, reading the
-// rotated files as far back as needed.
+// older files as far back as needed.
 func (l *Log) Latest(n int) ([]Entry, error) {
 	if n <= 0 {
 		return nil, nil // none asked for (a negative count once sliced out of range)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var entries []Entry
-	files := []string{l.Path}
-	for i := 1; i <= l.Keep; i++ {
-		files = append(files, fmt.Sprintf("%s.%d", l.Path, i))
+	older, err := l.older()
+	if err != nil {
+		return nil, err
 	}
-	for _, path := range files {
+	older = older[:min(len(older), max(l.Keep, 1))] // lumberjack removes the surplus in the background
+	var entries []Entry
+	for _, path := range append([]string{l.Path}, older...) {
 		if len(entries) >= n {
 			break
 		}
-		older, err := readFile(path)
+		read, err := readFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
-			continue
+			continue // removed by lumberjack since it was listed
 		}
 		if err != nil {
 			return nil, err
 		}
-		entries = append(older, entries...)
+		entries = append(read, entries...)
 	}
 	if len(entries) > n {
 		entries = entries[len(entries)-n:]
 	}
 	return entries, nil
+}
+
+// backupTimeFormat is the time in lumberjack's names for rotated files.
+const backupTimeFormat = "2006-01-02T15-04-05.000"
+
+// older lists the rotated files, newest first: lumberjack's, named by the
+// time they were moved aside, then any that earlier versions numbered
+// audit.jsonl.1 (the newest of them), .2….
+func (l *Log) older() ([]string, error) {
+	dir, base := filepath.Split(l.Path)
+	ext := filepath.Ext(base)
+	prefix := strings.TrimSuffix(base, ext) + "-"
+	found, err := os.ReadDir(filepath.Clean(dir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	type file struct {
+		name     string
+		rotated  time.Time
+		numbered int
+	}
+	var files []file
+	for _, f := range found {
+		name := f.Name()
+		if stamp, ok := strings.CutPrefix(name, prefix); ok && strings.HasSuffix(stamp, ext) {
+			if t, err := time.Parse(backupTimeFormat, strings.TrimSuffix(stamp, ext)); err == nil {
+				files = append(files, file{name: name, rotated: t})
+			}
+		} else if number, ok := strings.CutPrefix(name, base+"."); ok {
+			if i, err := strconv.Atoi(number); err == nil && i >= 1 {
+				files = append(files, file{name: name, numbered: i})
+			}
+		}
+	}
+	slices.SortFunc(files, func(a, b file) int {
+		if a.numbered != b.numbered {
+			return cmp.Compare(a.numbered, b.numbered) // lumberjack's (0) before the numbered
+		}
+		return b.rotated.Compare(a.rotated)
+	})
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = filepath.Join(dir, f.name)
+	}
+	return paths, nil
+}
+
+// dropSuperseded removes the files earlier versions numbered (audit.jsonl.1…)
+// once Keep newer files are kept: lumberjack only removes its own.
+func (l *Log) dropSuperseded() {
+	older, err := l.older()
+	if err != nil {
+		return
+	}
+	for _, path := range older[min(max(l.Keep, 1), len(older)):] {
+		if _, numbered := strings.CutPrefix(filepath.Base(path), filepath.Base(l.Path)+"."); numbered {
+			os.Remove(path)
+		}
+	}
 }
 
 func readFile(path string) ([]Entry, error) {

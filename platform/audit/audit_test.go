@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,25 +77,94 @@ func TestLogKeepsAmpersandsAndAngles(t *testing.T) {
 
 func TestRotationBySize(t *testing.T) {
 	l := Open(filepath.Join(t.TempDir(), "audit.jsonl"))
-	l.MaxBytes, l.Keep = 600, 2
+	l.Keep = 2
 	s := session(t)
-	for i := 0; i < 40; i++ {
-		if err := l.Record("sign_in", s, ""); err != nil {
+	const records = 60
+	for i := range records {
+		// 60 KiB an entry: 16 fit in the 1 MiB a file.
+		if err := l.Record("sign_in", s, fmt.Sprintf("%03d", i)+strings.Repeat("x", 60<<10)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond) // lumberjack names rotated files to the millisecond
+	}
+	var older []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var err error
+		if older, err = l.older(); err != nil {
+			t.Fatal(err)
+		}
+		if len(older) <= l.Keep || time.Now().After(deadline) {
+			break // lumberjack removes the surplus in the background
+		}
+	}
+	if len(older) != l.Keep {
+		t.Errorf("old files kept: %q, want %d", older, l.Keep)
+	}
+	for _, name := range append([]string{l.Path}, older...) {
+		info, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Size() > int64(l.MaxMegabytes)<<20 || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %d bytes, mode %v", name, info.Size(), info.Mode())
+		}
+	}
+	entries, err := l.Latest(100)
+	if err != nil || len(entries) < 40 {
+		t.Fatalf("latest across rotated files: %d entries, %v", len(entries), err)
+	}
+	for i, e := range entries {
+		if want := fmt.Sprintf("%03d", records-len(entries)+i); !strings.HasPrefix(e.Detail, want) {
+			t.Errorf("entry %d of %d is %.3s, want %s", i, len(entries), e.Detail, want)
+		}
+	}
+}
+
+// Logs rotated before lumberjack did it (audit.jsonl.1 the newest, .2…) are
+// read behind lumberjack's files, and removed once Keep newer files exist.
+func TestNumberedOldFilesStayReadable(t *testing.T) {
+	l := Open(filepath.Join(t.TempDir(), "audit.jsonl"))
+	line := func(event string) string { return `{"time":"2026-11-24T09:00:00Z","event":"` + event + `"}` + "\n" }
+	for name, content := range map[string]string{
+		l.Path + ".2": line("a") + line("b"),
+		l.Path + ".1": line("c"),
+		l.Path:        line("d"),
+	} {
+		if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{l.Path, l.Path + ".1", l.Path + ".2"} {
-		info, err := os.Stat(name)
-		if err != nil || info.Size() > l.MaxBytes {
-			t.Errorf("%s: %v, %d bytes", name, err, info.Size())
+	events := func() string {
+		t.Helper()
+		entries, err := l.Latest(10)
+		if err != nil {
+			t.Fatal(err)
 		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Event)
+		}
+		return strings.Join(got, " ")
 	}
-	if _, err := os.Stat(l.Path + ".3"); err == nil {
-		t.Error("more old files kept than configured")
+	if got := events(); got != "a b c d" {
+		t.Errorf("read %q, want a b c d", got)
 	}
-	entries, err := l.Latest(100)
-	if err != nil || len(entries) < 6 {
-		t.Errorf("latest across rotated files: %d entries, %v", len(entries), err)
+	if err := l.Record("e", nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := events(); got != "a b c d e" {
+		t.Errorf("after a new entry, read %q", got)
+	}
+
+	l.Keep = 1
+	if err := l.Record("f", nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(l.Path + ".2"); err == nil {
+		t.Error("audit.jsonl.2 is kept beyond Keep")
+	}
+	if got := events(); got != "c d e f" {
+		t.Errorf("with one old file kept, read %q", got)
 	}
 }
 
