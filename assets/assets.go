@@ -8,6 +8,8 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -45,8 +47,11 @@ func (c Catalogue) Text(key string, data any) string {
 	if !ok {
 		return key
 	}
-	t, err := template.New(key).Option("missingkey=error").Parse(text)
-	if err != nil {
+	if !strings.Contains(text, "{{") {
+		return text // nothing to fill in
+	}
+	t := parse(text)
+	if t == nil {
 		return text
 	}
 	var b bytes.Buffer
@@ -54,4 +59,22 @@ func (c Catalogue) Text(key string, data any) string {
 		return text
 	}
 	return b.String()
+}
+
+// templates holds each message's template, parsed the first time it is shown
+// (the countdowns are shown every second): text → *template.Template, or nil
+// for a text that is no template. A catalogue's texts are few and fixed, so it
+// stays small.
+var templates sync.Map
+
+func parse(text string) *template.Template {
+	if t, ok := templates.Load(text); ok {
+		return t.(*template.Template)
+	}
+	t, err := template.New("").Option("missingkey=error").Parse(text)
+	if err != nil {
+		t = nil
+	}
+	templates.Store(text, t)
+	return t
 }

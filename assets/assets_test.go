@@ -1,6 +1,7 @@
 package assets_test
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"testing"
@@ -61,5 +62,34 @@ func TestTemplatesFillIn(t *testing.T) {
 		if got := c.Text(string(auth.MsgOffline), map[string]int{"Seconds": 8}); got != want {
 			t.Errorf("%s: offline reads %q, want %q", language, got, want)
 		}
+	}
+}
+
+func TestTextFillsInOnEveryCall(t *testing.T) {
+	c := assets.Catalogue{"count": "{{.N}} left", "broken": "{{.N", "plain": "as is"}
+	for _, n := range []int{3, 2, 3} {
+		if got, want := c.Text("count", map[string]int{"N": n}), fmt.Sprint(n, " left"); got != want {
+			t.Errorf("count = %q, want %q", got, want)
+		}
+	}
+	for key, want := range map[string]string{"broken": "{{.N", "plain": "as is", "unknown": "unknown"} {
+		for range 2 {
+			if got := c.Text(key, nil); got != want {
+				t.Errorf("%s = %q, want %q", key, got, want)
+			}
+		}
+	}
+	if got := c.Text("count", map[string]int{}); got != "{{.N}} left" {
+		t.Errorf("with N missing, count = %q", got)
+	}
+}
+
+func BenchmarkText(b *testing.B) {
+	c, err := assets.LoadCatalogue("en")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		c.Text(string(auth.MsgOffline), map[string]int{"Seconds": 8})
 	}
 }
