@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,7 +36,7 @@ func FuzzCallbackServer(f *testing.F) {
 	} {
 		f.Add(seed[0], seed[1], seed[2])
 	}
-	w := &WebLogin{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	w := &WebLogin{log: slog.New(slog.DiscardHandler)}
 	w.SetPageText(func(k MessageKey) string { return "text of " + string(k) })
 	f.Fuzz(func(t *testing.T, path, rawQuery, remoteAddr string) {
 		cb := &callbackServer{w: w, path: "/callback", state: fuzzState, answers: make(chan callback, 1), outcome: make(chan MessageKey, 1)}

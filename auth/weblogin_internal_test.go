@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +14,7 @@ func TestCallbackFromAnotherAddressIsRefused(t *testing.T) {
 	w := &WebLogin{}
 	w.SetPageText(func(k MessageKey) string { return "text of " + string(k) })
 	cb := &callbackServer{w: w, path: "/callback", state: "s", answers: make(chan callback, 1), outcome: make(chan MessageKey, 1)}
-	w.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	w.log = slog.New(slog.DiscardHandler)
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:53682/callback?state=s&code=c", nil)
 	req.RemoteAddr = "192.0.2.7:40000"
 	rec := httptest.NewRecorder()

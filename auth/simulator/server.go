@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -233,7 +234,7 @@ func New(opts Options) (*Simulator, error) {
 		return nil, fmt.Errorf("simulator: TokenPaths %q: use both, token or token.json", opts.TokenPaths)
 	}
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	keys, err := newSigningKey(opts.IDTokenAlg)
 	if err != nil {
@@ -459,14 +460,7 @@ func (s *Simulator) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 
 func (s *Simulator) checkScope(scope string) string {
 	fields := strings.Fields(scope)
-	has := func(want string) bool {
-		for _, f := range fields {
-			if f == want {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(want string) bool { return slices.Contains(fields, want) }
 	switch {
 	case !has("openid"):
 		return "scope lacks openid"

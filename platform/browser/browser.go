@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -65,7 +64,7 @@ func (o Opener) Open(ctx context.Context, target string) error {
 	}
 	log := o.Log
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	go func() {
 		// Reaps the opener. Its exit status is all that is left to learn:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -206,7 +205,7 @@ func (o Opener) OpenPrivate(ctx context.Context, target string) (*Private, error
 	}
 	log := o.Log
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Private{cmd: cmd, profile: profile, family: f, log: log, exited: make(chan struct{}), done: make(chan struct{})}
 	go func() {
