@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,10 +56,16 @@ type script struct {
 	info  []answer // when empty: the IOE's user info
 	codes int
 	calls []string
+	// onCall, when set, runs in the engine's goroutine after each call is
+	// recorded, before it is answered.
+	onCall func()
 }
 
 func (s *script) record(format string, args ...any) {
 	s.calls = append(s.calls, fmt.Sprintf("%s ", s.clock.Now().Sub(s.start))+fmt.Sprintf(format, args...))
+	if s.onCall != nil {
+		s.onCall()
+	}
 }
 
 func next(list *[]answer, fallback answer) answer {
@@ -430,18 +437,54 @@ func TestApprovedSessionCarriesIdentityAndTokens(t *testing.T) {
 	}
 }
 
+// Cancelling the context ends the attempt: the engine makes no further
+// request and closes its channel, at most handing over the event it was
+// sending. The cancel comes while a poll is in flight (the third token
+// request), so the test knows exactly which requests came before it.
 func TestStartStopsOnCancel(t *testing.T) {
-	p, err := NewPasswordless(testSettings(), WithClock(clock.NewVirtual(time.Now())))
+	start := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	vc := clock.NewVirtual(start)
+	p, err := NewPasswordless(testSettings(), WithClock(vc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := &script{clock: clock.NewVirtual(time.Now())}
-	p.tc, p.identity.tc = sc, sc
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sc := &script{clock: vc, start: start}
+	var callsAtCancel []string
+	sc.onCall = func() {
+		if callsAtCancel == nil && strings.Count(strings.Join(sc.calls, "\n"), " token ") == 3 {
+			cancel()
+			callsAtCancel = slices.Clone(sc.calls)
+		}
+	}
+	p.tc, p.identity.tc = sc, sc
 	events := p.Start(ctx)
-	<-events // the first code
-	cancel()
-	for range events {
-		// drain until the engine closes the channel
+	if e := <-events; e.Kind != EventQRReady {
+		t.Fatalf("first event %v, want qr_ready", e.Kind)
+	}
+	var afterFirst []string
+	timeout := time.After(10 * time.Second)
+	for open := true; open; {
+		select {
+		case e, ok := <-events:
+			if open = ok; ok {
+				afterFirst = append(afterFirst, describe(start, e))
+			}
+		case <-timeout:
+			t.Fatalf("the channel is still open 10 s after cancelling; events since the code: %q", afterFirst)
+		}
+	}
+	// Read after the channel closed: the engine's calls all came before.
+	if callsAtCancel == nil {
+		t.Fatalf("the engine stopped before its third poll; calls: %q", sc.calls)
+	}
+	if !slices.Equal(sc.calls, callsAtCancel) {
+		t.Errorf("requests after cancelling:\n%s\nbefore:\n%s", strings.Join(sc.calls[len(callsAtCancel):], "\n"), strings.Join(callsAtCancel, "\n"))
+	}
+	// Before the cancel: the one "waiting" event of the first poll; after
+	// it, at most the event the engine was sending.
+	if len(afterFirst) > 2 {
+		t.Errorf("events after the code: %q, want at most 2", afterFirst)
 	}
 }

@@ -114,12 +114,8 @@ func newKioskWith(t *testing.T, language string, signIn auth.SignIn, h Handoff, 
 	t.Helper()
 	a := test.NewTempApp(t)
 	now := t0.Add(15 * time.Second)
-	var handoff Handoff
-	if h != nil {
-		handoff = h
-	}
 	opts := Options{
-		SignIn: signIn, Handoff: handoff, Environment: auth.EnvSimulator, Version: "1.2.3 (abc, today)",
+		SignIn: signIn, Handoff: h, Environment: auth.EnvSimulator, Version: "1.2.3 (abc, today)",
 		Settings: Settings{Language: language, SignOutKeys: "Ctrl+L", DeeplinkButton: true},
 		Now:      func() time.Time { return now },
 	}
