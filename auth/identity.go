@@ -73,6 +73,37 @@ func (id Identity) AuthorisationUID() string {
 	return id.IOEUID.AuthorisationUID
 }
 
+// Field is one name–value pair of a flattened Identity, named as the Trust
+// Centre's user info and the tools' JSON name it.
+type Field struct {
+	Name, Value string
+	// Claim is set for what the user info itself holds (sub and the raw
+	// UIDs): ParseUserInfo reads an identity back from these alone. role and
+	// authorisation_uid are worked out from them.
+	Claim bool
+}
+
+// Fields flattens the identity, once for every place it is handed on (a
+// tool's environment and standard input, the repair portal's form, the
+// keyring's record), in this order: sub, role, cabuid, iouid, ioeuid,
+// authorisation_uid, and for a chain authorisation rssuid and rsseuid. A
+// UID the identity does not have is left out rather than given empty.
+func (id Identity) Fields() []Field {
+	fields := []Field{
+		{Name: "sub", Value: id.Sub, Claim: true},
+		{Name: "role", Value: string(id.Role)},
+		{Name: "cabuid", Value: id.CABUID.Raw, Claim: true},
+		{Name: "iouid", Value: id.IOUID.Raw, Claim: true},
+		{Name: "ioeuid", Value: id.IOEUID.Raw, Claim: true},
+		{Name: "authorisation_uid", Value: id.AuthorisationUID()},
+	}
+	if id.RSSUID != nil && id.RSSEUID != nil {
+		fields = append(fields, Field{Name: "rssuid", Value: id.RSSUID.Raw, Claim: true},
+			Field{Name: "rsseuid", Value: id.RSSEUID.Raw, Claim: true})
+	}
+	return fields
+}
+
 var (
 	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
 	fourDigits  = regexp.MustCompile(`^[0-9]{4}$`)

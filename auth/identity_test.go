@@ -106,3 +106,48 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// Fields is the one flattening of an identity: named and ordered as the
+// portal's form has them, and from its claims alone the same identity
+// parses again (the keyring keeps only those).
+func TestIdentityFields(t *testing.T) {
+	const chain = `,"rssuid":"EXAMPLERSS/WALDORPSTRAAT13FTHEHAGUE2521CA/NL987654321B02","rsseuid":"NL/EXAMPLECAB/9876543210D"}`
+	for _, c := range []struct {
+		body string
+		want []Field
+	}{
+		{ioeUserInfo, []Field{
+			{"sub", "e2x0a6mp-37l0-42ps-94ef-u69755438d3o", true}, {"role", "IOE", false},
+			{"cabuid", "EXA/NL/1234/1EXA2MP34LE5", true},
+			{"iouid", "GARAGE JANSEN/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01", true},
+			{"ioeuid", "NL/EXAMPLECAB/1234567890B", true}, {"authorisation_uid", "1234567890B", false},
+		}},
+		{strings.TrimSuffix(strings.TrimSpace(ioeUserInfo), "}") + chain, []Field{
+			{"sub", "e2x0a6mp-37l0-42ps-94ef-u69755438d3o", true}, {"role", "RSSE", false},
+			{"cabuid", "EXA/NL/1234/1EXA2MP34LE5", true},
+			{"iouid", "GARAGE JANSEN/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01", true},
+			{"ioeuid", "NL/EXAMPLECAB/1234567890B", true}, {"authorisation_uid", "9876543210D", false},
+			{"rssuid", "EXAMPLERSS/WALDORPSTRAAT13FTHEHAGUE2521CA/NL987654321B02", true},
+			{"rsseuid", "NL/EXAMPLECAB/9876543210D", true},
+		}},
+	} {
+		id, err := ParseUserInfo([]byte(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := id.Fields()
+		if string(mustJSON(t, got)) != string(mustJSON(t, c.want)) {
+			t.Errorf("Fields\n got %+v\nwant %+v", got, c.want)
+		}
+		claims := map[string]string{}
+		for _, f := range got {
+			if f.Claim {
+				claims[f.Name] = f.Value
+			}
+		}
+		again, err := ParseUserInfo(mustJSON(t, claims))
+		if err != nil || string(mustJSON(t, again)) != string(mustJSON(t, id)) {
+			t.Errorf("parsed from its claims: %+v, %v", again, err)
+		}
+	}
+}

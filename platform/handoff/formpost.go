@@ -241,25 +241,16 @@ func (f *FormPost) serve(w http.ResponseWriter, r *http.Request) {
 	f.log.Info("repair portal hand-off page opened", "portal", f.target.Host)
 }
 
-// portalFields are the form fields the portal receives: the names of the
-// identity document a tool reads, with the access token.
+// portalFields are the form fields the portal receives: the access token
+// and its type, the identity's fields (auth.Identity.Fields, named as a
+// tool's JSON names them) and, when known, when the token expires.
 func portalFields(s *auth.Session) []formField {
-	d := newIdentityDocument(s, true)
-	fields := []formField{
-		{"access_token", d.AccessToken},
-		{"token_type", "Bearer"},
-		{"sub", d.Sub},
-		{"role", string(d.Role)},
-		{"cabuid", d.CABUID},
-		{"iouid", d.IOUID},
-		{"ioeuid", d.IOEUID},
-		{"authorisation_uid", d.AuthorisationUID},
+	fields := []formField{{"access_token", s.AccessToken.Reveal()}, {"token_type", "Bearer"}}
+	for _, f := range s.Identity.Fields() {
+		fields = append(fields, formField{f.Name, f.Value})
 	}
-	if d.RSSUID != "" {
-		fields = append(fields, formField{"rssuid", d.RSSUID}, formField{"rsseuid", d.RSSEUID})
-	}
-	if !d.ExpiresAt.IsZero() {
-		fields = append(fields, formField{"expires_at", d.ExpiresAt.UTC().Format(time.RFC3339)})
+	if !s.ExpiresAt.IsZero() {
+		fields = append(fields, formField{"expires_at", s.ExpiresAt.UTC().Format(time.RFC3339)})
 	}
 	return fields
 }

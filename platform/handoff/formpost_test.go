@@ -523,3 +523,20 @@ func TestHandoffPageRules(t *testing.T) {
 		}
 	})
 }
+
+// The portal's form has the fields it has always had, in the same order:
+// the token, the identity's fields, when the token expires.
+func TestPortalFieldsAreWhatThePortalHasAlwaysHad(t *testing.T) {
+	var got []string
+	for _, f := range portalFields(rsse(t)) {
+		got = append(got, f.Name+"="+f.Value)
+	}
+	want := []string{"access_token=at-secret-123456", "token_type=Bearer", "sub=e6x3a4mp-49l2-66ps-94ef-u39455005d8o",
+		"role=RSSE", "cabuid=EXA/NL/1234/1EXA2MP34LE5", "iouid=GARAGE JANSEN/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01",
+		"ioeuid=NL/EXAMPLECAB/1234567890B", "authorisation_uid=9876543210D",
+		"rssuid=REMOTE DIAG SERVICES/HOOFDWEG1AMSTERDAM1011AA/NL987654321B02", "rsseuid=NL/EXAMPLECAB/9876543210D",
+		"expires_at=2026-11-24T10:00:00Z"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("portal fields\n got %q\nwant %q", got, want)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -259,57 +260,72 @@ func (l *Launcher) find(name string) (Tool, bool) {
 	return Tool{}, false
 }
 
-// identityEnv is the identity as SERMI_* variables; a UID the session does
-// not have is left out rather than set empty.
+// identityEnv is the identity as SERMI_* variables (SERMI_SUB, SERMI_ROLE,
+// SERMI_CABUID, …): every field of auth.Identity.Fields but
+// authorisation_uid, which a tool reads on standard input (README).
 func identityEnv(id auth.Identity) []string {
-	env := []string{
-		"SERMI_SUB=" + id.Sub,
-		"SERMI_ROLE=" + string(id.Role),
-		"SERMI_CABUID=" + id.CABUID.Raw,
-		"SERMI_IOUID=" + id.IOUID.Raw,
-		"SERMI_IOEUID=" + id.IOEUID.Raw,
-	}
-	if id.RSSUID != nil && id.RSSEUID != nil {
-		env = append(env, "SERMI_RSSUID="+id.RSSUID.Raw, "SERMI_RSSEUID="+id.RSSEUID.Raw)
+	var env []string
+	for _, f := range id.Fields() {
+		if f.Name != "authorisation_uid" {
+			env = append(env, "SERMI_"+strings.ToUpper(f.Name)+"="+f.Value)
+		}
 	}
 	return env
 }
 
-// IdentityDocument is what a tool reads on its standard input: one JSON
-// object, then end of input.
-type IdentityDocument struct {
-	Sub              string    `json:"sub"`
-	Role             auth.Role `json:"role"`
-	CABUID           string    `json:"cabuid"`
-	IOUID            string    `json:"iouid"`
-	IOEUID           string    `json:"ioeuid"`
-	RSSUID           string    `json:"rssuid,omitempty"`
-	RSSEUID          string    `json:"rsseuid,omitempty"`
-	AuthorisationUID string    `json:"authorisation_uid"`
-	AccessToken      string    `json:"access_token,omitempty"`
-	ExpiresAt        time.Time `json:"expires_at,omitzero"`
-}
-
-// identityDocument is the document as one line. A garage's name such as
-// "JANSEN & ZN" reaches the tool as written: a tool is no browser, so &, <
-// and > are not escaped as \u0026, \u003c and \u003e.
+// identityDocument is what a tool reads on its standard input: one JSON
+// object on one line, then end of input. Its members are the identity's
+// fields (auth.Identity.Fields), authorisation_uid after the chain's UIDs
+// as tools have always had it, then access_token (only when withToken) and
+// expires_at (when known). A garage's name such as "JANSEN & ZN" reaches the
+// tool as written: a tool is no browser, so &, < and > are not escaped as
+// \u0026, \u003c and \u003e.
 func identityDocument(s *auth.Session, withToken bool) ([]byte, error) {
+	var members []member
+	var authorisation member
+	for _, f := range s.Identity.Fields() {
+		if f.Name == "authorisation_uid" {
+			authorisation = member{f.Name, f.Value}
+			continue
+		}
+		members = append(members, member{f.Name, f.Value})
+	}
+	members = append(members, authorisation)
+	if token := s.AccessToken.Reveal(); withToken && token != "" {
+		members = append(members, member{"access_token", token})
+	}
+	if !s.ExpiresAt.IsZero() {
+		members = append(members, member{"expires_at", s.ExpiresAt})
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	err := enc.Encode(newIdentityDocument(s, withToken)) // ends in a newline
-	return b.Bytes(), err
+	write := func(v any) error {
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		b.Truncate(b.Len() - 1) // Encode's newline
+		return nil
+	}
+	b.WriteByte('{')
+	for i, m := range members {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if err := write(m.name); err != nil {
+			return nil, err
+		}
+		b.WriteByte(':')
+		if err := write(m.value); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteString("}\n")
+	return b.Bytes(), nil
 }
 
-func newIdentityDocument(s *auth.Session, withToken bool) IdentityDocument {
-	id := s.Identity
-	d := IdentityDocument{Sub: id.Sub, Role: id.Role, CABUID: id.CABUID.Raw, IOUID: id.IOUID.Raw, IOEUID: id.IOEUID.Raw,
-		AuthorisationUID: id.AuthorisationUID(), ExpiresAt: s.ExpiresAt}
-	if id.RSSUID != nil && id.RSSEUID != nil {
-		d.RSSUID, d.RSSEUID = id.RSSUID.Raw, id.RSSEUID.Raw
-	}
-	if withToken {
-		d.AccessToken = s.AccessToken.Reveal()
-	}
-	return d
+// member is one name and value of a JSON object written in order.
+type member struct {
+	name  string
+	value any
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,6 +28,21 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
+}
+
+// IdentityDocument is what a tool reads on its standard input, as a Go
+// tool would decode it (identityDocument writes it).
+type IdentityDocument struct {
+	Sub              string    `json:"sub"`
+	Role             auth.Role `json:"role"`
+	CABUID           string    `json:"cabuid"`
+	IOUID            string    `json:"iouid"`
+	IOEUID           string    `json:"ioeuid"`
+	RSSUID           string    `json:"rssuid,omitempty"`
+	RSSEUID          string    `json:"rsseuid,omitempty"`
+	AuthorisationUID string    `json:"authorisation_uid"`
+	AccessToken      string    `json:"access_token,omitempty"`
+	ExpiresAt        time.Time `json:"expires_at,omitzero"`
 }
 
 type received struct {
@@ -503,5 +519,50 @@ func TestRunningToolsAreRecorded(t *testing.T) {
 			t.Fatal("the ended tool is still on record")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// What a tool reads on standard input stays byte for byte what tools have
+// always read: members in this order, nothing escaped for a browser, one
+// line.
+func TestIdentityDocumentIsWhatToolsHaveAlwaysRead(t *testing.T) {
+	id, err := auth.ParseUserInfo([]byte(`{"sub":"s-1","cabuid":"EXA/NL/1234/1EXA2MP34LE5",
+		"iouid":"JANSEN & ZN <B.V.>/W13/NL123456789B01","ioeuid":"NL/EXAMPLECAB/1234567890B"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ioe = `{"sub":"s-1","role":"IOE","cabuid":"EXA/NL/1234/1EXA2MP34LE5","iouid":"JANSEN & ZN <B.V.>/W13/NL123456789B01","ioeuid":"NL/EXAMPLECAB/1234567890B","authorisation_uid":"1234567890B"`
+	const chain = `{"sub":"e6x3a4mp-49l2-66ps-94ef-u39455005d8o","role":"RSSE","cabuid":"EXA/NL/1234/1EXA2MP34LE5","iouid":"GARAGE JANSEN/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01","ioeuid":"NL/EXAMPLECAB/1234567890B","rssuid":"REMOTE DIAG SERVICES/HOOFDWEG1AMSTERDAM1011AA/NL987654321B02","rsseuid":"NL/EXAMPLECAB/9876543210D","authorisation_uid":"9876543210D"`
+	expires := time.Date(2026, 11, 24, 10, 0, 0, 5, time.FixedZone("CET", 3600))
+	for _, c := range []struct {
+		s         *auth.Session
+		withToken bool
+		want      string
+	}{
+		{&auth.Session{Identity: id, AccessToken: "at-1"}, false, ioe + "}\n"},
+		{&auth.Session{Identity: id, AccessToken: "at-1"}, true, ioe + `,"access_token":"at-1"}` + "\n"},
+		{&auth.Session{Identity: id}, true, ioe + "}\n"},
+		{&auth.Session{Identity: id, AccessToken: "at-1", ExpiresAt: expires}, false,
+			ioe + `,"expires_at":"2026-11-24T10:00:00.000000005+01:00"}` + "\n"},
+		{rsse(t), false, chain + `,"expires_at":"2026-11-24T10:00:00Z"}` + "\n"},
+		{rsse(t), true, chain + `,"access_token":"at-secret-123456","expires_at":"2026-11-24T10:00:00Z"}` + "\n"},
+	} {
+		got, err := identityDocument(c.s, c.withToken)
+		if err != nil || string(got) != c.want {
+			t.Errorf("identityDocument(token %v) = %v\n got %s\nwant %s", c.withToken, err, got, c.want)
+		}
+	}
+}
+
+// The environment is the identity's fields as SERMI_* variables, in their
+// order, without authorisation_uid (on standard input only).
+func TestIdentityEnvironment(t *testing.T) {
+	got := identityEnv(rsse(t).Identity)
+	want := []string{"SERMI_SUB=e6x3a4mp-49l2-66ps-94ef-u39455005d8o", "SERMI_ROLE=RSSE",
+		"SERMI_CABUID=EXA/NL/1234/1EXA2MP34LE5", "SERMI_IOUID=GARAGE JANSEN/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01",
+		"SERMI_IOEUID=NL/EXAMPLECAB/1234567890B", "SERMI_RSSUID=REMOTE DIAG SERVICES/HOOFDWEG1AMSTERDAM1011AA/NL987654321B02",
+		"SERMI_RSSEUID=NL/EXAMPLECAB/9876543210D"}
+	if !slices.Equal(got, want) {
+		t.Errorf("environment\n got %q\nwant %q", got, want)
 	}
 }

@@ -80,8 +80,10 @@ type Store struct {
 // New uses the operating system's keyring.
 func New() *Store { return &Store{backend: osKeyring{}, timeout: Timeout, now: time.Now} }
 
-// stored is the session as kept: the raw UIDs (parsed again on restore) and
-// the tokens, with short names, because the keyring's items are small.
+// stored is the session as kept: the identity's claims (auth.Identity.Fields
+// that are claims: sub and the raw UIDs, parsed again on restore) and the
+// tokens, with short names, because the keyring's items are small. Version 1
+// is the only one there has been; a record kept by any release reads back.
 type stored struct {
 	V         int               `json:"v"`
 	Claims    map[string]string `json:"c"`
@@ -93,10 +95,11 @@ type stored struct {
 }
 
 func encode(s *auth.Session) ([]byte, error) {
-	id := s.Identity
-	claims := map[string]string{"sub": id.Sub, "cabuid": id.CABUID.Raw, "iouid": id.IOUID.Raw, "ioeuid": id.IOEUID.Raw}
-	if id.RSSUID != nil && id.RSSEUID != nil {
-		claims["rssuid"], claims["rsseuid"] = id.RSSUID.Raw, id.RSSEUID.Raw
+	claims := map[string]string{}
+	for _, f := range s.Identity.Fields() {
+		if f.Claim {
+			claims[f.Name] = f.Value
+		}
 	}
 	return marshal(stored{V: 1, Claims: claims, Access: s.AccessToken.Reveal(), Refresh: s.RefreshToken.Reveal(),
 		Scope: s.Scope, IssuedAt: s.IssuedAt.Unix(), ExpiresAt: s.ExpiresAt.Unix()})

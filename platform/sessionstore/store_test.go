@@ -1,6 +1,7 @@
 package sessionstore
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -337,4 +338,37 @@ func TestAFailedKeyringIsTriedAgainOnASchedule(t *testing.T) {
 	if err := st.Save(session(t, false, "at")); err != nil {
 		t.Fatalf("after the wait: %v", err)
 	}
+}
+
+// The record is the one every release has written, and a record kept by an
+// earlier release (read from a user's keyring after an update) restores.
+func TestRecordFormatIsKept(t *testing.T) {
+	const ioe = `{"v":1,"c":{"cabuid":"EXA/NL/1234/1EXA2MP34LE5","ioeuid":"NL/EXAMPLECAB/1234567890B","iouid":"GARAGE JANSEN/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01","sub":"e2x0a6mp-37l0-42ps-94ef-u69755438d3o"},"a":"at-short","r":"rt-1","s":"s openid sermi","i":1795510800,"e":1795514400}`
+	const rsse = `{"v":1,"c":{"cabuid":"EXA/NL/1234/1EXA2MP34LE5","ioeuid":"NL/EXAMPLECAB/1234567890B","iouid":"GARAGE JANSEN/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B01","rsseuid":"NL/EXAMPLECAB/9876543210D","rssuid":"REMOTE DIAG SERVICES/HOOFDWEG1AMSTERDAM1011AA/NL987654321B02","sub":"e2x0a6mp-37l0-42ps-94ef-u69755438d3o"},"a":"at-short","r":"rt-1","s":"s openid sermi","i":1795510800,"e":1795514400}`
+	for _, c := range []struct {
+		chain  bool
+		record string
+	}{{false, ioe}, {true, rsse}} {
+		s := session(t, c.chain, "at-short")
+		if got, err := encode(s); err != nil || string(got) != c.record {
+			t.Errorf("encode = %v\n got %s\nwant %s", err, got, c.record)
+		}
+		got, err := decode(c.record)
+		if err != nil || got.AccessToken.Reveal() != "at-short" || got.RefreshToken.Reveal() != "rt-1" ||
+			!got.ExpiresAt.Equal(s.ExpiresAt) || !got.IssuedAt.Equal(s.IssuedAt) || got.Scope != s.Scope {
+			t.Fatalf("decode = %+v, %v", got, err)
+		}
+		if a, b := mustJSON(t, got.Identity), mustJSON(t, s.Identity); a != b {
+			t.Errorf("restored identity\n got %s\nwant %s", a, b)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
