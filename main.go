@@ -314,13 +314,7 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // configError names the file and key of a setting the engine refused, as
 // the configuration's own messages do, so that workshop-login check shows
 // the same line the window stops with.
-func configError(cfg config.Config, err error) error {
-	var se *auth.SettingError
-	if !errors.As(err, &se) {
-		return err
-	}
-	return &config.Error{File: cfg.File, Key: "trust_centre." + se.Key, Problem: se.Problem, Fix: se.Fix}
-}
+func configError(cfg config.Config, err error) error { return cfg.Explain(err) }
 
 // setUp starts the embedded simulator when the configuration (read with
 // config.Load) asks for it, and makes the engine; on failure it says why
@@ -412,7 +406,11 @@ func window(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := app.NewWithID("eu.workshoplogin.kiosk")
 	a.SetIcon(fyne.NewStaticResource("workshop-login.png", assets.Icon))
 	kc := cfg.Kiosk
-	tools, err := handoff.NewLauncher(cfg.Tools, logger)
+	launcherTools := make([]handoff.Tool, len(cfg.Tools))
+	for i, t := range cfg.Tools {
+		launcherTools[i] = handoff.Tool(t)
+	}
+	tools, err := handoff.NewLauncher(launcherTools, logger)
 	if err != nil { // checked with the configuration already
 		fmt.Fprintln(stderr, "workshop-login:", err)
 		return exitConfig

@@ -228,17 +228,17 @@ func TestSlowDownIsBounded(t *testing.T) {
 func TestPollIntervalPastItsBoundIsRefused(t *testing.T) {
 	s := auth.DefaultSettings(auth.EnvProduction)
 	s.ClientID, s.ClientSecret, s.ProductScope = "kiosk", "secret", "e9x4a6m254p663l4"
-	for key, adjust := range map[string]func(*auth.Settings){
-		"poll_interval":  func(s *auth.Settings) { s.PollInterval = 55 * time.Second },
-		"max_retry_wait": func(s *auth.Settings) { s.MaxRetryWait = time.Hour },
-		"http_timeout":   func(s *auth.Settings) { s.HTTPTimeout = 3 * time.Hour },
-		"qr_lifetime":    func(s *auth.Settings) { s.QRLifetime = 5 * time.Second },
+	for field, adjust := range map[string]func(*auth.Settings){
+		"PollInterval": func(s *auth.Settings) { s.PollInterval = 55 * time.Second },
+		"MaxRetryWait": func(s *auth.Settings) { s.MaxRetryWait = time.Hour },
+		"HTTPTimeout":  func(s *auth.Settings) { s.HTTPTimeout = 3 * time.Hour },
+		"QRLifetime":   func(s *auth.Settings) { s.QRLifetime = 5 * time.Second },
 	} {
 		bad := s
 		adjust(&bad)
 		var se *auth.SettingError
-		if _, err := auth.NewPasswordless(bad); !errors.As(err, &se) || se.Key != key {
-			t.Errorf("%s: got %v, want a message about %s", key, err, key)
+		if _, err := auth.NewPasswordless(bad); !errors.As(err, &se) || se.Field != field {
+			t.Errorf("%s: got %v, want a message about %s", field, err, field)
 		}
 	}
 }

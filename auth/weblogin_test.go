@@ -297,7 +297,7 @@ func TestProductionNeedsAFixedAllowlistedRedirect(t *testing.T) {
 		{"", nil, auth.EnvProduction, "ask Digidentity's implementation team to allowlist"},
 		{"http://127.0.0.1/callback", []string{"http://127.0.0.1/callback"}, auth.EnvProduction, "does not fix the port and path"},
 		{"http://127.0.0.1:53682", []string{"http://127.0.0.1:53682"}, auth.EnvProduction, "does not fix the port and path"},
-		{"http://127.0.0.1:53682/callback", nil, auth.EnvProduction, "is not among allowed_redirect_uris"},
+		{"http://127.0.0.1:53682/callback", nil, auth.EnvProduction, "is not among AllowedRedirectURIs"},
 		{"http://localhost:53682/callback", []string{"http://localhost:53682/callback"}, auth.EnvProduction, "is not http on 127.0.0.1"},
 		{"https://kiosk.example/callback", nil, auth.EnvPreproduction, "is not http on 127.0.0.1"},
 		{"http://127.0.0.1:53682/callback", []string{"http://127.0.0.1:53682/callback"}, auth.EnvProduction, ""},

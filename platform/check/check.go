@@ -17,7 +17,6 @@ import (
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/platform/config"
-	"github.com/workshop-login/workshop-login/platform/handoff"
 )
 
 // Result is how a row came out.
@@ -242,7 +241,7 @@ func writable(path string) error {
 }
 
 // Tools is one row for each configured tool: its program and folder exist.
-func Tools(tools []handoff.Tool) []Row {
+func Tools(tools []config.Tool) []Row {
 	if len(tools) == 0 {
 		return []Row{{Check: "tools", Result: Note, Detail: "none configured", WhatToDo: "add [[tools]] entries for the garage's diagnostic programs, if any"}}
 	}
@@ -270,7 +269,7 @@ func Tools(tools []handoff.Tool) []Row {
 
 // findCommand resolves the command as starting the tool will: a bare name
 // on PATH, a relative path from the tool's folder.
-func findCommand(t handoff.Tool) (string, error) {
+func findCommand(t config.Tool) (string, error) {
 	cmd := t.Command
 	if !filepath.IsAbs(cmd) && strings.ContainsRune(cmd, filepath.Separator) && t.Dir != "" {
 		cmd = filepath.Join(t.Dir, cmd)

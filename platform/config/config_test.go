@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/simulator"
 )
 
 const production = `
@@ -130,21 +131,58 @@ func TestDurationsFromTheEnvironment(t *testing.T) {
 
 // Every duration setting is explained as one when it cannot be read.
 func TestEveryDurationIsExplainedAsOne(t *testing.T) {
-	for section, typ := range sections {
-		for i := range typ.NumField() {
-			f := typ.Field(i)
-			name := strings.Split(f.Tag.Get("toml"), ",")[0]
-			if name == "" || name == "-" {
-				continue
-			}
-			key := section + "." + name
-			if got := isDuration(key); got != (f.Type == reflect.TypeFor[time.Duration]()) {
+	for _, table := range []map[string]*setting{schema, toolSchema} {
+		for key, s := range table {
+			if got := isDuration(key); got != (s.typ == reflect.TypeFor[time.Duration]()) {
 				t.Errorf("isDuration(%q) = %v", key, got)
 			}
 			if isDuration(key) && !strings.HasPrefix(key, "kiosk.idle_") && !strings.Contains(fixFor(key), "duration in quotes") {
 				t.Errorf("fixFor(%q) = %q", key, fixFor(key))
 			}
 		}
+	}
+}
+
+// The schema names every field of the configuration, the engine's settings
+// included, with one key each, and says how each list is written.
+func TestSchemaCoversEveryField(t *testing.T) {
+	named := map[string]string{}
+	for owner, table := range map[string]map[string]*setting{"Config": schema, "Tool": toolSchema} {
+		for key, s := range table {
+			if other, ok := named[owner+"."+s.field]; ok {
+				t.Errorf("%s.%s has two keys: %s and %s", owner, s.field, key, other)
+			}
+			named[owner+"."+s.field] = key
+			if s.typ.Kind() == reflect.Slice && s.example == "" {
+				t.Errorf("%s: a list without an example", key)
+			}
+		}
+	}
+	for _, c := range []struct {
+		owner, prefix string
+		typ           reflect.Type
+	}{
+		{"Config", "TrustCentre.", reflect.TypeFor[auth.Settings]()}, {"Config", "Simulator.", reflect.TypeFor[Simulator]()},
+		{"Config", "Kiosk.", reflect.TypeFor[Kiosk]()}, {"Config", "Portal.", reflect.TypeFor[Portal]()}, {"Tool", "", reflect.TypeFor[Tool]()},
+	} {
+		for i := range c.typ.NumField() {
+			if f := c.owner + "." + c.prefix + c.typ.Field(i).Name; named[f] == "" {
+				t.Errorf("%s has no key in the file", f)
+			}
+		}
+	}
+	for _, field := range []string{"PollInterval", "MaxCodeAge", "RedirectURI", "AllowedRedirectURIs"} {
+		if key := trustCentreKey(field); !strings.HasPrefix(key, "trust_centre.") || strings.ContainsAny(key, "APR") {
+			t.Errorf("trustCentreKey(%s) = %s", field, key)
+		}
+	}
+}
+
+// The simulator environment's client is the simulator's own default one.
+func TestSimulatorClientIsTheSimulators(t *testing.T) {
+	if simulatorClientID != simulator.DefaultClientID || simulatorClientSecret != simulator.DefaultClientSecret ||
+		simulatorProductScope != simulator.DefaultProductScope {
+		t.Error("the simulator environment's client is not auth/simulator's default client")
 	}
 }
 
@@ -388,24 +426,43 @@ func TestLayers(t *testing.T) {
 	}
 }
 
-func TestEnvironmentValuesReadAsTOMLOrText(t *testing.T) {
+func TestEnvironmentValuesReadAsTheirSettingsType(t *testing.T) {
 	layers := EnvironmentLayers([]string{
 		"WORKSHOP_LOGIN_ENVIRONMENT=preproduction", `WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET=a "quoted" secret`,
 		`WORKSHOP_LOGIN_TRUST_CENTRE_EXTRA_SCOPES=["profile"]`, "WORKSHOP_LOGIN_WINDOW_TEST=1", "HOME=/root",
-		"WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_ID=123456",
+		"WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_ID=123456", "WORKSHOP_LOGIN_KIOSK_LARGE_TEXT= true ",
 	})
 	var docs []string
 	for _, l := range layers {
-		docs = append(docs, l.Name+": "+strings.ReplaceAll(string(l.Data), "\n", " "))
+		docs = append(docs, l.Name+": "+l.Key+" = "+l.Value)
 	}
 	want := []string{
-		"$WORKSHOP_LOGIN_ENVIRONMENT: environment = \"preproduction\" ",
-		`$WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_ID: [trust_centre] client_id = "123456" `,
-		`$WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET: [trust_centre] client_secret = "a \"quoted\" secret" `,
-		`$WORKSHOP_LOGIN_TRUST_CENTRE_EXTRA_SCOPES: [trust_centre] extra_scopes = ["profile"] `,
+		"$WORKSHOP_LOGIN_ENVIRONMENT: environment = preproduction",
+		"$WORKSHOP_LOGIN_KIOSK_LARGE_TEXT: kiosk.large_text =  true ",
+		"$WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_ID: trust_centre.client_id = 123456",
+		`$WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET: trust_centre.client_secret = a "quoted" secret`,
+		`$WORKSHOP_LOGIN_TRUST_CENTRE_EXTRA_SCOPES: trust_centre.extra_scopes = ["profile"]`,
 	}
 	if strings.Join(docs, "|") != strings.Join(want, "|") {
 		t.Errorf("layers:\n%s\nwant:\n%s", strings.Join(docs, "\n"), strings.Join(want, "\n"))
+	}
+	c, err := ParseLayers(append(layers, Layer{Name: "$WORKSHOP_LOGIN_TRUST_CENTRE_PRODUCT_SCOPE", Key: "trust_centre.product_scope", Value: "e9x4a6m254p663l4"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := c.TrustCentre
+	if c.Environment != auth.EnvPreproduction || tc.ClientID != "123456" || tc.ClientSecret.Reveal() != `a "quoted" secret` ||
+		!reflect.DeepEqual(tc.ExtraScopes, []string{"profile"}) || !c.Kiosk.LargeText {
+		t.Errorf("read as %+v, large text %v", tc, c.Kiosk.LargeText)
+	}
+	for _, bad := range []struct{ name, key, value, want string }{
+		{"KIOSK_LARGE_TEXT", "kiosk.large_text", "yes", "$WORKSHOP_LOGIN_KIOSK_LARGE_TEXT: kiosk.large_text: incompatible types: TOML value has type string; destination has type boolean; write true or false"},
+		{"TRUST_CENTRE_EXTRA_SCOPES", "trust_centre.extra_scopes", "[profile", `trust_centre.extra_scopes: incompatible types: TOML value has type string; destination has type list of strings; write a list of strings, for example ["profile"]`},
+	} {
+		_, err := ParseLayers([]Layer{{Name: "$WORKSHOP_LOGIN_" + bad.name, Key: bad.key, Value: bad.value}})
+		if err == nil || !strings.HasSuffix(err.Error(), bad.want) || strings.Contains(err.Error(), "[profile") {
+			t.Errorf("%s=%s: %v", bad.name, bad.value, err)
+		}
 	}
 }
 
