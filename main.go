@@ -448,7 +448,7 @@ func window(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var webSignIn ui.WebSignIn
 	if kc.SignIn != config.SignInQR {
-		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, webBrowser(ctx, opener), auth.WithLogger(logger))
+		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, webBrowser(ctx, opener, runRecorder(run)), auth.WithLogger(logger))
 		if err != nil { // checked with the configuration already
 			fmt.Fprintln(stderr, "workshop-login:", configError(cfg, err))
 			return exitConfig
@@ -525,6 +525,9 @@ func beginRun(sessions ui.Sessions, tools *handoff.Launcher, record func(string,
 		detail := "the last run did not end cleanly"
 		if ended := runstate.EndLeftovers(prev.Tools); len(ended) > 0 {
 			detail += fmt.Sprintf("; ended %d tool(s) it left running", len(ended))
+		}
+		if n := browser.RemoveLeftoverProfiles(); n > 0 {
+			detail += fmt.Sprintf("; removed %d private browser profile(s)", n)
 		}
 		if err := run.Forget(prev.Tools); err != nil {
 			logger.Warn("updating the run record", "error", err)
@@ -699,15 +702,36 @@ func newLogger(verbose bool, stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
+// runRecorder is the run record as a handoff.Recorder, or none: a nil
+// *runstate.State must not become a non-nil interface.
+func runRecorder(run *runstate.State) handoff.Recorder {
+	if run == nil {
+		return nil
+	}
+	return run
+}
+
 // webBrowser opens the web login in the system's browser, never a web view
 // (RFC 8252): a private window with a throwaway profile, ended and wiped
 // when the sign-in (signIn) ends, so the next person finds no Digidentity
 // session. Without such a browser it opens the system browser for as long
 // as the kiosk (ctx) lives, and says so (auth.ErrBrowserNotPrivate): the
 // screen then tells the person to sign out of Digidentity there.
-func webBrowser(ctx context.Context, opener browser.Opener) func(signIn context.Context, addr string) error {
+// record, when set, keeps each private browser on the run record while it
+// runs, so a restart after a crash ends it with the tools.
+func webBrowser(ctx context.Context, opener browser.Opener, record handoff.Recorder) func(signIn context.Context, addr string) error {
 	return func(signIn context.Context, addr string) error {
-		_, err := opener.OpenPrivate(signIn, addr)
+		private, err := opener.OpenPrivate(signIn, addr)
+		if err == nil && record != nil {
+			pid := private.Pid()
+			if err := record.AddTool(pid, "private browser"); err != nil && opener.Log != nil {
+				opener.Log.Warn("a crash now would leave the private browser running", "error", err)
+			}
+			go func() {
+				<-private.Done()
+				record.RemoveTool(pid)
+			}()
+		}
 		if !errors.Is(err, browser.ErrNoPrivateBrowser) {
 			return err
 		}

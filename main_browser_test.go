@@ -56,7 +56,7 @@ func TestWebLoginBrowser(t *testing.T) {
 		t.Setenv(browser.PrivateCommandEnv, private)
 		signIn, end := context.WithCancel(kiosk)
 		defer end()
-		if err := webBrowser(kiosk, browser.Opener{})(signIn, addr); err != nil {
+		if err := webBrowser(kiosk, browser.Opener{}, nil)(signIn, addr); err != nil {
 			t.Fatal(err)
 		}
 		args := readSoon(t, record)
@@ -81,7 +81,7 @@ func TestWebLoginBrowser(t *testing.T) {
 		shared, record := recorder(t, "opener", false)
 		t.Setenv(browser.PrivateCommandEnv, "none")
 		t.Setenv(browser.CommandEnv, shared)
-		err := webBrowser(kiosk, browser.Opener{})(kiosk, addr)
+		err := webBrowser(kiosk, browser.Opener{}, nil)(kiosk, addr)
 		if !errors.Is(err, auth.ErrBrowserNotPrivate) {
 			t.Errorf("opening the shared browser answers %v", err)
 		}
@@ -92,7 +92,7 @@ func TestWebLoginBrowser(t *testing.T) {
 	t.Run("no browser", func(t *testing.T) {
 		t.Setenv(browser.PrivateCommandEnv, "none")
 		t.Setenv(browser.CommandEnv, filepath.Join(t.TempDir(), "no-such-browser"))
-		err := webBrowser(kiosk, browser.Opener{})(kiosk, addr)
+		err := webBrowser(kiosk, browser.Opener{}, nil)(kiosk, addr)
 		if err == nil || errors.Is(err, auth.ErrBrowserNotPrivate) {
 			t.Errorf("without any browser: %v", err)
 		}
