@@ -2,13 +2,24 @@ package handoff
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
+	"sync/atomic"
 
 	"github.com/workshop-login/workshop-login/auth"
 )
 
-// Desk is everything a signed-in person can be handed to: the configured
-// tools and the VM's repair portal. The window's buttons call it.
+// Desk is what a signed-in person is handed, and its end: the configured
+// tools and the VM's repair portal, and at sign-out the end of everything
+// that must not outlive the person (tools so configured, hand-off pages and
+// their launcher files), hand-offs still under way included. The window's
+// buttons call it, and EndSession at every sign-out.
+//
+// A sign-out never waits for a hand-off: a tool starting or a browser being
+// opened may take seconds. Instead a hand-off that was under way when the
+// person signed out undoes, when it returns, what sign-out could not yet see
+// (a tool started but not yet on the sign-out list, a page made after the
+// pages were dropped) and fails with ErrSignedOut.
 type Desk struct {
 	Launcher *Launcher
 	// PortalURL is the repair portal's address, opened in the system browser.
@@ -20,7 +31,13 @@ type Desk struct {
 	// given only a file:// address of a file no other user can read (see
 	// FormPost); it must wait for the opener (browser.Open does).
 	OpenURL func(*url.URL) error
+
+	signOuts atomic.Uint64 // EndSession calls begun so far
 }
+
+// ErrSignedOut is a hand-off the person signed out during; what it had
+// begun that must not outlive them has been ended.
+var ErrSignedOut = errors.New("signed out while it was being handed over")
 
 func (d *Desk) Tools() []string {
 	if d.Launcher == nil {
@@ -29,11 +46,18 @@ func (d *Desk) Tools() []string {
 	return d.Launcher.Names()
 }
 
+// LaunchTool starts the named tool (Launcher.Launch). When the person signs
+// out while it starts, a tool that ends at sign-out is ended here if the
+// sign-out missed it, and the error is ErrSignedOut.
 func (d *Desk) LaunchTool(name string, s *auth.Session) error {
 	if d.Launcher == nil {
 		return errors.New("no tools are configured")
 	}
-	_, err := d.Launcher.Launch(name, s)
+	began := d.signOuts.Load()
+	cmd, err := d.Launcher.Launch(name, s)
+	if cmd != nil && d.signOuts.Load() != began && d.Launcher.end(cmd) {
+		return fmt.Errorf("%s: %w", name, ErrSignedOut)
+	}
 	return err
 }
 
@@ -43,7 +67,8 @@ func (d *Desk) HasPortal() bool {
 
 // OpenPortal opens the system browser at a one-time hand-off page's launcher
 // when the portal takes one; otherwise at the portal's address, which carries nothing
-// of the session, and the person signs in to the portal as it asks.
+// of the session, and the person signs in to the portal as it asks. A page
+// the person signed out during is dropped, opened or not.
 func (d *Desk) OpenPortal(s *auth.Session) error {
 	if !d.HasPortal() {
 		return errors.New("no repair portal is configured")
@@ -51,20 +76,32 @@ func (d *Desk) OpenPortal(s *auth.Session) error {
 	if d.PortalHandoff == nil {
 		return d.OpenURL(d.PortalURL)
 	}
+	began := d.signOuts.Load()
 	launcher, err := d.PortalHandoff.Page(s)
 	if err != nil {
 		return err
+	}
+	if d.signOuts.Load() != began {
+		d.PortalHandoff.discard(launcher)
+		return ErrSignedOut
 	}
 	if err := d.OpenURL(launcher); err != nil {
 		d.PortalHandoff.discard(launcher)
 		return err
 	}
+	if d.signOuts.Load() != began {
+		d.PortalHandoff.discard(launcher)
+		return ErrSignedOut
+	}
 	return nil
 }
 
 // EndSession ends the tools that must not outlive the person's session and
-// drops hand-off pages not yet opened.
+// drops hand-off pages not yet opened, with their launchers; hand-offs still
+// under way end theirs when they return. It may take seconds (a tool's
+// GracePeriod).
 func (d *Desk) EndSession() {
+	d.signOuts.Add(1) // first: a hand-off finishing from now on checks
 	if d.PortalHandoff != nil {
 		d.PortalHandoff.Forget()
 	}

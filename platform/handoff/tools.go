@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -249,6 +250,23 @@ func (l *Launcher) EndAll() {
 		}()
 	}
 	wg.Wait()
+}
+
+// end ends one tool on the sign-out list, as EndAll would, and reports
+// whether it was there (EndAll may have taken it first).
+func (l *Launcher) end(cmd *exec.Cmd) bool {
+	l.mu.Lock()
+	i := slices.IndexFunc(l.running, func(run *started) bool { return run.cmd == cmd })
+	if i < 0 {
+		l.mu.Unlock()
+		return false
+	}
+	run := l.running[i]
+	l.running = slices.Delete(l.running, i, i+1)
+	l.mu.Unlock()
+	run.ending.Store(true)
+	endGroup(run, l.grace, l.log)
+	return true
 }
 
 func (l *Launcher) find(name string) (Tool, bool) {
