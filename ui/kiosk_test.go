@@ -22,12 +22,13 @@ import (
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/platform/handoff"
+	"github.com/workshop-login/workshop-login/ui/state"
 )
 
 var t0 = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 
-// uiQueue stands in for Fyne's event goroutine: the bridge queues work and
-// the test goroutine runs it, so the race detector sees what the real app
+// uiQueue stands in for Fyne's event goroutine: the inbound loop queues work
+// and the test goroutine runs it, so the race detector sees what the real app
 // guarantees (only one goroutine touches widgets).
 type uiQueue struct {
 	mu    sync.Mutex
@@ -120,15 +121,23 @@ func newKioskWith(t *testing.T, language string, signIn auth.SignIn, h Handoff, 
 		Now:      func() time.Time { return now },
 	}
 	adjust(&opts)
-	k, err := New(a, opts)
+	q := &uiQueue{}
+	k, err := create(a, opts, q.do)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := &uiQueue{}
-	k.do = q.do
 	k.Window.Resize(fyne.NewSize(900, 720))
 	t.Cleanup(k.Stop)
 	return k, q
+}
+
+// show, tick and checkIdle play the machine's goroutines: an event of the
+// current attempt, a tick, an idle sample, each handled as the inbound loop
+// hands it to the screen.
+func (k *Kiosk) show(e auth.Event) { k.handle(state.EngineEvent{Attempt: k.m.Attempt(), Event: e}) }
+func (k *Kiosk) tick()             { k.handle(state.Tick{}) }
+func (k *Kiosk) checkIdle(s state.IdleSample) {
+	k.handle(state.Tick{Idle: s})
 }
 
 var (
@@ -238,7 +247,7 @@ func TestStatusLineSaysWhatHappened(t *testing.T) {
 		for _, e := range events {
 			k.show(e)
 		}
-		if got := k.Status.Text; got != want[name] {
+		if got := k.status.Text; got != want[name] {
 			t.Errorf("%s: status %q, want %q", name, got, want[name])
 		}
 	}
@@ -248,33 +257,33 @@ func TestSignedInShowsWhoIsHere(t *testing.T) {
 	h := &handoffs{}
 	k, q := newKiosk(t, "en", idle{}, h)
 	k.show(auth.Event{Kind: auth.EventApproved, Session: rsseSession(t)})
-	if !k.SignedInScreen.Visible() || k.SignInScreen.Visible() {
+	if !k.signedInScreen.Visible() || k.signInScreen.Visible() {
 		t.Fatal("the signed-in screen is not the one shown")
 	}
 	for label, want := range map[*widget.Label]string{
-		k.Role:             "Remote specialist, working for a garage once",
-		k.Company:          "REMOTE DIAG SERVICES",
-		k.OnBehalfOf:       "GARAGE JANSEN, technician 1234567890B",
-		k.CAB:              "EXAMPLECAB (EXA/NL/1234/1EXA2MP34LE5)",
-		k.AuthorisationUID: "9876543210D",
-		k.SingleUse:        "This authorisation works once: it ends when you sign out",
-		k.Remaining:        "Session ends in 59:45",
+		k.role:             "Remote specialist, working for a garage once",
+		k.company:          "REMOTE DIAG SERVICES",
+		k.onBehalfOf:       "GARAGE JANSEN, technician 1234567890B",
+		k.cab:              "EXAMPLECAB (EXA/NL/1234/1EXA2MP34LE5)",
+		k.authorisationUID: "9876543210D",
+		k.singleUse:        "This authorisation works once: it ends when you sign out",
+		k.remaining:        "Session ends in 59:45",
 	} {
 		if label.Text != want || !label.Visible() {
 			t.Errorf("label %q (visible %v), want %q", label.Text, label.Visible(), want)
 		}
 	}
-	if k.Garage.Visible() {
+	if k.garage.Visible() {
 		t.Error("an RSSE's garage shows twice")
 	}
-	test.Tap(k.Tools[0])
+	test.Tap(k.tools[0])
 	q.until(t, "the tool's launch", func() bool { return len(h.launches()) > 0 })
 	if got := h.launches(); len(got) != 1 || got[0] != "Diagnostics" {
 		t.Errorf("launched %v", got)
 	}
-	test.Tap(k.Portal)
-	if k.HandoffStatus.Text != "Could not start Repair portal: ask your administrator" {
-		t.Errorf("hand-off failure reads %q", k.HandoffStatus.Text)
+	test.Tap(k.portal)
+	if k.handoffStatus.Text != "Could not start Repair portal: ask your administrator" {
+		t.Errorf("hand-off failure reads %q", k.handoffStatus.Text)
 	}
 }
 
@@ -286,7 +295,7 @@ func TestLanguageSwitchChangesEveryVisibleString(t *testing.T) {
 			k.show(e)
 		}
 		english := visibleTexts(k.Window.Content())
-		k.Language.SetSelected("Nederlands")
+		k.language.SetSelected("Nederlands")
 		dutch := visibleTexts(k.Window.Content())
 		if len(english) != len(dutch) {
 			t.Fatalf("%s: %d strings in English, %d in Dutch", name, len(english), len(dutch))
@@ -347,14 +356,14 @@ func visibleTexts(o fyne.CanvasObject) []string {
 func TestQRCodeIsLargeBlackOnWhiteWithQuietZone(t *testing.T) {
 	for _, highContrast := range []bool{false, true} {
 		k, _ := newKiosk(t, "en", idle{}, nil)
-		k.HighContrast.SetChecked(highContrast)
+		k.highContrast.SetChecked(highContrast)
 		k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code1})
 		size := k.Window.Canvas().Size()
 		shorter := min(size.Width, size.Height)
-		if side := k.QR.Size(); side.Width < 0.45*shorter || side.Height < 0.45*shorter {
+		if side := k.qr.Size(); side.Width < 0.45*shorter || side.Height < 0.45*shorter {
 			t.Errorf("the code is %v in a %v window: under 45%% of the shorter side", side, size)
 		}
-		img := k.QR.Image.(*image.NRGBA)
+		img := k.qr.Image.(*image.NRGBA)
 		bounds := img.Bounds()
 		for x := 0; x < bounds.Dx(); x++ {
 			for y := 0; y < quietZone; y++ {
@@ -377,31 +386,30 @@ func TestQRCodeIsLargeBlackOnWhiteWithQuietZone(t *testing.T) {
 func TestQRImageIsMadeOncePerCode(t *testing.T) {
 	k, _ := newKiosk(t, "en", idle{}, nil)
 	k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code1})
-	first := k.QR.Image
+	first := k.qr.Image
 	k.tick()
 	k.tick()
 	k.show(auth.Event{Kind: auth.EventWaiting, Message: auth.MsgScanCode})
-	if k.QR.Image != first {
+	if k.qr.Image != first {
 		t.Error("the code was drawn again without changing")
 	}
 	k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code2})
-	if k.QR.Image == first {
+	if k.qr.Image == first {
 		t.Error("a new code kept the old image")
 	}
 }
 
 func TestExpiredCodeLeavesTheScreen(t *testing.T) {
 	now := t0
-	k, _ := newKiosk(t, "en", idle{}, nil)
-	k.opts.Now = func() time.Time { return now }
+	k, _ := newKioskWith(t, "en", idle{}, nil, func(o *Options) { o.Now = func() time.Time { return now } })
 	k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code1})
-	if k.Countdown.Text != "Code valid for 1:00" {
-		t.Errorf("countdown %q", k.Countdown.Text)
+	if k.countdown.Text != "Code valid for 1:00" {
+		t.Errorf("countdown %q", k.countdown.Text)
 	}
 	now = code1.ExpiresAt
 	k.tick()
-	if k.qrFor != "" || k.Countdown.Text != "Getting a code from Digidentity…" {
-		t.Errorf("an expired code is still shown (%q, %q)", k.qrFor, k.Countdown.Text)
+	if k.qrFor != "" || k.countdown.Text != "Getting a code from Digidentity…" {
+		t.Errorf("an expired code is still shown (%q, %q)", k.qrFor, k.countdown.Text)
 	}
 }
 
@@ -410,32 +418,31 @@ func TestExpiredCodeLeavesTheScreen(t *testing.T) {
 // engine says when it is gone.
 func TestUnknownLifetimeShowsNoCountdownAndKeepsTheCode(t *testing.T) {
 	now := t0
-	k, _ := newKiosk(t, "en", idle{}, nil)
-	k.opts.Now = func() time.Time { return now }
+	k, _ := newKioskWith(t, "en", idle{}, nil, func(o *Options) { o.Now = func() time.Time { return now } })
 	k.show(auth.Event{Kind: auth.EventQRReady, At: now, Message: auth.MsgScanCode, QR: unknownLifetime})
 	for i := 0; i <= 90; i++ {
 		now = t0.Add(time.Duration(i) * time.Second)
 		k.tick()
-		if k.qrFor != unknownLifetime.URI || k.QR.Image.Bounds().Dx() == 1 {
+		if k.qrFor != unknownLifetime.URI || k.qr.Image.Bounds().Dx() == 1 {
 			t.Fatalf("after %d s of ticks the code left the screen", i)
 		}
-		if k.Countdown.Text != "" {
-			t.Fatalf("after %d s: countdown %q for a code without an end", i, k.Countdown.Text)
+		if k.countdown.Text != "" {
+			t.Fatalf("after %d s: countdown %q for a code without an end", i, k.countdown.Text)
 		}
 	}
-	if !k.Deeplink.Visible() || k.Status.Text != "Scan this code with the Digidentity app" {
-		t.Errorf("deeplink %v, status %q", k.Deeplink.Visible(), k.Status.Text)
+	if !k.deeplink.Visible() || k.status.Text != "Scan this code with the Digidentity app" {
+		t.Errorf("deeplink %v, status %q", k.deeplink.Visible(), k.status.Text)
 	}
 	// The engine, not the tick, ends it.
 	k.show(auth.Event{Kind: auth.EventExpired, At: now, Message: auth.MsgCodeExpired})
-	if k.qrFor != "" || k.Countdown.Text != "Getting a code from Digidentity…" {
-		t.Errorf("an expired code is still shown (%q, %q)", k.qrFor, k.Countdown.Text)
+	if k.qrFor != "" || k.countdown.Text != "Getting a code from Digidentity…" {
+		t.Errorf("an expired code is still shown (%q, %q)", k.qrFor, k.countdown.Text)
 	}
 	// A code with an end counts down again.
 	k.show(auth.Event{Kind: auth.EventQRReady, At: now, Message: auth.MsgCodeExpired, QR: auth.QRCode{
 		URI: code2.URI, IssuedAt: now, ExpiresAt: now.Add(45 * time.Second)}})
-	if k.Countdown.Text != "Code valid for 0:45" {
-		t.Errorf("countdown %q", k.Countdown.Text)
+	if k.countdown.Text != "Code valid for 0:45" {
+		t.Errorf("countdown %q", k.countdown.Text)
 	}
 }
 
@@ -454,28 +461,28 @@ func TestSigningInHidesTheUsedCode(t *testing.T) {
 	} {
 		k.show(e)
 		k.tick()
-		if k.qrFor != "" || k.QR.Image.Bounds().Dx() != 1 || k.Deeplink.Visible() {
-			t.Errorf("retry in %v: the used code is still shown (%q, deeplink %v)", e.RetryIn, k.qrFor, k.Deeplink.Visible())
+		if k.qrFor != "" || k.qr.Image.Bounds().Dx() != 1 || k.deeplink.Visible() {
+			t.Errorf("retry in %v: the used code is still shown (%q, deeplink %v)", e.RetryIn, k.qrFor, k.deeplink.Visible())
 		}
-		if k.Status.Text != signingIn || k.Countdown.Text != "" {
-			t.Errorf("retry in %v: status %q, countdown %q", e.RetryIn, k.Status.Text, k.Countdown.Text)
+		if k.status.Text != signingIn || k.countdown.Text != "" {
+			t.Errorf("retry in %v: status %q, countdown %q", e.RetryIn, k.status.Text, k.countdown.Text)
 		}
-		if k.TryAgainNow.Visible() {
+		if k.tryAgainNow.Visible() {
 			t.Errorf("retry in %v: Try again now is offered while signing in", e.RetryIn)
 		}
 	}
 	// The identity could not be read: a new code follows, saying why.
 	k.show(auth.Event{Kind: auth.EventFailed, At: t0.Add(20 * time.Second), Message: auth.MsgIdentityUnreadable})
-	if k.Countdown.Text != "Getting a code from Digidentity…" || !strings.HasPrefix(k.Status.Text, "Your approval arrived, but your SERMI details") {
-		t.Errorf("after the failure: countdown %q, status %q", k.Countdown.Text, k.Status.Text)
+	if k.countdown.Text != "Getting a code from Digidentity…" || !strings.HasPrefix(k.status.Text, "Your approval arrived, but your SERMI details") {
+		t.Errorf("after the failure: countdown %q, status %q", k.countdown.Text, k.status.Text)
 	}
 	k.show(auth.Event{Kind: auth.EventQRReady, At: t0.Add(20 * time.Second), Message: auth.MsgIdentityUnreadable, QR: code2})
-	if k.qrFor != code2.URI || !strings.HasPrefix(k.Status.Text, "Your approval arrived") {
-		t.Errorf("the new code: %q, status %q", k.qrFor, k.Status.Text)
+	if k.qrFor != code2.URI || !strings.HasPrefix(k.status.Text, "Your approval arrived") {
+		t.Errorf("the new code: %q, status %q", k.qrFor, k.status.Text)
 	}
 	k.show(auth.Event{Kind: auth.EventSigningIn, At: t0.Add(30 * time.Second), Message: auth.MsgSigningIn})
 	k.show(auth.Event{Kind: auth.EventApproved, At: t0.Add(31 * time.Second), Message: auth.MsgSignedIn, Session: ioeSession(t)})
-	if !k.SignedInScreen.Visible() || k.SignInScreen.Visible() {
+	if !k.signedInScreen.Visible() || k.signInScreen.Visible() {
 		t.Error("signing in did not end on the signed-in screen")
 	}
 }
@@ -486,24 +493,24 @@ func TestApprovalLostKeepsTheCode(t *testing.T) {
 	k, _ := newKiosk(t, "en", idle{}, nil)
 	k.show(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code2})
 	k.show(auth.Event{Kind: auth.EventWaiting, At: t0, Message: auth.MsgScanCode})
-	image := k.QR.Image
+	image := k.qr.Image
 	k.show(auth.Event{Kind: auth.EventLost, At: t0.Add(12 * time.Second), Message: auth.MsgApprovalLost,
 		Err: &auth.Error{Key: auth.MsgApprovalLost, Detail: "session_not_found after a lost answer"}})
-	if k.qrFor != code2.URI || k.QR.Image != image || !k.Deeplink.Visible() {
+	if k.qrFor != code2.URI || k.qr.Image != image || !k.deeplink.Visible() {
 		t.Error("the code on screen left with an older code's lost approval")
 	}
-	if k.Countdown.Text != "Code valid for 0:55" {
-		t.Errorf("countdown %q", k.Countdown.Text)
+	if k.countdown.Text != "Code valid for 0:55" {
+		t.Errorf("countdown %q", k.countdown.Text)
 	}
 	want := "Your approval may have been lost on the way to this kiosk. Please scan the code on screen and approve again"
-	if k.Status.Text != want {
-		t.Errorf("status %q, want %q", k.Status.Text, want)
+	if k.status.Text != want {
+		t.Errorf("status %q, want %q", k.status.Text, want)
 	}
 	// A later "still waiting" on the current code must not wipe it before
 	// anyone reads it.
 	k.show(auth.Event{Kind: auth.EventWaiting, At: t0.Add(14 * time.Second), Message: auth.MsgScanCode})
-	if k.Status.Text != want {
-		t.Errorf("waiting wiped the message: %q", k.Status.Text)
+	if k.status.Text != want {
+		t.Errorf("waiting wiped the message: %q", k.status.Text)
 	}
 }
 
@@ -512,47 +519,46 @@ func TestApprovalLostKeepsTheCode(t *testing.T) {
 func TestTryAgainNow(t *testing.T) {
 	now := t0.Add(10 * time.Second)
 	engine := &retryable{}
-	k, _ := newKiosk(t, "en", engine, nil)
-	k.opts.Now = func() time.Time { return now }
+	k, _ := newKioskWith(t, "en", engine, nil, func(o *Options) { o.Now = func() time.Time { return now } })
 	k.show(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1})
-	if k.TryAgainNow.Visible() {
+	if k.tryAgainNow.Visible() {
 		t.Fatal("Try again now is offered with nothing to wait for")
 	}
 	offline := auth.Event{Kind: auth.EventOffline, At: now, Message: auth.MsgOffline, RetryIn: 16 * time.Second}
 	k.show(offline)
-	if !k.TryAgainNow.Visible() || k.TryAgainNow.Text != "Try again now" {
-		t.Fatalf("offline: Try again now visible %v, text %q", k.TryAgainNow.Visible(), k.TryAgainNow.Text)
+	if !k.tryAgainNow.Visible() || k.tryAgainNow.Text != "Try again now" {
+		t.Fatalf("offline: Try again now visible %v, text %q", k.tryAgainNow.Visible(), k.tryAgainNow.Text)
 	}
-	if k.Status.Text != "No connection to Digidentity: trying again in 16 s" || k.qrFor != code1.URI {
-		t.Errorf("offline: status %q, code %q", k.Status.Text, k.qrFor)
+	if k.status.Text != "No connection to Digidentity: trying again in 16 s" || k.qrFor != code1.URI {
+		t.Errorf("offline: status %q, code %q", k.status.Text, k.qrFor)
 	}
-	test.Tap(k.TryAgainNow)
+	test.Tap(k.tryAgainNow)
 	if n := engine.presses.Load(); n != 1 {
 		t.Errorf("RetryNow called %d times, want 1", n)
 	}
-	if k.TryAgainNow.Visible() {
+	if k.tryAgainNow.Visible() {
 		t.Error("Try again now stays after it was pressed")
 	}
-	test.Tap(k.TryAgainNow) // hidden: a second tap does nothing
+	test.Tap(k.tryAgainNow) // hidden: a second tap does nothing
 	if n := engine.presses.Load(); n != 1 {
 		t.Errorf("RetryNow called %d times after a tap on the hidden button", n)
 	}
 
 	// From the keyboard, like the other buttons: Tab to it, Space.
 	k.show(auth.Event{Kind: auth.EventOffline, At: now, Message: auth.MsgBusy, RetryIn: 30 * time.Second})
-	if !k.TryAgainNow.Visible() || k.Status.Text != "Digidentity is busy: trying again in 30 s" {
-		t.Fatalf("busy: Try again now visible %v, status %q", k.TryAgainNow.Visible(), k.Status.Text)
+	if !k.tryAgainNow.Visible() || k.status.Text != "Digidentity is busy: trying again in 30 s" {
+		t.Fatalf("busy: Try again now visible %v, status %q", k.tryAgainNow.Visible(), k.status.Text)
 	}
 	c := k.Window.Canvas()
-	for i := 0; i < 20 && c.Focused() != k.TryAgainNow; i++ {
+	for i := 0; i < 20 && c.Focused() != k.tryAgainNow; i++ {
 		test.FocusNext(c)
 	}
-	if c.Focused() != k.TryAgainNow {
+	if c.Focused() != k.tryAgainNow {
 		t.Fatal("Tab never reaches Try again now")
 	}
-	k.TryAgainNow.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
-	if n := engine.presses.Load(); n != 2 || k.TryAgainNow.Visible() {
-		t.Errorf("Space: RetryNow called %d times in all, button visible %v", n, k.TryAgainNow.Visible())
+	k.tryAgainNow.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	if n := engine.presses.Load(); n != 2 || k.tryAgainNow.Visible() {
+		t.Errorf("Space: RetryNow called %d times in all, button visible %v", n, k.tryAgainNow.Visible())
 	}
 
 	// The next state of the engine takes it away.
@@ -563,23 +569,23 @@ func TestTryAgainNow(t *testing.T) {
 	} {
 		k.show(offline)
 		k.show(next)
-		if k.TryAgainNow.Visible() {
+		if k.tryAgainNow.Visible() {
 			t.Errorf("Try again now stays after %s", next.Kind)
 		}
 	}
-	test.Tap(k.SignOut)
+	test.Tap(k.signOut)
 
 	// So does the end of the wait.
 	k.show(auth.Event{Kind: auth.EventQRReady, At: now, Message: auth.MsgScanCode, QR: code2})
 	k.show(offline)
 	now = now.Add(15 * time.Second)
 	k.tick()
-	if !k.TryAgainNow.Visible() || k.Status.Text != "No connection to Digidentity: trying again in 1 s" {
-		t.Errorf("1 s before the retry: visible %v, status %q", k.TryAgainNow.Visible(), k.Status.Text)
+	if !k.tryAgainNow.Visible() || k.status.Text != "No connection to Digidentity: trying again in 1 s" {
+		t.Errorf("1 s before the retry: visible %v, status %q", k.tryAgainNow.Visible(), k.status.Text)
 	}
 	now = now.Add(time.Second)
 	k.tick()
-	if k.TryAgainNow.Visible() {
+	if k.tryAgainNow.Visible() {
 		t.Error("Try again now stays after the wait is over")
 	}
 	if n := engine.presses.Load(); n != 2 {
@@ -592,7 +598,7 @@ func TestNoTryAgainNowWithoutRetryNow(t *testing.T) {
 	k, _ := newKiosk(t, "en", idle{}, nil)
 	k.show(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1})
 	k.show(auth.Event{Kind: auth.EventOffline, At: t0.Add(10 * time.Second), Message: auth.MsgOffline, RetryIn: 16 * time.Second})
-	if k.TryAgainNow.Visible() {
+	if k.tryAgainNow.Visible() {
 		t.Error("Try again now is offered by a sign-in without RetryNow")
 	}
 }
@@ -606,16 +612,15 @@ func TestTryAgainNowCutsTheEnginesWaitShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, q := newKiosk(t, "en", engine, nil)
-	k.opts.Now = time.Now
+	k, q := newKioskWith(t, "en", engine, nil, func(o *Options) { o.Now = time.Now })
 	k.Start()
-	q.until(t, "Try again now", func() bool { return k.TryAgainNow.Visible() })
-	if !strings.HasPrefix(k.Status.Text, "Digidentity is busy: trying again in ") {
-		t.Errorf("status %q", k.Status.Text)
+	q.until(t, "Try again now", func() bool { return k.tryAgainNow.Visible() })
+	if !strings.HasPrefix(k.status.Text, "Digidentity is busy: trying again in ") {
+		t.Errorf("status %q", k.status.Text)
 	}
-	test.Tap(k.TryAgainNow)
+	test.Tap(k.tryAgainNow)
 	q.until(t, "a code well before the 30 s wait", func() bool { return k.qrFor != "" })
-	if k.TryAgainNow.Visible() {
+	if k.tryAgainNow.Visible() {
 		t.Error("Try again now stays with the code on screen")
 	}
 }
@@ -628,23 +633,22 @@ func TestSignOutReturnsToANewCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, q := newKiosk(t, "en", engine, nil)
-	k.opts.Now = time.Now
+	k, q := newKioskWith(t, "en", engine, nil, func(o *Options) { o.Now = time.Now })
 	k.Start()
 	q.until(t, "a code", func() bool { return k.qrFor != "" })
 	first := k.qrFor
 	if err := srv.Approve(first, "ioe", "1234"); err != nil {
 		t.Fatal(err)
 	}
-	q.until(t, "the signed-in screen", func() bool { return k.SignedInScreen.Visible() })
-	if k.Garage.Text != "GARAGE JANSEN" {
-		t.Errorf("garage %q", k.Garage.Text)
+	q.until(t, "the signed-in screen", func() bool { return k.signedInScreen.Visible() })
+	if k.garage.Text != "GARAGE JANSEN" {
+		t.Errorf("garage %q", k.garage.Text)
 	}
-	test.Tap(k.SignOut)
-	if k.SignedInScreen.Visible() || !k.SignInScreen.Visible() || k.session != nil {
+	test.Tap(k.signOut)
+	if k.signedInScreen.Visible() || !k.signInScreen.Visible() || k.m.Session() != nil {
 		t.Fatal("Sign out did not return to the sign-in screen at once")
 	}
-	if k.QR.Image.Bounds().Dx() != 1 {
+	if k.qr.Image.Bounds().Dx() != 1 {
 		t.Fatal("the previous person's code is still drawn while the new one comes")
 	}
 	q.until(t, "a new code", func() bool { return k.qrFor != "" })
@@ -657,7 +661,7 @@ func TestSignOutEndsTheSessionsTools(t *testing.T) {
 	h := &handoffs{ended: make(chan struct{})}
 	k, _ := newKiosk(t, "en", idle{}, h)
 	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
-	test.Tap(k.SignOut)
+	test.Tap(k.signOut)
 	select {
 	case <-h.ended:
 	case <-time.After(5 * time.Second):
@@ -666,21 +670,22 @@ func TestSignOutEndsTheSessionsTools(t *testing.T) {
 }
 
 func TestAuditRecordsTheSession(t *testing.T) {
-	k, q := newKiosk(t, "en", idle{}, &handoffs{})
 	var got []string
-	k.opts.Audit = func(event string, s *auth.Session, detail string) error {
-		who := ""
-		if s != nil {
-			who = s.Identity.AuthorisationUID()
+	k, q := newKioskWith(t, "en", idle{}, &handoffs{}, func(o *Options) {
+		o.Audit = func(event string, s *auth.Session, detail string) error {
+			who := ""
+			if s != nil {
+				who = s.Identity.AuthorisationUID()
+			}
+			got = append(got, strings.TrimSpace(event+" "+who+" "+detail))
+			return nil
 		}
-		got = append(got, strings.TrimSpace(event+" "+who+" "+detail))
-		return nil
-	}
+	})
 	k.show(auth.Event{Kind: auth.EventRefused, Message: auth.MsgRefused, Err: &auth.Error{Key: auth.MsgRefused, Detail: "access_denied"}})
 	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
-	test.Tap(k.Tools[0])
+	test.Tap(k.tools[0])
 	q.until(t, "the tool's launch", func() bool { return len(got) == 3 })
-	test.Tap(k.SignOut)
+	test.Tap(k.signOut)
 	want := []string{"refused  access_denied", "sign_in 1234567890B", "tool_launch 1234567890B Diagnostics", "sign_out 1234567890B"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("audit:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -695,7 +700,7 @@ func TestSignOutKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	k.Window.Canvas().(fyne.Shortcutable).TypedShortcut(keys)
-	if k.session != nil || !k.SignInScreen.Visible() {
+	if k.m.Session() != nil || !k.signInScreen.Visible() {
 		t.Error("Ctrl+L did not sign out")
 	}
 }
@@ -717,33 +722,34 @@ func TestParseKeys(t *testing.T) {
 }
 
 func TestSettingsAndAbout(t *testing.T) {
-	k, q := newKiosk(t, "en", idle{}, nil)
-	k.opts.CheckTrustCentre = func(context.Context) error { return fmt.Errorf("no answer from auth.digidentity.eu") }
+	k, q := newKioskWith(t, "en", idle{}, nil, func(o *Options) {
+		o.CheckTrustCentre = func(context.Context) error { return fmt.Errorf("no answer from auth.digidentity.eu") }
+	})
 	k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code1})
-	test.Tap(k.SettingsBtn)
-	if !k.SettingsScreen.Visible() || k.SignInScreen.Visible() {
+	test.Tap(k.settingsBtn)
+	if !k.settingsScreen.Visible() || k.signInScreen.Visible() {
 		t.Fatal("the settings screen is not shown")
 	}
-	q.until(t, "the reachability check", func() bool { return k.reachable != "" })
+	q.until(t, "the reachability check", func() bool { return k.m.View().Reachability.Key != "ui.checking" })
 	for label, want := range map[*widget.Label]string{
-		k.AboutVersion:      "1.2.3 (abc, today)",
-		k.AboutEnvironment:  "SIMULATOR: not the real Digidentity",
-		k.AboutReachability: "not reachable: no answer from auth.digidentity.eu",
+		k.aboutVersion:      "1.2.3 (abc, today)",
+		k.aboutEnvironment:  "SIMULATOR: not the real Digidentity",
+		k.aboutReachability: "not reachable: no answer from auth.digidentity.eu",
 	} {
 		if label.Text != want {
 			t.Errorf("about shows %q, want %q", label.Text, want)
 		}
 	}
-	test.Tap(k.HighContrast)
+	test.Tap(k.highContrast)
 	if th, ok := k.App.Settings().Theme().(kioskTheme); !ok || !th.highContrast {
 		t.Error("high contrast did not apply")
 	}
-	test.Tap(k.LargeText)
+	test.Tap(k.largeText)
 	if k.App.Settings().Theme().Size("text") <= 14 {
 		t.Error("larger text did not apply")
 	}
-	test.Tap(k.CloseSettings)
-	if k.SettingsScreen.Visible() || !k.SignInScreen.Visible() {
+	test.Tap(k.closeSettings)
+	if k.settingsScreen.Visible() || !k.signInScreen.Visible() {
 		t.Error("closing the settings did not return to the code")
 	}
 }
@@ -758,20 +764,19 @@ func TestProductionShowsNoBanner(t *testing.T) {
 		t.Error("production shows the environment banner")
 	}
 	k2, _ := New(test.NewTempApp(t), Options{SignIn: idle{}, Environment: auth.EnvPreproduction, Settings: Settings{Language: "de"}})
-	if !k2.banner.Visible() || k2.Banner.Text != "VORPRODUKTION: nur Testkonten" {
-		t.Errorf("pre-production banner %q", k2.Banner.Text)
+	if !k2.banner.Visible() || k2.bannerText.Text != "VORPRODUKTION: nur Testkonten" {
+		t.Errorf("pre-production banner %q", k2.bannerText.Text)
 	}
 }
 
 func TestDeeplinkOpensTheCode(t *testing.T) {
-	k, _ := newKiosk(t, "en", idle{}, nil)
 	var opened string
-	k.opts.OpenURL = func(u *url.URL) error { opened = u.String(); return nil }
+	k, _ := newKioskWith(t, "en", idle{}, nil, func(o *Options) { o.OpenURL = func(u *url.URL) error { opened = u.String(); return nil } })
 	k.show(auth.Event{Kind: auth.EventQRReady, Message: auth.MsgScanCode, QR: code1})
-	if !k.Deeplink.Visible() {
+	if !k.deeplink.Visible() {
 		t.Fatal("the deeplink button is hidden although the setting is on")
 	}
-	test.Tap(k.Deeplink)
+	test.Tap(k.deeplink)
 	if opened != code1.URI {
 		t.Errorf("opened %q", opened)
 	}
@@ -782,14 +787,14 @@ func TestKeyboardOnly(t *testing.T) {
 	k, _ := newKiosk(t, "en", idle{}, &handoffs{})
 	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
 	c := k.Window.Canvas()
-	for i := 0; i < 20 && c.Focused() != k.SignOut; i++ {
+	for i := 0; i < 20 && c.Focused() != k.signOut; i++ {
 		test.FocusNext(c)
 	}
-	if c.Focused() != k.SignOut {
+	if c.Focused() != k.signOut {
 		t.Fatal("Tab never reaches Sign out")
 	}
-	k.SignOut.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
-	if k.session != nil {
+	k.signOut.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	if k.m.Session() != nil {
 		t.Error("Space on Sign out did not sign out")
 	}
 }
@@ -831,14 +836,12 @@ func (k *keyringLog) log() string {
 
 func TestSessionIsKeptAndForgotten(t *testing.T) {
 	store := &keyringLog{}
-	k, q := newKiosk(t, "en", idle{}, nil)
-	k.opts.Sessions = store
-	k.startKeyringWorker()
+	k, q := newKioskWith(t, "en", idle{}, nil, func(o *Options) { o.Sessions = store })
 	k.Start()
 	k.show(auth.Event{Kind: auth.EventApproved, Session: rsseSession(t)}) // single-use: never kept
-	test.Tap(k.SignOut)
+	test.Tap(k.signOut)
 	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
-	test.Tap(k.SignOut)
+	test.Tap(k.signOut)
 	q.until(t, "the keyring calls", func() bool { return strings.Count(store.log(), "delete") == 2 })
 	if got := store.log(); got != "restore, delete, save 1234567890B, delete" {
 		t.Errorf("keyring calls: %s", got)
@@ -847,25 +850,21 @@ func TestSessionIsKeptAndForgotten(t *testing.T) {
 
 func TestRestoredSessionTakesOver(t *testing.T) {
 	store := &keyringLog{restore: ioeSession(t)}
-	k, q := newKiosk(t, "en", idle{}, nil)
-	k.opts.Sessions = store
-	k.startKeyringWorker()
+	k, q := newKioskWith(t, "en", idle{}, nil, func(o *Options) { o.Sessions = store })
 	k.Start()
-	q.until(t, "the restored session", func() bool { return k.session != nil })
-	if !k.SignedInScreen.Visible() || k.Garage.Text != "GARAGE JANSEN" {
+	q.until(t, "the restored session", func() bool { return k.m.Session() != nil })
+	if !k.signedInScreen.Visible() || k.garage.Text != "GARAGE JANSEN" {
 		t.Error("the restored session is not shown")
 	}
 }
 
 func TestScreenSaysWhenTheKeyringFails(t *testing.T) {
 	store := &keyringLog{saveFail: fmt.Errorf("the system keyring is not available: no answer in 3s")}
-	k, q := newKiosk(t, "en", idle{}, nil)
-	k.opts.Sessions = store
-	k.startKeyringWorker()
+	k, q := newKioskWith(t, "en", idle{}, nil, func(o *Options) { o.Sessions = store })
 	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
-	q.until(t, "the keyring's answer", func() bool { return k.notKept })
-	if !strings.Contains(k.NotKept.Text, "will not survive a restart") || !k.SignedInScreen.Visible() {
-		t.Errorf("NotKept = %q; sign-in must still work", k.NotKept.Text)
+	q.until(t, "the keyring's answer", func() bool { return k.m.View().NotKept })
+	if !strings.Contains(k.notKept.Text, "will not survive a restart") || !k.signedInScreen.Visible() {
+		t.Errorf("NotKept = %q; sign-in must still work", k.notKept.Text)
 	}
 }
 
@@ -882,20 +881,18 @@ func (k *slowDelete) Delete() error { <-k.release; return k.keyringLog.Delete() 
 // between cannot bring them back on restart.
 func TestSignOutIsDurableBeforeTheNextCode(t *testing.T) {
 	store := &slowDelete{release: make(chan struct{})}
-	k, q := newKiosk(t, "en", idle{}, nil)
-	k.opts.Sessions = store
-	k.startKeyringWorker()
+	k, q := newKioskWith(t, "en", idle{}, nil, func(o *Options) { o.Sessions = store })
 	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
-	attempts := k.generation
-	test.Tap(k.SignOut)
-	if k.session != nil || k.SignedInScreen.Visible() || strings.Contains(k.Window.Title(), "GARAGE") {
+	attempts := k.m.Attempt()
+	test.Tap(k.signOut)
+	if k.m.Session() != nil || k.signedInScreen.Visible() || strings.Contains(k.Window.Title(), "GARAGE") {
 		t.Fatal("the person's details stay on screen while the keyring forgets them")
 	}
-	if k.generation != attempts || k.code.URI != "" {
+	if k.m.Attempt() != attempts || k.m.View().CodeURI != "" {
 		t.Fatal("a new code was asked for before the keyring forgot the session")
 	}
 	close(store.release)
-	q.until(t, "the next code after the keyring forgot the session", func() bool { return k.generation != attempts })
+	q.until(t, "the next code after the keyring forgot the session", func() bool { return k.m.Attempt() != attempts })
 	if !strings.HasSuffix(store.log(), "delete") {
 		t.Errorf("keyring calls: %s", store.log())
 	}
@@ -916,21 +913,22 @@ func TestAToolThatStopsAtStartIsShownAndAudited(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		k, q := newKiosk(t, language, idle{}, &handoff.Desk{Launcher: tools})
 		var mu sync.Mutex
 		var audited []string
-		k.opts.Audit = func(event string, s *auth.Session, detail string) error {
-			mu.Lock()
-			defer mu.Unlock()
-			audited = append(audited, strings.TrimSpace(event+" "+s.Identity.AuthorisationUID()+" "+detail))
-			return nil
-		}
+		k, q := newKioskWith(t, language, idle{}, &handoff.Desk{Launcher: tools}, func(o *Options) {
+			o.Audit = func(event string, s *auth.Session, detail string) error {
+				mu.Lock()
+				defer mu.Unlock()
+				audited = append(audited, strings.TrimSpace(event+" "+s.Identity.AuthorisationUID()+" "+detail))
+				return nil
+			}
+		})
 		k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
 		began := time.Now()
-		test.Tap(k.Tools[0])
-		q.until(t, "the tool's failure on screen", func() bool { return k.HandoffStatus.Text != "" })
-		if k.HandoffStatus.Text != want || !k.HandoffStatus.Visible() {
-			t.Errorf("%s: the screen says %q (visible %v), want %q", language, k.HandoffStatus.Text, k.HandoffStatus.Visible(), want)
+		test.Tap(k.tools[0])
+		q.until(t, "the tool's failure on screen", func() bool { return k.handoffStatus.Text != "" })
+		if k.handoffStatus.Text != want || !k.handoffStatus.Visible() {
+			t.Errorf("%s: the screen says %q (visible %v), want %q", language, k.handoffStatus.Text, k.handoffStatus.Visible(), want)
 		}
 		if took := time.Since(began); took > 5*time.Second { // handoff.StartWindow
 			t.Errorf("%s: shown after %s", language, took)
@@ -941,10 +939,10 @@ func TestAToolThatStopsAtStartIsShownAndAudited(t *testing.T) {
 		}
 		mu.Unlock()
 		// The next person does not see the last one's failure.
-		test.Tap(k.SignOut)
+		test.Tap(k.signOut)
 		k.show(auth.Event{Kind: auth.EventApproved, Session: rsseSession(t)})
-		if k.HandoffStatus.Text != "" {
-			t.Errorf("%s: the next person sees %q", language, k.HandoffStatus.Text)
+		if k.handoffStatus.Text != "" {
+			t.Errorf("%s: the next person sees %q", language, k.handoffStatus.Text)
 		}
 	}
 }

@@ -47,16 +47,16 @@ func TestWebSignInBesideTheQRCode(t *testing.T) {
 		login := b.Open(addr)
 		pages <- b.Submit(login, map[string]string{"persona": "ioe", "pin": "1234", "decision": "approve"}).Body
 	})
-	if !k.WebSignInBtn.Visible() || !strings.Contains(k.WebHint.Text, "single sign-on") {
-		t.Fatalf("the browser sign-in is not offered: %q", k.WebHint.Text)
+	if !k.webSignInBtn.Visible() || !strings.Contains(k.webHint.Text, "single sign-on") {
+		t.Fatalf("the browser sign-in is not offered: %q", k.webHint.Text)
 	}
-	test.Tap(k.WebSignInBtn)
-	if k.QR.Visible() || !k.BackToQR.Visible() || !strings.Contains(k.Status.Text, "browser window") {
-		t.Errorf("while the browser is open: QR %v, back %v, status %q", k.QR.Visible(), k.BackToQR.Visible(), k.Status.Text)
+	test.Tap(k.webSignInBtn)
+	if k.qr.Visible() || !k.backToQR.Visible() || !strings.Contains(k.status.Text, "browser window") {
+		t.Errorf("while the browser is open: QR %v, back %v, status %q", k.qr.Visible(), k.backToQR.Visible(), k.status.Text)
 	}
-	q.until(t, "the signed-in screen", func() bool { return k.SignedInScreen.Visible() })
-	if k.Garage.Text != "GARAGE JANSEN" {
-		t.Errorf("garage %q", k.Garage.Text)
+	q.until(t, "the signed-in screen", func() bool { return k.signedInScreen.Visible() })
+	if k.garage.Text != "GARAGE JANSEN" {
+		t.Errorf("garage %q", k.garage.Text)
 	}
 	if page := <-pages; !strings.Contains(page, "return to the kiosk") {
 		t.Errorf("the browser's last page, in the kiosk's language:\n%s", page)
@@ -67,19 +67,19 @@ func TestWebSignInRefusedReturnsToTheQRCode(t *testing.T) {
 	k, q := webKiosk(t, func(b *authtest.Browser, addr string) {
 		b.Submit(b.Open(addr), map[string]string{"persona": "ioe", "decision": "deny"})
 	})
-	test.Tap(k.WebSignInBtn)
-	q.until(t, "the QR code again", func() bool { return !k.web && k.qrFor != "" && k.QR.Visible() })
-	if !strings.Contains(k.Status.Text, "refused") {
-		t.Errorf("status %q does not say the browser sign-in was refused", k.Status.Text)
+	test.Tap(k.webSignInBtn)
+	q.until(t, "the QR code again", func() bool { return !k.m.Web() && k.qrFor != "" && k.qr.Visible() })
+	if !strings.Contains(k.status.Text, "refused") {
+		t.Errorf("status %q does not say the browser sign-in was refused", k.status.Text)
 	}
 }
 
 func TestBackToTheQRCodeAtAnyMoment(t *testing.T) {
 	k, q := webKiosk(t, func(b *authtest.Browser, addr string) {}) // nobody finishes in the browser
 	first := k.qrFor
-	test.Tap(k.WebSignInBtn)
-	test.Tap(k.BackToQR)
-	if k.web || k.BackToQR.Visible() || !k.QR.Visible() {
+	test.Tap(k.webSignInBtn)
+	test.Tap(k.backToQR)
+	if k.m.Web() || k.backToQR.Visible() || !k.qr.Visible() {
 		t.Fatal("Back to the QR code did not go back")
 	}
 	q.until(t, "a new code", func() bool { return k.qrFor != "" && k.qrFor != first })
@@ -89,9 +89,9 @@ func TestBackToTheQRCodeAtAnyMoment(t *testing.T) {
 // says so on screen.
 func TestWebSignInInTheSharedBrowserSaysSo(t *testing.T) {
 	k, q := webKioskOpening(t, fmt.Errorf("%w (none installed)", auth.ErrBrowserNotPrivate), func(b *authtest.Browser, addr string) {})
-	test.Tap(k.WebSignInBtn)
-	q.until(t, "the shared-browser note", func() bool { return strings.Contains(k.Status.Text, "No private browser window") })
-	if k.QR.Visible() || !k.BackToQR.Visible() || !strings.Contains(k.Status.Text, "sign out of Digidentity") {
-		t.Errorf("QR %v, back %v, status %q", k.QR.Visible(), k.BackToQR.Visible(), k.Status.Text)
+	test.Tap(k.webSignInBtn)
+	q.until(t, "the shared-browser note", func() bool { return strings.Contains(k.status.Text, "No private browser window") })
+	if k.qr.Visible() || !k.backToQR.Visible() || !strings.Contains(k.status.Text, "sign out of Digidentity") {
+		t.Errorf("QR %v, back %v, status %q", k.qr.Visible(), k.backToQR.Visible(), k.status.Text)
 	}
 }

@@ -1,0 +1,203 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+func (k *Kiosk) build() {
+	k.bannerText = canvas.NewText("", black)
+	k.bannerText.TextStyle.Bold = true
+	k.bannerText.Alignment = fyne.TextAlignCenter
+	k.banner = container.NewStack(canvas.NewRectangle(warningBack), container.NewPadded(k.bannerText))
+	k.language = widget.NewSelect(languageNames(), func(name string) { k.setLanguage(languageCode(name)) })
+	k.language.SetSelected(languageName(k.tr.language))
+	k.settingsBtn = widget.NewButtonWithIcon("", theme.SettingsIcon(), k.act(k.m.OpenSettings))
+	k.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	top := container.NewVBox(k.banner, container.NewBorder(nil, nil, nil,
+		container.NewHBox(container.NewGridWrap(fyne.NewSize(170, k.language.MinSize().Height), k.language), k.settingsBtn), k.title))
+
+	// Sign-in: the code as large as fits, its countdown, one status line.
+	k.qr = canvas.NewImageFromImage(blank())
+	k.qr.ScaleMode = canvas.ImageScalePixels // nearest neighbour: modules stay sharp
+	k.qr.FillMode = canvas.ImageFillContain
+	k.countdown = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	k.status = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	k.status.Wrapping = fyne.TextWrapWord
+	k.tryAgainNow = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), k.act(k.m.RetryNow))
+	k.tryAgain = container.NewCenter(k.tryAgainNow)
+	k.tryAgainNow.Hide()
+	k.tryAgain.Hide()
+	k.deeplink = widget.NewButtonWithIcon("", theme.ComputerIcon(), k.act(k.m.OpenDeeplink))
+	k.webSignInBtn = widget.NewButtonWithIcon("", theme.MailForwardIcon(), k.act(k.m.StartWeb))
+	k.webHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	k.webHint.Wrapping = fyne.TextWrapWord
+	k.backToQR = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), k.act(k.m.CancelWeb))
+	k.backToQR.Hide()
+	web := container.NewVBox(container.NewCenter(container.NewHBox(k.webSignInBtn, k.backToQR)), k.webHint)
+	if k.opts.WebSignIn == nil {
+		web.Hide() // takes no room at all
+	}
+	below := container.NewVBox(k.countdown, k.status, k.tryAgain, container.NewCenter(k.deeplink), web)
+	k.signInScreen = container.New(qrLayout{}, k.qr, below)
+
+	// Signed in: who is here, the hand-offs, and a large Sign out.
+	k.heading = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	k.heading.SizeName = theme.SizeNameHeadingText
+	k.details = container.New(layout.NewFormLayout())
+	for _, row := range []struct {
+		caption string
+		value   **widget.Label
+	}{
+		{"ui.role", &k.role}, {"ui.company", &k.company}, {"ui.garage", &k.garage}, {"ui.on_behalf_of", &k.onBehalfOf},
+		{"ui.cab", &k.cab}, {"ui.authorisation_uid", &k.authorisationUID},
+	} {
+		caption := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+		k.captions[caption] = row.caption
+		*row.value = widget.NewLabel("")
+		k.rows = append(k.rows, detailRow{caption, *row.value})
+	}
+	k.singleUse = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	k.singleUse.Wrapping = fyne.TextWrapWord
+	k.remaining = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	k.portal = widget.NewButtonWithIcon("", theme.ComputerIcon(), k.act(k.m.OpenPortal))
+	k.handoffStatus = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	k.notKept = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	k.notKept.Wrapping = fyne.TextWrapWord
+	k.signOut = widget.NewButtonWithIcon("", theme.LogoutIcon(), k.act(k.m.SignOut))
+	k.signOut.Importance = widget.HighImportance
+	k.signOutHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	handoffs := container.NewHBox()
+	if k.opts.Handoff != nil {
+		for _, name := range k.opts.Handoff.Tools() {
+			b := widget.NewButtonWithIcon(name, theme.MediaPlayIcon(), k.act(func() { k.m.LaunchTool(name) }))
+			k.tools = append(k.tools, b)
+			handoffs.Add(b)
+		}
+	}
+	handoffs.Add(k.portal)
+	k.idleWarning = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	k.idleWarning.Wrapping = fyne.TextWrapWord
+	k.staySignedIn = widget.NewButtonWithIcon("", theme.ConfirmIcon(), k.act(k.m.Input))
+	k.staySignedIn.Importance = widget.WarningImportance
+	k.idleBox = container.NewStack(canvas.NewRectangle(warningBack),
+		container.NewPadded(container.NewVBox(k.idleWarning, container.NewCenter(k.staySignedIn))))
+	k.idleBox.Hide()
+	k.signedInScreen = container.NewVBox(k.idleBox, k.heading, k.details, k.singleUse, k.remaining,
+		container.NewCenter(handoffs), k.handoffStatus, k.notKept, layout.NewSpacer(),
+		container.New(bigButtonLayout{}, k.signOut), k.signOutHint)
+
+	// Settings and about.
+	k.highContrast = widget.NewCheck("", func(on bool) { k.look.highContrast = on; k.applyTheme() })
+	k.highContrast.SetChecked(k.look.highContrast)
+	k.largeText = widget.NewCheck("", func(on bool) { k.look.largeText = on; k.applyTheme() })
+	k.largeText.SetChecked(k.look.largeText)
+	k.aboutVersion, k.aboutEnvironment, k.aboutReachability = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	about := container.New(layout.NewFormLayout())
+	for _, row := range []struct {
+		caption string
+		value   *widget.Label
+	}{{"ui.version", k.aboutVersion}, {"ui.environment", k.aboutEnvironment}, {"ui.trust_centre", k.aboutReachability}} {
+		caption := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+		k.captions[caption] = row.caption
+		about.Add(caption)
+		about.Add(row.value)
+	}
+	k.closeSettings = widget.NewButtonWithIcon("", theme.CancelIcon(), k.act(k.m.CloseSettings))
+	k.settingsScreen = container.NewVBox(k.highContrast, k.largeText, widget.NewSeparator(), about, container.NewCenter(k.closeSettings))
+	k.settingsScreen.Hide()
+	k.signedInScreen.Hide()
+
+	// Input anywhere in the window keeps the person signed in, also where
+	// the system cannot tell idle time: a pointer over the background, a
+	// tap, a key.
+	input := k.act(k.m.Input)
+	k.Window.SetContent(container.NewStack(&inputCatcher{onInput: input}, container.NewBorder(top, nil, nil, nil,
+		container.NewPadded(container.NewStack(k.signInScreen, k.signedInScreen, k.settingsScreen)))))
+	if c, ok := k.Window.Canvas().(desktop.Canvas); ok {
+		c.SetOnKeyDown(func(*fyne.KeyEvent) { input() })
+	}
+	k.Window.Resize(fyne.NewSize(900, 720))
+}
+
+// bindKeys adds the keyboard's ways in: the sign-out keys, and in kiosk mode
+// the administrator's quit keys. Tab moves between buttons and Space or
+// Return presses them, as everywhere in Fyne.
+func (k *Kiosk) bindKeys() error {
+	if k.opts.Settings.SignOutKeys != "" {
+		s, err := ParseKeys(k.opts.Settings.SignOutKeys)
+		if err != nil {
+			return fmt.Errorf("sign_out_keys: %w", err)
+		}
+		signOut := k.act(k.m.SignOut)
+		k.Window.Canvas().AddShortcut(s, func(fyne.Shortcut) { signOut() })
+	}
+	if k.opts.Settings.KioskMode {
+		s, err := ParseKeys(k.opts.Settings.AdminKeys)
+		if err != nil {
+			return fmt.Errorf("admin_keys: %w", err)
+		}
+		k.Window.Canvas().AddShortcut(s, func(fyne.Shortcut) { k.App.Quit() })
+	}
+	return nil
+}
+
+// applyWindowMode makes a kiosk full screen (so without decorations) and deaf
+// to the window manager's close: only the admin keys quit, so the next person
+// never finds a bare desktop. (Fyne binds nothing to Escape, so it cannot
+// quit either.)
+func (k *Kiosk) applyWindowMode() {
+	if !k.opts.Settings.KioskMode {
+		return
+	}
+	k.Window.SetFullScreen(true)
+	k.Window.SetCloseIntercept(func() {})
+}
+
+// blank is a white square shown while there is no code.
+func blank() image.Image {
+	img := image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	copy(img.Pix, []byte{0xff, 0xff, 0xff, 0xff})
+	return img
+}
+
+// qrLayout gives the code the largest square that leaves room for the lines
+// below it, centred; the lines go underneath.
+type qrLayout struct{}
+
+func (qrLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	below := objects[1].MinSize()
+	return fyne.NewSize(max(below.Width, 200), 200+theme.Padding()+below.Height)
+}
+
+func (qrLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	below := objects[1].MinSize()
+	side := min(size.Width, size.Height-below.Height-theme.Padding())
+	side = max(side, 0)
+	objects[0].Resize(fyne.NewSize(side, side))
+	objects[0].Move(fyne.NewPos((size.Width-side)/2, 0))
+	objects[1].Resize(fyne.NewSize(size.Width, below.Height))
+	objects[1].Move(fyne.NewPos(0, side+theme.Padding()))
+}
+
+// bigButtonLayout makes Sign out a large target for gloved or greasy hands:
+// at least 320 by 72, centred.
+type bigButtonLayout struct{}
+
+func (bigButtonLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	return objects[0].MinSize().Max(fyne.NewSize(320, 72))
+}
+
+func (l bigButtonLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	s := l.MinSize(objects)
+	objects[0].Resize(s)
+	objects[0].Move(fyne.NewPos((size.Width-s.Width)/2, (size.Height-s.Height)/2))
+}

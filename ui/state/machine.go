@@ -1,0 +1,367 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth"
+)
+
+// Wiring is what the view gives the machine.
+type Wiring struct {
+	// Post hands a goroutine's result to the view's inbound loop, which
+	// gives it back to Handle on the screen's goroutine. It is called from
+	// the machine's goroutines, never from Handle or the other methods.
+	Post func(Msg)
+	// PageText is called on the screen's goroutine when a browser sign-in
+	// starts: the text of the browser's pages, in the language of the moment.
+	PageText func() func(auth.MessageKey) string
+	// LogError records what the person need not read; nil logs nothing.
+	LogError func(what string, err error)
+}
+
+// Change says how much of the screen a call changed, so that the once-a-
+// second tick redraws only the countdowns.
+type Change int
+
+const (
+	Unchanged  Change = iota
+	Countdowns        // the countdowns, the idle warning and the window title
+	Everything
+)
+
+// Machine is the kiosk's state. Its methods, Handle and View run on one
+// goroutine, the screen's; only SampleIdle may be called from any.
+type Machine struct {
+	opts   Options
+	w      Wiring
+	change Change
+
+	code       auth.QRCode
+	message    auth.MessageKey
+	retryUntil time.Time
+	// signingIn: the approval arrived and the identity is being read; the
+	// code is used, so none is shown and none is being fetched.
+	signingIn    bool
+	session      *auth.Session
+	handoffErr   Text
+	reachable    string        // "" while checking, "ok", or why not
+	notKept      bool          // the keyring refused this session
+	lastInput    time.Time     // the window's own last input, or the sign-in
+	idleLeft     time.Duration // time to the idle sign-out while warning, else 0
+	settingsOpen bool
+	// web is true while a browser sign-in is under way; webNote keeps how
+	// the last one ended on screen until the next code replaces it.
+	web        bool
+	webNote    auth.MessageKey
+	signingOut int // keyring deletes still to finish before the next code shows
+	attempt    int
+	cancel     context.CancelFunc // ends the current attempt
+	stop       context.CancelFunc // ends the ticker
+
+	// For the ticker goroutine: is idle time worth asking for; has its
+	// failure been logged.
+	signedIn      atomic.Bool
+	idleErrLogged atomic.Bool
+	keyring       chan func()
+}
+
+// New makes the machine; Start begins signing in.
+func New(opts Options, w Wiring) *Machine {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if w.Post == nil {
+		w.Post = func(Msg) {}
+	}
+	if w.LogError == nil {
+		w.LogError = func(string, error) {}
+	}
+	m := &Machine{opts: opts, w: w, change: Everything}
+	if opts.Sessions != nil {
+		m.startKeyringWorker()
+	}
+	return m
+}
+
+// Start begins signing in, and ticking. A session kept from before a
+// restart, still valid, takes over as soon as the keyring has answered.
+func (m *Machine) Start() {
+	ctx, stop := context.WithCancel(context.Background())
+	m.stop = stop
+	m.ticker(ctx)
+	m.startAttempt()
+	m.checkTrustCentre()
+	m.onKeyring(func(s Sessions) Msg {
+		restored, err := s.Restore()
+		return Restored{Session: restored, Err: err}
+	})
+}
+
+// Stop ends the current attempt and the ticker.
+func (m *Machine) Stop() {
+	m.endAttempt()
+	if m.stop != nil {
+		m.stop()
+	}
+}
+
+// Handle applies a goroutine's result.
+func (m *Machine) Handle(msg Msg) {
+	switch msg := msg.(type) {
+	case EngineEvent:
+		if msg.Attempt == m.attempt {
+			m.show(msg.Event)
+		}
+	case Tick:
+		m.tick()
+		m.checkIdle(msg.Idle)
+	case Restored:
+		if msg.Err != nil {
+			m.w.LogError("restoring the session from the keyring", msg.Err)
+		}
+		if msg.Session != nil && m.session == nil {
+			m.endAttempt() // no code is needed now
+			m.attempt++
+			m.session = msg.Session
+			m.lastInput = m.opts.Now()
+			m.audit(AuditSignIn, msg.Session, "restored after a restart")
+			m.mark(Everything)
+		}
+	case Saved:
+		if msg.Err != nil {
+			m.w.LogError("keeping the session in the keyring", msg.Err)
+		}
+		if m.session == msg.Session {
+			m.notKept = msg.Err != nil
+			m.mark(Everything)
+		}
+	case Deleted:
+		if msg.Err != nil {
+			m.w.LogError("removing the session from the keyring", msg.Err)
+		}
+		if m.signingOut--; m.signingOut == 0 && m.session == nil {
+			m.startAttempt()
+		}
+	case Reachability:
+		m.reachable = "ok"
+		if msg.Err != nil {
+			m.reachable = msg.Err.Error()
+		}
+		m.mark(Everything)
+	case ToolLaunched:
+		m.toolLaunched(msg.Name, msg.Session, msg.Err)
+	}
+}
+
+// TakeChange says how much changed since it was last asked.
+func (m *Machine) TakeChange() Change {
+	c := m.change
+	m.change = Unchanged
+	return c
+}
+
+func (m *Machine) mark(c Change) {
+	m.change = max(m.change, c)
+	m.signedIn.Store(m.session != nil)
+}
+
+// Session is who is signed in, or nil.
+func (m *Machine) Session() *auth.Session { return m.session }
+
+// Attempt numbers the sign-in attempts: an EngineEvent must carry the
+// current one.
+func (m *Machine) Attempt() int { return m.attempt }
+
+// Web says whether a browser sign-in is under way.
+func (m *Machine) Web() bool { return m.web }
+
+// LastInput is when the person last used the window (or signed in).
+func (m *Machine) LastInput() time.Time { return m.lastInput }
+
+// startAttempt starts a fresh sign-in.
+func (m *Machine) startAttempt() {
+	ctx := m.newAttempt()
+	m.code, m.message, m.session, m.handoffErr, m.notKept, m.idleLeft = auth.QRCode{}, "", nil, Text{}, false, 0
+	m.web, m.signingIn, m.retryUntil = false, false, time.Time{}
+	var events <-chan auth.Event
+	if m.opts.SignIn != nil && !m.opts.Settings.WebOnly {
+		events = m.opts.SignIn.Start(ctx)
+	} else {
+		m.message, m.webNote = m.webNote, ""
+	}
+	m.mark(Everything)
+	m.forward(ctx, m.attempt, events)
+}
+
+// newAttempt ends the current attempt and numbers the next.
+func (m *Machine) newAttempt() context.Context {
+	m.endAttempt()
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.attempt++
+	return ctx
+}
+
+func (m *Machine) endAttempt() {
+	if m.cancel != nil {
+		m.cancel()
+	}
+}
+
+// show applies one engine event.
+func (m *Machine) show(e auth.Event) {
+	// Any other event means the engine's wait is over: no "trying again in
+	// N s", no Try again now.
+	m.retryUntil = time.Time{}
+	m.signingIn = e.Kind == auth.EventSigningIn
+	switch e.Kind {
+	case auth.EventQRReady:
+		m.code = e.QR
+	case auth.EventOffline:
+		m.retryUntil = e.At.Add(e.RetryIn)
+	case auth.EventSigningIn:
+		// Approved on the phone: the code is used. Retries of the identity
+		// (RetryIn set) need nothing but the message.
+		m.code = auth.QRCode{}
+	case auth.EventLost:
+		// An older code's approval may have been lost; the code on screen
+		// is still good and stays.
+	case auth.EventExpired, auth.EventRefused, auth.EventFailed:
+		m.code = auth.QRCode{} // the old code is dead: never leave it on screen
+	case auth.EventApproved:
+		m.session, m.web = e.Session, false
+		m.lastInput = m.opts.Now() // they approved on their phone, at the kiosk
+		m.audit(AuditSignIn, e.Session, "")
+		m.keep(e.Session)
+	}
+	if e.Kind == auth.EventRefused && e.Err != nil {
+		m.audit(AuditRefused, nil, e.Err.Detail)
+	}
+	if m.web && (e.Kind == auth.EventRefused || e.Kind == auth.EventFailed || e.Kind == auth.EventExpired) {
+		// The browser sign-in is over: back to the QR code, saying why.
+		m.webNote = e.Message
+		m.startAttempt()
+		return
+	}
+	if e.Kind == auth.EventQRReady && m.webNote != "" {
+		e.Message, m.webNote = m.webNote, ""
+	}
+	// A QR event's own message says why a new code came; a bare "waiting"
+	// must not wipe "Code expired: here is a new one" before anyone reads it.
+	if e.Kind != auth.EventWaiting || m.message == auth.MsgOffline || m.message == auth.MsgBusy {
+		m.message = e.Message
+	}
+	m.mark(Everything)
+}
+
+// keep saves a new session in the keyring; the screen says when it cannot.
+// A chain authorisation is never kept: it works once.
+func (m *Machine) keep(s *auth.Session) {
+	if s.Identity.Role == auth.RoleRSSE {
+		return
+	}
+	m.onKeyring(func(store Sessions) Msg { return Saved{Session: s, Err: store.Save(s)} })
+}
+
+// tick moves the countdowns, drops a code that has expired, and signs out
+// a session that has.
+func (m *Machine) tick() {
+	now := m.opts.Now()
+	if m.session != nil && !m.session.ExpiresAt.IsZero() && !now.Before(m.session.ExpiresAt) {
+		m.endSession(AuditSignOut, "session expired")
+		return
+	}
+	// A code without an end (the Trust Centre's lifetime is not known yet)
+	// stays until the engine says it is gone.
+	if m.code.URI != "" && !m.code.ExpiresAt.IsZero() && !now.Before(m.code.ExpiresAt) {
+		m.code = auth.QRCode{}
+		m.mark(Everything)
+		return
+	}
+	m.mark(Countdowns)
+}
+
+// checkIdle warns, then signs the person out, when nobody has used the
+// machine for the configured time: the window's own input or, where the
+// system can tell, input to any program (the diagnostic tool, say).
+func (m *Machine) checkIdle(sample IdleSample) {
+	after, warning := m.opts.Settings.IdleSignOut, m.opts.Settings.IdleWarning
+	if m.session == nil || after <= 0 {
+		return
+	}
+	idle := m.opts.Now().Sub(m.lastInput)
+	if sample.OK && sample.Idle < idle {
+		idle = sample.Idle
+	}
+	left := after - idle
+	switch {
+	case left <= 0:
+		m.endSession(AuditIdle, "no input for "+after.String())
+	case left <= warning:
+		// Whole seconds, rounded up: the warning never shows 0:00.
+		m.idleLeft = (left + time.Second - 1).Truncate(time.Second)
+		m.mark(Countdowns)
+	case m.idleLeft > 0:
+		m.idleLeft = 0
+		m.mark(Everything)
+	}
+}
+
+// endSession signs the person out (why: empty when they chose to), ends
+// what must not outlive them, and shows a fresh code.
+func (m *Machine) endSession(event, why string) {
+	if m.session != nil {
+		m.audit(event, m.session, why)
+		if m.opts.Handoff != nil {
+			go m.opts.Handoff.EndSession()
+		}
+		if m.keyring != nil {
+			// Durable before visible: the next person's code appears only
+			// once the keyring no longer holds this session, so a crash
+			// right after sign-out cannot bring it back on restart.
+			m.code, m.message, m.session, m.handoffErr, m.notKept, m.idleLeft = auth.QRCode{}, "", nil, Text{}, false, 0
+			m.signingOut++
+			m.mark(Everything)
+			m.onKeyring(func(s Sessions) Msg { return Deleted{Err: s.Delete()} })
+			return
+		}
+	}
+	m.startAttempt()
+}
+
+// toolLaunched records how a tool's start went, and shows a failure while
+// the person who started it is still signed in.
+func (m *Machine) toolLaunched(name string, s *auth.Session, err error) {
+	if err == nil {
+		m.audit(AuditToolLaunch, s, name)
+		return
+	}
+	m.w.LogError("launching "+name, err)
+	var stopped interface{ ExitCode() int }
+	var message Text
+	if errors.As(err, &stopped) {
+		code := strconv.Itoa(stopped.ExitCode())
+		m.audit(AuditToolFailed, s, name+": stopped at start, exit "+code)
+		message = Text{Key: "ui.tool_stopped_at_start", Params: map[string]any{"Name": name, "Code": code}}
+	} else {
+		m.audit(AuditToolFailed, s, name+": could not start")
+		message = Text{Key: "ui.handoff_failed", Params: map[string]any{"Name": name}}
+	}
+	if m.session == s {
+		m.handoffErr = message
+		m.mark(Everything)
+	}
+}
+
+func (m *Machine) audit(event string, s *auth.Session, detail string) {
+	if m.opts.Audit == nil {
+		return
+	}
+	if err := m.opts.Audit(event, s, detail); err != nil {
+		m.w.LogError("writing the audit log", err)
+	}
+}
