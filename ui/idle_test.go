@@ -104,18 +104,3 @@ func TestInputToAnotherProgramKeepsThePersonSignedIn(t *testing.T) {
 		t.Error("the machine's own idle time did not sign out")
 	}
 }
-
-func TestIdleTimeIsAskedOnlyWhileSignedIn(t *testing.T) {
-	asked := 0
-	k, _ := newKioskWith(t, "en", idle{}, nil, func(o *Options) {
-		o.Settings.IdleSignOut = 5 * time.Minute
-		o.IdleTime = func() (time.Duration, error) { asked++; return 7 * time.Second, nil }
-	})
-	if s := k.m.SampleIdle(); s.OK || asked != 0 {
-		t.Errorf("asked while nobody is signed in")
-	}
-	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
-	if s := k.m.SampleIdle(); !s.OK || s.Idle != 7*time.Second || asked != 1 {
-		t.Errorf("sample %+v after %d questions", s, asked)
-	}
-}
