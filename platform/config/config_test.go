@@ -512,3 +512,28 @@ func TestWebLoginProductionGuard(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// VariableName is the variable EnvironmentLayers reads for each setting,
+// and DefinedIn names it when it is set, before the file.
+func TestVariableNameAndDefinedIn(t *testing.T) {
+	for key := range schema {
+		if key == "tools" || strings.HasPrefix(key, "tools.") {
+			continue // a list of tables: no variable sets it
+		}
+		layers := EnvironmentLayers([]string{VariableName(key) + "=x"})
+		if len(layers) != 1 || layers[0].Key != key || layers[0].Name != "$"+VariableName(key) {
+			t.Errorf("%s: %s is read as %+v", key, VariableName(key), layers)
+		}
+	}
+	c := Config{File: "/etc/workshop-login/config.toml"}
+	if got := c.DefinedIn("kiosk.admin_keys"); got != c.File {
+		t.Errorf("unset variable: %q", got)
+	}
+	t.Setenv("WORKSHOP_LOGIN_KIOSK_ADMIN_KEYS", "Q")
+	if got := c.DefinedIn("kiosk.admin_keys"); got != "$WORKSHOP_LOGIN_KIOSK_ADMIN_KEYS" {
+		t.Errorf("set variable: %q", got)
+	}
+	if got := (Config{File: "$WORKSHOP_LOGIN_KIOSK_KIOSK_MODE"}).DefinedIn("kiosk.sign_out_keys"); got != "" {
+		t.Errorf("read last from another variable: %q", got)
+	}
+}
