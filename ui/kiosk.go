@@ -166,6 +166,11 @@ type quit struct{}
 // dropped.
 func (k *Kiosk) post(msg any) {
 	select {
+	case <-k.done:
+		return
+	default:
+	}
+	select {
 	case k.inbox <- msg:
 	case <-k.done:
 	}

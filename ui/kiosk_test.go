@@ -946,3 +946,31 @@ func TestAToolThatStopsAtStartIsShownAndAudited(t *testing.T) {
 		}
 	}
 }
+
+// quitting is an app that counts its Quit calls.
+type quitting struct {
+	fyne.App
+	quits atomic.Int32
+}
+
+func (a *quitting) Quit() { a.quits.Add(1) }
+
+// Quit is safe from any goroutine (main's Ctrl+C): it reaches the app only
+// through the inbound loop, on the screen's goroutine; after Stop it does
+// nothing, and does not block.
+func TestQuitGoesThroughTheInboundLoop(t *testing.T) {
+	a := &quitting{App: test.NewTempApp(t)}
+	q := &uiQueue{}
+	k, err := create(a, Options{SignIn: idle{}}, q.do)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go k.Quit()
+	q.until(t, "the quit", func() bool { return a.quits.Load() == 1 })
+	k.Stop()
+	k.Quit()
+	q.drain()
+	if n := a.quits.Load(); n != 1 {
+		t.Errorf("quit %d times", n)
+	}
+}
