@@ -153,15 +153,15 @@ func TestKilledKioskSignsOutOnRestart(t *testing.T) {
 	}
 	// A clean restart restores the person.
 	first := signIn()
-	stop(first)
-	eventually(t, "the first kiosk gone", 10*time.Second, func() bool { return !d.WindowTitled("Workshop Login") })
+	first.Process.Signal(syscall.SIGTERM)
+	eventually(t, "the first kiosk's end", 10*time.Second, func() bool { return syscall.Kill(first.Process.Pid, 0) != nil })
 	second, _ := startAppIn(t, d, sim, os.Args[0], dir)
 	eventually(t, "the person restored after a clean restart", 30*time.Second, func() bool {
 		return d.WindowTitled("Workshop Login: GARAGE JANSEN")
 	})
 	// kill -9 while signed in.
 	second.Process.Kill()
-	eventually(t, "the killed kiosk gone", 10*time.Second, func() bool { return !d.WindowTitled("Workshop Login") })
+	eventually(t, "the killed kiosk gone", 10*time.Second, func() bool { return syscall.Kill(second.Process.Pid, 0) != nil })
 	startAppIn(t, d, sim, os.Args[0], dir)
 	eventually(t, "a QR code after the restart", 60*time.Second, func() bool { return d.QR() != "" })
 	time.Sleep(2 * time.Second) // a restore, had there been one, would have taken over by now
