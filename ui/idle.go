@@ -14,14 +14,14 @@ import (
 // renderIdleWarning shows the warning before an idle sign-out, with its
 // countdown, or hides it.
 func (k *Kiosk) renderIdleWarning(v state.View) {
-	if v.IdleLeft.Empty() {
+	if v.IdleLeft == "" {
 		if k.idleBox.Visible() {
 			k.idleBox.Hide()
 			k.signedInScreen.Refresh()
 		}
 		return
 	}
-	setText(k.idleWarning, k.text(v.IdleLeft))
+	setText(k.idleWarning, k.tr.text("ui.idle_warning", map[string]string{"Time": v.IdleLeft}))
 	if !k.idleBox.Visible() {
 		k.idleBox.Show()
 		k.signedInScreen.Refresh()

@@ -86,8 +86,8 @@ func (k *Kiosk) windowTitle(v state.View) string {
 	title := k.tr.text("ui.title", nil)
 	if v.SignedIn {
 		title += ": " + v.Person
-		if !v.IdleLeft.Empty() {
-			title = k.tr.text("ui.idle_title", map[string]any{"Time": v.IdleLeft.Params["Time"]}) + " · " + title
+		if v.IdleLeft != "" {
+			title = k.tr.text("ui.idle_title", map[string]string{"Time": v.IdleLeft}) + " · " + title
 		}
 	}
 	return title

@@ -40,8 +40,9 @@ type View struct {
 	// Person is who is signed in (the garage's name, for the window's
 	// title), and PersonID tells people apart; both empty when nobody is.
 	Person, PersonID string
-	// IdleLeft is the time to the idle sign-out while its warning shows.
-	IdleLeft Text
+	// IdleLeft is the time to the idle sign-out ("0:29") while its warning
+	// shows, else empty.
+	IdleLeft string
 
 	// The sign-in screen.
 	CodeURI     string // the QR code; empty: none
@@ -78,7 +79,7 @@ func (m *Machine) View() View {
 	v.SignedIn = m.session != nil
 	v.ShowQR = m.opts.WebSignIn == nil || !m.web && !m.opts.Settings.WebOnly
 	if m.idleLeft > 0 {
-		v.IdleLeft = key("ui.idle_warning", map[string]any{"Time": ClockText(m.idleLeft)})
+		v.IdleLeft = ClockText(m.idleLeft)
 	}
 	switch m.reachable {
 	case "":
