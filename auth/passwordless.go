@@ -318,7 +318,7 @@ func (a *attempt) dropOld(now time.Time) {
 func (a *attempt) fetchCode() {
 	qr, err := a.p.tc.requestQR(a.ctx)
 	if err != nil {
-		a.handle(notAPoll(err, MsgUnexpected), nil)
+		a.handle(asNonPollFailure(err, MsgUnexpected), nil)
 		return
 	}
 	s := a.p.settings
@@ -509,11 +509,11 @@ func (a *attempt) emit(e Event) {
 	}
 }
 
-// notAPoll narrows the verdict of a call other than the token poll to what
+// asNonPollFailure narrows the verdict of a call other than the token poll to what
 // it can mean: a poll's answers (pending, slow_down, gone, refused) from the
 // QR request are failures, never a reason to wait or to fetch again at once,
 // which would spin.
-func notAPoll(err error, key MessageKey) error {
+func asNonPollFailure(err error, key MessageKey) error {
 	var ce *callError
 	if !errors.As(err, &ce) {
 		return err

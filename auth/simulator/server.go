@@ -861,7 +861,7 @@ type Server struct {
 	// empty.
 	UserInfoURL string
 	*Simulator
-	http     *http.Server
+	server   *http.Server
 	userInfo *http.Server // with SeparateUserInfoHost
 }
 
@@ -894,7 +894,7 @@ func Listen(addr string, opts Options) (*Server, error) {
 		return nil, err
 	}
 	srv := &Server{URL: sim.issuer(), Simulator: sim,
-		http: &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}}
+		server: &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}}
 	var userInfoLn net.Listener
 	if opts.SeparateUserInfoHost {
 		userInfoLn, err = net.Listen("tcp", "127.0.0.1:0")
@@ -907,13 +907,13 @@ func Listen(addr string, opts Options) (*Server, error) {
 		srv.userInfo = &http.Server{Handler: sim.userInfoHandler(), ReadHeaderTimeout: 10 * time.Second}
 		go srv.userInfo.Serve(userInfoLn)
 	}
-	go srv.http.Serve(ln)
+	go srv.server.Serve(ln)
 	return srv, nil
 }
 
 // Close stops the server (and the user info host) at once.
 func (s *Server) Close() error {
-	err := shutdown(s.http)
+	err := shutdown(s.server)
 	if s.userInfo != nil {
 		err = errors.Join(err, shutdown(s.userInfo))
 	}

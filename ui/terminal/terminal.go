@@ -49,22 +49,22 @@ func (l *Login) Run(ctx context.Context, signIn auth.SignIn) (*auth.Session, err
 		case auth.EventBrowserOpened:
 			// The web login: a person or a script finishes it in any browser.
 			fmt.Fprintf(l.Screen, "Sign-in address: %s\n", e.BrowserURL)
-			l.line(e, l.say(e))
+			l.printTimed(e, l.messageOf(e))
 		case auth.EventQRReady:
 			if err := l.showCode(e); err != nil {
 				return nil, err
 			}
 		case auth.EventApproved:
-			l.line(e, l.say(e))
+			l.printTimed(e, l.messageOf(e))
 			return e.Session, l.printIdentity(e.Session.Identity)
 		case auth.EventRefused:
-			l.line(e, l.say(e))
+			l.printTimed(e, l.messageOf(e))
 			return nil, fmt.Errorf("%w: %w", ErrRefused, e.Err)
 		case auth.EventFailed:
-			l.line(e, l.say(e))
+			l.printTimed(e, l.messageOf(e))
 			return nil, fmt.Errorf("%w: %w", ErrFailed, e.Err)
 		default:
-			l.line(e, l.say(e))
+			l.printTimed(e, l.messageOf(e))
 		}
 	}
 	if ctx.Err() != nil {
@@ -74,11 +74,13 @@ func (l *Login) Run(ctx context.Context, signIn auth.SignIn) (*auth.Session, err
 	return nil, fmt.Errorf("%w: %w", ErrFailed, last.Err)
 }
 
-func (l *Login) say(e auth.Event) string {
+// messageOf is the event's sentence from the catalogue, in the person's language.
+func (l *Login) messageOf(e auth.Event) string {
 	return l.Messages.Text(string(e.Message), map[string]int{"Seconds": int((e.RetryIn + time.Second - 1) / time.Second)})
 }
 
-func (l *Login) line(e auth.Event, text string) {
+// printTimed prints one state line, stamped with the event's time.
+func (l *Login) printTimed(e auth.Event, text string) {
 	fmt.Fprintf(l.Screen, "%s  %s\n", e.At.Format("15:04:05"), text)
 }
 
@@ -92,9 +94,9 @@ func (l *Login) showCode(e auth.Event) error {
 	if e.QR.ExpiresAt.IsZero() {
 		// The Trust Centre's code lifetime is not known yet: the code is
 		// good until the engine says it is gone.
-		l.line(e, l.say(e))
+		l.printTimed(e, l.messageOf(e))
 	} else {
-		l.line(e, fmt.Sprintf("%s (valid until %s)", l.say(e), e.QR.ExpiresAt.Format("15:04:05")))
+		l.printTimed(e, fmt.Sprintf("%s (valid until %s)", l.messageOf(e), e.QR.ExpiresAt.Format("15:04:05")))
 	}
 	return nil
 }
