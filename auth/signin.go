@@ -13,7 +13,7 @@ import (
 // by the QR code and the web login: check the ID token where there is one,
 // read user info, and make them one Session. The token cannot be asked for
 // twice (a chain authorisation is used up by it), so an outage here is
-// retried for as long as the token is valid, within identity_retry_limit;
+// retried for as long as the token is valid, within IdentityRetryLimit;
 // only an answer that is wrong, not missing, ends it at once.
 type identityReader struct {
 	settings Settings
@@ -95,7 +95,7 @@ func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, want
 		case errors.Is(err, errNoKeys):
 			// No setting and no discovery names the keys: user info, read
 			// with the access token over TLS, is the identity.
-			r.log.Warn("the ID token was not checked: no key set known (set jwks_url)")
+			r.log.Warn("the ID token was not checked: no key set known (no discovery, no JWKS URL set)")
 		case err != nil:
 			return Identity{}, err
 		case want.nonce != "" && claims.nonce != want.nonce:

@@ -28,7 +28,7 @@ type trustCentre interface {
 const maxAnswer = 1 << 20
 
 // httpTrustCentre talks to a Trust Centre over HTTP. Each call has its own
-// deadline: http_timeout for the quick ones, token_timeout for the token
+// deadline: HTTPTimeout for the quick ones, TokenTimeout for the token
 // poll, whose answer may carry an approval that cannot be asked for twice.
 type httpTrustCentre struct {
 	settings Settings
