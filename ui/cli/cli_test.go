@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -19,6 +19,13 @@ import (
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 )
+
+// run is main's run: the commands on a Factory of their own, with the
+// version of an unstamped build.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f := &Factory{Build: Build{Version: "dev", Commit: "unknown", Date: "unknown"}, Out: stdout, Err: stderr}
+	return Run(ctx, f, args)
+}
 
 // approveFromScreen reads the terminal's lines, finds the code's address,
 // and approves it through the simulator's page as a script would.

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package cli
 
 import (
 	"log/slog"
@@ -61,6 +61,9 @@ func TestCrashRule(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			state := t.TempDir()
 			t.Setenv("XDG_STATE_HOME", state)
+			// Private browser profiles of its own: other packages' tests,
+			// running meanwhile, make theirs in the system's.
+			t.Setenv("TMPDIR", state)
 			var tool *exec.Cmd
 			if tc.last != nil {
 				tool = tc.last(t, filepath.Join(state, "workshop-login", "run.json"))

@@ -1,6 +1,6 @@
 //go:build !((linux && !android) || freebsd || openbsd || netbsd || dragonfly)
 
-package main
+package cli
 
 // noDisplay is "" on Windows and macOS: their window system is always there
 // for a desktop session.

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/workshop-login/workshop-login/assets"
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/ui/terminal"
+)
+
+// LoginOptions are login's flags.
+type LoginOptions struct {
+	Factory    *Factory
+	ConfigPath string
+	Terminal   bool
+	Timeout    time.Duration
+	Light      bool
+	Web        bool
+	Verbose    bool
+}
+
+// NewCmdLogin is `workshop-login login`: the sign-in from a terminal, the
+// identity as JSON on stdout.
+func NewCmdLogin(f *Factory) *Command {
+	opts := &LoginOptions{Factory: f}
+	flags := newFlags("login")
+	flags.StringVar(&opts.ConfigPath, "config", "", "configuration file (default: the user's config.toml; none: the embedded simulator)")
+	// login is always the terminal sign-in (the window is the command-less
+	// default); the flag says so in scripts.
+	flags.BoolVar(&opts.Terminal, "terminal", true, "sign in from the terminal: QR code as text, identity as JSON on stdout")
+	durationVar(flags, &opts.Timeout, "timeout", 0, "give up after this long (0: wait until interrupted)")
+	flags.BoolVar(&opts.Light, "light-terminal", false, "draw the QR code for dark text on a light background")
+	flags.BoolVar(&opts.Web, "web", false, "sign in with the browser (web login) instead of a QR code: prints the address to open")
+	flags.BoolVar(&opts.Verbose, "verbose", false, "log the engine's details to stderr (never tokens)")
+	return &Command{Flags: flags, Run: func(ctx context.Context) int { return loginRun(ctx, opts) }}
+}
+
+// loginRun signs in from the terminal. Exit codes: 0 signed in, 1 refused,
+// 2 failed (the Trust Centre, the simulator, the message catalogue), 3
+// interrupted or --timeout passed, 64 a wrong flag value, 78 a wrong
+// configuration.
+func loginRun(ctx context.Context, opts *LoginOptions) int {
+	f, stderr := opts.Factory, opts.Factory.Err
+	switch {
+	case !opts.Terminal:
+		fmt.Fprintln(stderr, "workshop-login login: --terminal=false: login always signs in from the terminal; run workshop-login without a command for the window")
+		return exitUsage
+	case opts.Timeout < 0:
+		fmt.Fprintf(stderr, "workshop-login login: --timeout must be 0 (wait until interrupted) or more, not %s\n", opts.Timeout)
+		return exitUsage
+	}
+	logger := f.Logger(opts.Verbose)
+	cfg, err := f.Config(opts.ConfigPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return exitConfig
+	}
+	tc, err := f.TrustCentre(&cfg, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		if errors.Is(err, errSimulator) {
+			return exitFailed
+		}
+		return exitConfig
+	}
+	defer tc.Close()
+	tc.announce(stderr)
+	messages, err := assets.LoadCatalogue("en")
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return exitFailed
+	}
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	var signIn auth.SignIn = tc.Engine
+	if opts.Web {
+		// The address is printed by the terminal; a person or a script opens it.
+		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, func(context.Context, string) error { return nil }, auth.WithLogger(logger))
+		if err != nil {
+			fmt.Fprintln(stderr, "workshop-login:", cfg.Explain(err))
+			return exitConfig
+		}
+		webLogin.SetPageText(func(k auth.MessageKey) string { return messages.Text(string(k), nil) })
+		signIn = webLogin
+	}
+	term := &terminal.Login{Screen: stderr, Result: f.Out, Messages: messages, LightBackground: opts.Light}
+	_, err = term.Run(ctx, signIn)
+	switch {
+	case err == nil:
+		return exitSignedIn
+	case errors.Is(err, terminal.ErrRefused):
+		fmt.Fprintln(stderr, "workshop-login:", messages.Text(string(auth.MsgRefused), nil))
+		return exitRefused
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		fmt.Fprintln(stderr, "workshop-login: stopped before anyone signed in")
+		return exitStopped
+	default:
+		fmt.Fprintln(stderr, "workshop-login:", messages.Text(string(auth.KeyOf(err)), nil))
+		logger.Error("sign-in failed", "detail", err.Error())
+		return exitFailed
+	}
+}

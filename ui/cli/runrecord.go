@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/browser"
+	"github.com/workshop-login/workshop-login/platform/handoff"
+	"github.com/workshop-login/workshop-login/platform/runstate"
+	"github.com/workshop-login/workshop-login/ui"
+)
+
+// beginRun applies the crash rule before anything is shown: a session is
+// restored only after a run that ended cleanly. After a crash (kill -9, a
+// power cut), or where no run record proves a clean end, the tools the last
+// run left are ended and the last person is signed out, not restored. The
+// record then follows this run's tools until it ends cleanly.
+func beginRun(sessions ui.Sessions, tools *handoff.Launcher, record func(string, *auth.Session, string) error, logger *slog.Logger) *runstate.State {
+	path, err := runstate.DefaultPath()
+	var run *runstate.State
+	var prev runstate.Previous
+	if err == nil {
+		run, prev, err = runstate.Begin(path)
+	}
+	if run != nil {
+		tools.RecordIn(run)
+	}
+	switch {
+	case err != nil:
+		logger.Warn("no run record: the last session is not restored", "error", err)
+	case prev.Found && prev.Clean:
+		return run // the one case a session may be restored
+	case !prev.Found:
+		logger.Info("no record of a last run: any kept session is not restored")
+	}
+	if prev.Crashed() {
+		detail := "the last run did not end cleanly"
+		if ended := runstate.EndLeftovers(prev.Tools); len(ended) > 0 {
+			detail += fmt.Sprintf("; ended %d tool(s) it left running", len(ended))
+		}
+		if n := browser.RemoveLeftoverProfiles(); n > 0 {
+			detail += fmt.Sprintf("; removed %d private browser profile(s)", n)
+		}
+		if err := run.Forget(prev.Tools); err != nil {
+			logger.Warn("updating the run record", "error", err)
+		}
+		logger.Warn("signing out after a crash", "detail", detail)
+		if err := record(ui.AuditCrashSignOut, nil, detail); err != nil {
+			logger.Warn("writing the audit log", "error", err)
+		}
+	}
+	if err := sessions.Delete(); err != nil {
+		logger.Warn("signing the last person out", "error", err)
+	}
+	return run
+}

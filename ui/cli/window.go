@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/workshop-login/workshop-login/assets"
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/audit"
+	"github.com/workshop-login/workshop-login/platform/browser"
+	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/platform/idle"
+	"github.com/workshop-login/workshop-login/ui"
+)
+
+// WindowOptions are the window's flags.
+type WindowOptions struct {
+	Factory    *Factory
+	ConfigPath string
+	Verbose    bool
+}
+
+// NewCmdWindow is `workshop-login` without a command: the kiosk window.
+func NewCmdWindow(f *Factory) *Command {
+	opts := &WindowOptions{Factory: f}
+	flags := newFlags("window")
+	flags.StringVar(&opts.ConfigPath, "config", "", "configuration file (default: the user's config.toml; none: the embedded simulator)")
+	flags.BoolVar(&opts.Verbose, "verbose", false, "log the engine's details to stderr (never tokens)")
+	return &Command{Flags: flags, Run: func(ctx context.Context) int { return windowRun(ctx, opts) }}
+}
+
+// windowRun runs the kiosk window until it is closed (or, in kiosk mode,
+// until the administrator's keys), or ctx ends (Ctrl+C, SIGTERM), which
+// closes it as a person would. Exit codes: 0 closed, 2 the embedded
+// simulator could not start, 69 no display, 78 a wrong configuration
+// (key combinations included, refused before the window opens).
+func windowRun(ctx context.Context, opts *WindowOptions) int {
+	f, stderr := opts.Factory, opts.Factory.Err
+	cfg, err := f.WindowConfig(opts.ConfigPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return exitConfig
+	}
+	// Before Fyne starts: without a display GLFW ends in a stack trace.
+	if why := noDisplay(); why != "" {
+		fmt.Fprintf(stderr, "workshop-login: no display to open the window on (%s): run it in a desktop session, or use `workshop-login login --terminal`\n", why)
+		return exitNoDisplay
+	}
+	logger := f.Logger(opts.Verbose)
+	tc, err := f.TrustCentre(&cfg, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		if errors.Is(err, errSimulator) {
+			return exitFailed
+		}
+		return exitConfig
+	}
+	defer tc.Close()
+	tc.announce(stderr)
+
+	// The system browser, started and waited for (no zombies), with an
+	// environment cleaned of our secrets.
+	opener := browser.Opener{Log: logger}
+	openURL := func(u *url.URL) error { return opener.Open(ctx, u.String()) }
+	desk, err := f.Handoff(cfg, openURL, logger)
+	if err != nil { // checked with the configuration already
+		fmt.Fprintln(stderr, "workshop-login:", err)
+		return exitConfig
+	}
+	if desk.PortalHandoff != nil {
+		defer desk.PortalHandoff.Close()
+	}
+	record := func(string, *auth.Session, string) error { return nil }
+	if path, err := audit.DefaultPath(); err != nil {
+		fmt.Fprintln(stderr, "workshop-login: no audit log:", err)
+	} else {
+		record = audit.Open(path).Record
+	}
+	sessions := f.Sessions()
+	run := beginRun(sessions, desk.Launcher, record, logger)
+	var webSignIn ui.WebSignIn
+	if cfg.Kiosk.SignIn != config.SignInQR {
+		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, webBrowser(ctx, opener, runRecorder(run)), auth.WithLogger(logger))
+		if err != nil { // checked with the configuration already
+			fmt.Fprintln(stderr, "workshop-login:", cfg.Explain(err))
+			return exitConfig
+		}
+		webSignIn = webLogin
+	}
+	var idleTime func() (time.Duration, error)
+	if cfg.Kiosk.IdleSignOut > 0 {
+		if meter, err := idle.System(); err != nil {
+			logger.Warn("only input to the kiosk's window counts towards the idle sign-out", "error", err)
+		} else {
+			defer meter.Close()
+			idleTime = meter.Idle
+			logger.Info("idle sign-out", "after", cfg.Kiosk.IdleSignOut, "idle_time_from", meter.Name())
+		}
+	}
+
+	a := app.NewWithID("eu.workshoplogin.kiosk")
+	a.SetIcon(fyne.NewStaticResource("workshop-login.png", assets.Icon))
+	kc := cfg.Kiosk
+	kiosk, err := ui.New(a, ui.Options{
+		SignIn:      tc.Engine,
+		WebSignIn:   webSignIn,
+		Handoff:     desk,
+		Audit:       record,
+		Sessions:    sessions,
+		IdleTime:    idleTime,
+		Environment: cfg.Environment,
+		Version:     fmt.Sprintf("%s (%s, %s)", f.Build.Version, f.Build.Commit, f.Build.Date),
+		CheckTrustCentre: func(ctx context.Context) error {
+			return auth.Reachable(ctx, cfg.TrustCentre, nil)
+		},
+		OpenURL: openURL,
+		Settings: ui.Settings{
+			KioskMode: kc.KioskMode, DeeplinkButton: kc.DeeplinkButton, HighContrast: kc.HighContrast,
+			LargeText: kc.LargeText, Language: kc.Language, AdminKeys: kc.AdminKeys, SignOutKeys: kc.SignOutKeys,
+			IdleSignOut: kc.IdleSignOut, IdleWarning: kc.IdleWarning, WebOnly: kc.SignIn == config.SignInWeb,
+		},
+	})
+	if err != nil {
+		where := cfg.File
+		if where == "" {
+			where = "configuration"
+		}
+		fmt.Fprintf(stderr, "workshop-login: %s: kiosk.%v\n", where, err)
+		return exitConfig
+	}
+	closed := make(chan struct{})
+	defer close(closed)
+	go func() {
+		select {
+		case <-ctx.Done(): // Ctrl+C or SIGTERM: close the window like a person would
+			kiosk.Quit()
+		case <-closed:
+		}
+	}()
+	kiosk.Start()
+	a.Run()
+	kiosk.Stop()
+	desk.Launcher.EndAll() // closing the kiosk signs the person out
+	if run != nil {
+		if err := run.End(); err != nil {
+			logger.Warn("the next start will take this run for a crash", "error", err)
+		}
+	}
+	return 0
+}
