@@ -114,6 +114,29 @@ func (c Config) EmbeddedSimulator() bool {
 	return c.Environment == auth.EnvSimulator && c.TrustCentre.Issuer == ""
 }
 
+// VariableName is the environment variable that sets key, as
+// EnvironmentLayers reads it: "kiosk.admin_keys" is set by
+// WORKSHOP_LOGIN_KIOSK_ADMIN_KEYS.
+func VariableName(key string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// DefinedIn names where key was set, for a message about a value the
+// program checks itself: "$" and its variable when that is set (it
+// overrides the files), or else the layer c was read from last (c.File;
+// "" when that was another variable, which the message calls
+// "configuration").
+func (c Config) DefinedIn(key string) string {
+	name := VariableName(key)
+	if _, ok := os.LookupEnv(name); ok {
+		return "$" + name
+	}
+	if strings.HasPrefix(c.File, "$") {
+		return ""
+	}
+	return c.File
+}
+
 // Error is a configuration mistake: where, which key, and what to do.
 type Error struct {
 	File    string

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -55,29 +54,6 @@ func EnvironmentLayers(environ []string) []Layer {
 	}
 	sort.Slice(layers, func(i, j int) bool { return layers[i].Name < layers[j].Name })
 	return layers
-}
-
-// VariableName is the environment variable that sets key, as
-// EnvironmentLayers reads it: "kiosk.admin_keys" is set by
-// WORKSHOP_LOGIN_KIOSK_ADMIN_KEYS.
-func VariableName(key string) string {
-	return envPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-}
-
-// DefinedIn names where key was set, for a message about a value the
-// program checks itself: "$" and its variable when that is set (it
-// overrides the files), or else the layer c was read from last (c.File;
-// "" when that was another variable, which the message calls
-// "configuration").
-func (c Config) DefinedIn(key string) string {
-	name := VariableName(key)
-	if _, ok := os.LookupEnv(name); ok {
-		return "$" + name
-	}
-	if strings.HasPrefix(c.File, "$") {
-		return ""
-	}
-	return c.File
 }
 
 // variableValue is what a variable's text means for a setting of type t: a
