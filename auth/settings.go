@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -154,20 +155,11 @@ func DefaultSettings(env Environment) Settings {
 func (s Settings) Scope() string {
 	scopes := []string{s.ProductScope, "openid", "sermi"}
 	for _, extra := range s.ExtraScopes {
-		if extra != "" && !contains(scopes, extra) {
+		if extra != "" && !slices.Contains(scopes, extra) {
 			scopes = append(scopes, extra)
 		}
 	}
 	return strings.Join(scopes, " ")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s Settings) endpoint(path string) string { return strings.TrimRight(s.Issuer, "/") + path }
@@ -359,7 +351,7 @@ func (s Settings) ValidateWeb(env Environment) error {
 		return bad(fmt.Sprintf("%q has a query or fragment", s.RedirectURI), plain("give host, port and path only"))
 	case env == EnvProduction && (u.Port() == "" || u.Port() == "0" || strings.Trim(u.Path, "/") == ""):
 		return bad(fmt.Sprintf("%q does not fix the port and path", s.RedirectURI), ask)
-	case env == EnvProduction && !contains(s.AllowedRedirectURIs, s.RedirectURI):
+	case env == EnvProduction && !slices.Contains(s.AllowedRedirectURIs, s.RedirectURI):
 		return &SettingError{Field: "RedirectURI", problem: says("%q is not among %s", s.RedirectURI, setting("AllowedRedirectURIs")), fix: ask}
 	}
 	return nil

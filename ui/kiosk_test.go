@@ -915,7 +915,7 @@ func TestAToolThatStopsAtStartIsShownAndAudited(t *testing.T) {
 		}
 		var mu sync.Mutex
 		var audited []string
-		k, q := newKioskWith(t, language, idle{}, &handoff.Desk{Launcher: tools}, func(o *Options) {
+		k, q := newKioskWith(t, language, idle{}, &handoff.Handover{Launcher: tools}, func(o *Options) {
 			o.Audit = func(event string, s *auth.Session, detail string) error {
 				mu.Lock()
 				defer mu.Unlock()

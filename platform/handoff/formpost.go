@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -69,7 +68,7 @@ type formField struct{ Name, Value string }
 // page is made.
 func NewFormPost(target *url.URL, log *slog.Logger) *FormPost {
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &FormPost{target: target, log: log, now: time.Now, pages: map[string]handoffPage{}}
 }

@@ -60,7 +60,7 @@ func FuzzHandoffPage(f *testing.F) {
 	}
 	target, _ := url.Parse("https://rmi.example-vm.com/sermi/handoff")
 	session := fuzzSession(f)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	f.Fuzz(func(t *testing.T, method, host, path, body string) {
 		fp := NewFormPost(target, log)
 		fp.origin = "http://" + fuzzOrigin

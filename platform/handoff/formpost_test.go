@@ -177,7 +177,7 @@ func TestPortalReceivesTheSessionFromChromiumOnce(t *testing.T) {
 	defer cancel()
 	var opened *url.URL
 	var secrets []string
-	desk := &Desk{PortalHandoff: post, OpenURL: func(u *url.URL) error {
+	desk := &Handover{PortalHandoff: post, OpenURL: func(u *url.URL) error {
 		opened, secrets = u, post.secrets()
 		intruder(t, post.origin) // first, as the attack did
 		return browser.Open(ctx, u.String())
@@ -276,7 +276,7 @@ func TestHandoffOpenerSeesNoSecret(t *testing.T) {
 	systemBrowser(t, "FAKE_BROWSER_RECORD="+out+" exec "+exe+" -test.run='^TestFakeBrowser$' -- \"$1\"\n")
 
 	var secrets []string
-	desk := &Desk{PortalHandoff: post, OpenURL: func(u *url.URL) error {
+	desk := &Handover{PortalHandoff: post, OpenURL: func(u *url.URL) error {
 		secrets = post.secrets()
 		intruder(t, post.origin)
 		return browser.Open(context.Background(), u.String())
@@ -479,7 +479,7 @@ func TestHandoffPageRules(t *testing.T) {
 	})
 	t.Run("sign-out drops pages not yet opened and their launchers", func(t *testing.T) {
 		path, secret := launcher(t, post)
-		(&Desk{PortalHandoff: post}).EndSession()
+		(&Handover{PortalHandoff: post}).EndSession()
 		if code, _, _ := send(http.MethodPost, secret, ""); code != http.StatusGone {
 			t.Errorf("after sign-out: %d", code)
 		}
@@ -504,7 +504,7 @@ func TestHandoffPageRules(t *testing.T) {
 	})
 	t.Run("no browser: the page and launcher go", func(t *testing.T) {
 		var opened *url.URL
-		desk := &Desk{PortalHandoff: post, OpenURL: func(u *url.URL) error { opened = u; return errors.New("no browser") }}
+		desk := &Handover{PortalHandoff: post, OpenURL: func(u *url.URL) error { opened = u; return errors.New("no browser") }}
 		if err := desk.OpenPortal(rsse(t)); err == nil {
 			t.Fatal("no error")
 		}

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -128,7 +127,7 @@ func NewLauncher(tools []Tool, log *slog.Logger) (*Launcher, error) {
 		seen[t.Name] = true
 	}
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &Launcher{tools: tools, log: log, grace: GracePeriod, startWindow: StartWindow}, nil
 }

@@ -128,9 +128,9 @@ func (f *Factory) Sessions() *sessionstore.Store { return sessionstore.New() }
 
 // Handoff is what a person signed in is handed: cfg's tools, and the repair
 // portal, opened through openURL, or when the portal takes a session
-// hand-off, posted to it from a one-time page (Desk.PortalHandoff: close it
+// hand-off, posted to it from a one-time page (Handover.PortalHandoff: close it
 // when done). cfg was checked when it was read, so its addresses parse.
-func (f *Factory) Handoff(cfg config.Config, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Desk, error) {
+func (f *Factory) Handoff(cfg config.Config, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Handover, error) {
 	tools := make([]handoff.Tool, len(cfg.Tools))
 	for i, t := range cfg.Tools {
 		tools[i] = handoff.Tool(t)
@@ -139,7 +139,7 @@ func (f *Factory) Handoff(cfg config.Config, openURL func(*url.URL) error, logge
 	if err != nil {
 		return nil, err
 	}
-	desk := &handoff.Desk{Launcher: launcher, OpenURL: openURL}
+	desk := &handoff.Handover{Launcher: launcher, OpenURL: openURL}
 	if cfg.Portal.URL != "" {
 		desk.PortalURL, _ = url.Parse(cfg.Portal.URL)
 	}

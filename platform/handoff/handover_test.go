@@ -12,7 +12,7 @@ import (
 // signOutAtStart is a run record on which a tool lands between its start
 // and the sign-out list: a sign-out there is the one EndAll cannot see.
 type signOutAtStart struct {
-	desk *Desk
+	desk *Handover
 	mu   sync.Mutex
 	pid  int
 }
@@ -35,7 +35,7 @@ func TestSignOutWhileAToolStartsEndsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.grace, l.startWindow = 500*time.Millisecond, 100*time.Millisecond
-	d := &Desk{Launcher: l}
+	d := &Handover{Launcher: l}
 	rec := &signOutAtStart{desk: d}
 	l.RecordIn(rec)
 	err = d.LaunchTool("Diagnostics", rsse(t))
@@ -71,7 +71,7 @@ func TestSignOutWhileThePortalOpensDropsThePage(t *testing.T) {
 	defer post.Close()
 	var opened []*url.URL
 	signOut := false
-	d := &Desk{PortalHandoff: post}
+	d := &Handover{PortalHandoff: post}
 	d.OpenURL = func(u *url.URL) error {
 		opened = append(opened, u)
 		if signOut {

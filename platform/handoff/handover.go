@@ -9,7 +9,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 )
 
-// Desk is what a signed-in person is handed, and its end: the configured
+// Handover is what a signed-in person is handed, and its end: the configured
 // tools and the VM's repair portal, and at sign-out the end of everything
 // that must not outlive the person (tools so configured, hand-off pages and
 // their launcher files), hand-offs still under way included. The window's
@@ -20,7 +20,7 @@ import (
 // person signed out undoes, when it returns, what sign-out could not yet see
 // (a tool started but not yet on the sign-out list, a page made after the
 // pages were dropped) and fails with ErrSignedOut.
-type Desk struct {
+type Handover struct {
 	Launcher *Launcher
 	// PortalURL is the repair portal's address, opened in the system browser.
 	PortalURL *url.URL
@@ -39,7 +39,7 @@ type Desk struct {
 // begun that must not outlive them has been ended.
 var ErrSignedOut = errors.New("signed out while it was being handed over")
 
-func (d *Desk) Tools() []string {
+func (d *Handover) Tools() []string {
 	if d.Launcher == nil {
 		return nil
 	}
@@ -49,7 +49,7 @@ func (d *Desk) Tools() []string {
 // LaunchTool starts the named tool (Launcher.Launch). When the person signs
 // out while it starts, a tool that ends at sign-out is ended here if the
 // sign-out missed it, and the error is ErrSignedOut.
-func (d *Desk) LaunchTool(name string, s *auth.Session) error {
+func (d *Handover) LaunchTool(name string, s *auth.Session) error {
 	if d.Launcher == nil {
 		return errors.New("no tools are configured")
 	}
@@ -61,7 +61,7 @@ func (d *Desk) LaunchTool(name string, s *auth.Session) error {
 	return err
 }
 
-func (d *Desk) HasPortal() bool {
+func (d *Handover) HasPortal() bool {
 	return (d.PortalURL != nil || d.PortalHandoff != nil) && d.OpenURL != nil
 }
 
@@ -69,7 +69,7 @@ func (d *Desk) HasPortal() bool {
 // when the portal takes one; otherwise at the portal's address, which carries nothing
 // of the session, and the person signs in to the portal as it asks. A page
 // the person signed out during is dropped, opened or not.
-func (d *Desk) OpenPortal(s *auth.Session) error {
+func (d *Handover) OpenPortal(s *auth.Session) error {
 	if !d.HasPortal() {
 		return errors.New("no repair portal is configured")
 	}
@@ -100,7 +100,7 @@ func (d *Desk) OpenPortal(s *auth.Session) error {
 // drops hand-off pages not yet opened, with their launchers; hand-offs still
 // under way end theirs when they return. It may take seconds (a tool's
 // GracePeriod).
-func (d *Desk) EndSession() {
+func (d *Handover) EndSession() {
 	d.signOuts.Add(1) // first: a hand-off finishing from now on checks
 	if d.PortalHandoff != nil {
 		d.PortalHandoff.Forget()
