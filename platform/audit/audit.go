@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +21,8 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode"
+
+	"github.com/workshop-login/workshop-login/platform/paths"
 
 	"gopkg.in/natefinch/lumberjack.v2"
 
@@ -57,32 +58,7 @@ type Log struct {
 // DefaultPath is the log in the operating system's data folder for
 // applications: ~/.local/share (or $XDG_DATA_HOME) on Linux, %LOCALAPPDATA%
 // on Windows, ~/Library/Application Support on macOS.
-func DefaultPath() (string, error) {
-	var dir string
-	switch runtime.GOOS {
-	case "windows":
-		dir = os.Getenv("LOCALAPPDATA")
-	case "darwin":
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", err
-		}
-		dir = filepath.Join(home, "Library", "Application Support")
-	default:
-		dir = os.Getenv("XDG_DATA_HOME")
-		if dir == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", err
-			}
-			dir = filepath.Join(home, ".local", "share")
-		}
-	}
-	if dir == "" {
-		return "", errors.New("no data folder: set LOCALAPPDATA or XDG_DATA_HOME")
-	}
-	return filepath.Join(dir, "workshop-login", "audit.jsonl"), nil
-}
+func DefaultPath() (string, error) { return paths.Data("audit.jsonl") }
 
 // Open returns the log at path with the default rotation: 1 MiB a file, five
 // old files kept (a busy garage's year fits).

@@ -15,9 +15,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/workshop-login/workshop-login/platform/paths"
 )
 
 // Process is a tool the kiosk started, as a restart can recognise it: the
@@ -158,29 +159,4 @@ func EndLeftovers(tools []Process) (ended []Process) {
 // DefaultPath is the record in the operating system's folder for state
 // kept across runs: $XDG_STATE_HOME or ~/.local/state on Linux,
 // %LOCALAPPDATA% on Windows, ~/Library/Application Support on macOS.
-func DefaultPath() (string, error) {
-	var dir string
-	switch runtime.GOOS {
-	case "windows":
-		dir = os.Getenv("LOCALAPPDATA")
-	case "darwin":
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", err
-		}
-		dir = filepath.Join(home, "Library", "Application Support")
-	default:
-		dir = os.Getenv("XDG_STATE_HOME")
-		if dir == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", err
-			}
-			dir = filepath.Join(home, ".local", "state")
-		}
-	}
-	if dir == "" {
-		return "", errors.New("no folder for the kiosk's run state: set LOCALAPPDATA or XDG_STATE_HOME")
-	}
-	return filepath.Join(dir, "workshop-login", "run.json"), nil
-}
+func DefaultPath() (string, error) { return paths.State("run.json") }
