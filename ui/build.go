@@ -70,8 +70,8 @@ func (k *Kiosk) build() {
 	k.remaining = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	k.portal = widget.NewButtonWithIcon("", theme.ComputerIcon(), k.act(k.m.OpenPortal))
 	k.handoffStatus = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	k.notKept = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
-	k.notKept.Wrapping = fyne.TextWrapWord
+	k.sessionNotSaved = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	k.sessionNotSaved.Wrapping = fyne.TextWrapWord
 	k.signOut = widget.NewButtonWithIcon("", theme.LogoutIcon(), k.act(k.m.SignOut))
 	k.signOut.Importance = widget.HighImportance
 	k.signOutHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
@@ -92,7 +92,7 @@ func (k *Kiosk) build() {
 		container.NewPadded(container.NewVBox(k.idleWarning, container.NewCenter(k.staySignedIn))))
 	k.idleBox.Hide()
 	k.signedInScreen = container.NewVBox(k.idleBox, k.heading, k.details, k.singleUse, k.remaining,
-		container.NewCenter(handoffs), k.handoffStatus, k.notKept, layout.NewSpacer(),
+		container.NewCenter(handoffs), k.handoffStatus, k.sessionNotSaved, layout.NewSpacer(),
 		container.New(bigButtonLayout{}, k.signOut), k.signOutHint)
 
 	// Settings and about.

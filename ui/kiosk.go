@@ -93,7 +93,7 @@ type Kiosk struct {
 	tools                                                    []*widget.Button
 	portal                                                   *widget.Button
 	handoffStatus                                            *widget.Label
-	notKept                                                  *widget.Label // the keyring could not keep the session
+	sessionNotSaved                                          *widget.Label // the keyring could not keep the session
 	signOut                                                  *widget.Button
 	signOutHint                                              *widget.Label
 	// Shown before an idle sign-out, with its countdown.

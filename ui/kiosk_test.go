@@ -862,9 +862,9 @@ func TestScreenSaysWhenTheKeyringFails(t *testing.T) {
 	store := &keyringLog{saveFail: fmt.Errorf("the system keyring is not available: no answer in 3s")}
 	k, q := newKioskWith(t, "en", idle{}, nil, func(o *Options) { o.Sessions = store })
 	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
-	q.until(t, "the keyring's answer", func() bool { return k.m.View().NotKept })
-	if !strings.Contains(k.notKept.Text, "will not survive a restart") || !k.signedInScreen.Visible() {
-		t.Errorf("NotKept = %q; sign-in must still work", k.notKept.Text)
+	q.until(t, "the keyring's answer", func() bool { return k.m.View().SessionNotSaved })
+	if !strings.Contains(k.sessionNotSaved.Text, "will not survive a restart") || !k.signedInScreen.Visible() {
+		t.Errorf("the keyring note = %q; sign-in must still work", k.sessionNotSaved.Text)
 	}
 }
 

@@ -244,10 +244,10 @@ func (k *Kiosk) renderSession(v state.View) {
 	k.renderIdleWarning(v)
 	setShown(k.portal, v.Portal)
 	setText(k.handoffStatus, k.text(v.HandoffStatus))
-	if v.NotKept {
-		setText(k.notKept, tr.text("ui.not_kept", nil))
+	if v.SessionNotSaved {
+		setText(k.sessionNotSaved, tr.text("ui.not_kept", nil))
 	} else {
-		setText(k.notKept, "")
+		setText(k.sessionNotSaved, "")
 	}
 	if k.opts.Settings.SignOutKeys != "" {
 		setText(k.signOutHint, tr.text("ui.sign_out_hint", map[string]string{"Keys": k.opts.Settings.SignOutKeys}))

@@ -45,14 +45,14 @@ type Machine struct {
 	retryUntil time.Time
 	// signingIn: the approval arrived and the identity is being read; the
 	// code is used, so none is shown and none is being fetched.
-	signingIn    bool
-	session      *auth.Session
-	handoffErr   Text
-	reachable    string        // "" while checking, "ok", or why not
-	notKept      bool          // the keyring refused this session
-	lastInput    time.Time     // the window's own last input, or the sign-in
-	idleLeft     time.Duration // time to the idle sign-out while warning, else 0
-	settingsOpen bool
+	signingIn       bool
+	session         *auth.Session
+	handoffErr      Text
+	reachable       string        // "" while checking, "ok", or why not
+	sessionNotSaved bool          // the keyring refused this session
+	lastInput       time.Time     // the window's own last input, or the sign-in
+	idleLeft        time.Duration // time to the idle sign-out while warning, else 0
+	settingsOpen    bool
 	// web is true while a browser sign-in is under way; webNote keeps how
 	// the last one ended on screen until the next code replaces it.
 	web        bool
@@ -136,7 +136,7 @@ func (m *Machine) Handle(msg Msg) {
 			m.w.LogError("keeping the session in the keyring", msg.Err)
 		}
 		if m.session == msg.Session {
-			m.notKept = msg.Err != nil
+			m.sessionNotSaved = msg.Err != nil
 			m.mark(Everything)
 		}
 	case Deleted:
@@ -185,7 +185,7 @@ func (m *Machine) LastInput() time.Time { return m.lastInput }
 // startAttempt starts a fresh sign-in.
 func (m *Machine) startAttempt() {
 	ctx := m.newAttempt()
-	m.code, m.message, m.session, m.handoffErr, m.notKept, m.idleLeft = auth.QRCode{}, "", nil, Text{}, false, 0
+	m.code, m.message, m.session, m.handoffErr, m.sessionNotSaved, m.idleLeft = auth.QRCode{}, "", nil, Text{}, false, 0
 	m.web, m.signingIn, m.retryUntil = false, false, time.Time{}
 	var events <-chan auth.Event
 	if m.opts.SignIn != nil && !m.opts.Settings.WebOnly {
@@ -323,7 +323,7 @@ func (m *Machine) endSession(event, why string) {
 			// Durable before visible: the next person's code appears only
 			// once the keyring no longer holds this session, so a crash
 			// right after sign-out cannot bring it back on restart.
-			m.code, m.message, m.session, m.handoffErr, m.notKept, m.idleLeft = auth.QRCode{}, "", nil, Text{}, false, 0
+			m.code, m.message, m.session, m.handoffErr, m.sessionNotSaved, m.idleLeft = auth.QRCode{}, "", nil, Text{}, false, 0
 			m.signingOut++
 			m.mark(Everything)
 			m.onKeyring(func(s Sessions) Msg { return Deleted{Err: s.Delete()} })

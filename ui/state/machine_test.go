@@ -315,10 +315,10 @@ func TestSignOutIsDurableBeforeTheNextCode(t *testing.T) {
 	store := &keyring{release: make(chan struct{}), saveFail: fmt.Errorf("no keyring")}
 	h := newHarness(t, func(o *Options) { o.Sessions = store })
 	h.event(auth.Event{Kind: auth.EventApproved, Session: session(t, false)})
-	h.until(t, "the keyring's answer", func() bool { return h.View().NotKept })
+	h.until(t, "the keyring's answer", func() bool { return h.View().SessionNotSaved })
 	attempt := h.Attempt()
 	h.SignOut()
-	if v := h.View(); v.SignedIn || v.Person != "" || v.NotKept || h.Attempt() != attempt {
+	if v := h.View(); v.SignedIn || v.Person != "" || v.SessionNotSaved || h.Attempt() != attempt {
 		t.Fatalf("while the keyring forgets: %+v, attempt %d (was %d)", v, h.Attempt(), attempt)
 	}
 	close(store.release)

@@ -60,7 +60,7 @@ type View struct {
 	Remaining                                                Text
 	Portal                                                   bool
 	HandoffStatus                                            Text
-	NotKept                                                  bool
+	SessionNotSaved                                          bool
 
 	// The about panel.
 	Reachability Text
@@ -69,7 +69,7 @@ type View struct {
 // View is the screen for the state of now.
 func (m *Machine) View() View {
 	now := m.opts.Now()
-	v := View{Web: m.web, BackToQR: m.web && !m.opts.Settings.WebOnly, HandoffStatus: m.handoffErr, NotKept: m.notKept}
+	v := View{Web: m.web, BackToQR: m.web && !m.opts.Settings.WebOnly, HandoffStatus: m.handoffErr, SessionNotSaved: m.sessionNotSaved}
 	switch {
 	case m.settingsOpen:
 		v.Screen = ScreenSettings
