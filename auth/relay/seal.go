@@ -1,0 +1,272 @@
+// Package relay holds the parts of the relay server that need no server: the
+// sealed handles that make it stateless, the kiosks' keys, and the signer of
+// the identity assertions that tools and portals verify.
+//
+// Nothing here logs, and nothing prints an authorisation code or a key:
+// Handle.Code is an auth.Secret, and errors never quote a handle.
+package relay
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth"
+)
+
+// Handle is what a kiosk holds between starting a sign-in and its last poll,
+// sealed so that any replica can answer any poll without shared state.
+type Handle struct {
+	// Code is Digidentity's authorisation code for the QR code on screen.
+	Code auth.Secret
+	// Kiosk is the kiosk that started the sign-in; only it may poll.
+	Kiosk string
+	// IssuedAt is when the handle was sealed; Open refuses it after the
+	// Sealer's MaxAge. Seal sets it when zero.
+	IssuedAt time.Time
+	// QRIssuedAt is when Digidentity issued the QR code, and QRExpiresAt
+	// when it said the code ends (zero when it did not say): a poll works
+	// out from these alone whether the code on screen is gone.
+	QRIssuedAt, QRExpiresAt time.Time
+	// Interval is the poll interval in force, raised when Digidentity asks
+	// to slow down; zero for the configured one.
+	Interval time.Duration
+}
+
+// handleWire is the sealed form. The code is a plain string here: sealing is
+// the one place it must be written out, and auth.Secret would write the
+// placeholder.
+type handleWire struct {
+	Code        string `json:"c"`
+	Kiosk       string `json:"k"`
+	IssuedAt    int64  `json:"i"`            // Unix milliseconds
+	QRIssuedAt  int64  `json:"qi,omitempty"` // Unix milliseconds
+	QRExpiresAt int64  `json:"qe,omitempty"` // Unix milliseconds
+	Interval    int64  `json:"iv,omitempty"` // milliseconds
+}
+
+// SealKey is one AES-256 key for sealing handles, named by a key id.
+type SealKey struct {
+	ID  string
+	Key []byte // 32 bytes
+	// RetiredAt is when the key stopped sealing: zero for the current key.
+	// A retired key still opens handles for the Sealer's Grace after it.
+	RetiredAt time.Time
+}
+
+// sealKeyID is what a key id may hold: it goes in the handle's prefix, so no
+// dots.
+var sealKeyID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// NewSealKey makes a random key with the given id.
+func NewSealKey(id string) (SealKey, error) {
+	k := SealKey{ID: id, Key: make([]byte, 32)}
+	if _, err := rand.Read(k.Key); err != nil {
+		return SealKey{}, err
+	}
+	return k, nil
+}
+
+// DecodeSealKey reads a key from its base64url form (padded or not), as a
+// configuration file or a Kubernetes Secret holds it.
+func DecodeSealKey(id, encoded string, retiredAt time.Time) (SealKey, error) {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(strings.TrimSpace(encoded), "="))
+	if err != nil {
+		return SealKey{}, fmt.Errorf("seal key %q is not base64url", id)
+	}
+	return SealKey{ID: id, Key: b, RetiredAt: retiredAt}, nil
+}
+
+// Encode is the key's base64url form, for DecodeSealKey.
+func (k SealKey) Encode() string { return base64.RawURLEncoding.EncodeToString(k.Key) }
+
+// SealerConfig is a Sealer's keys and limits.
+type SealerConfig struct {
+	Current  SealKey
+	Previous []SealKey
+	// Grace is how long after its RetiredAt a previous key still opens
+	// handles: at least MaxAge, so no handle sealed before a rotation is
+	// lost.
+	Grace time.Duration
+	// MaxAge is how old a handle may be: the longest a sign-in may wait.
+	MaxAge time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Sealer seals and opens handles. It is safe for concurrent use.
+type Sealer struct {
+	current string
+	keys    map[string]sealerKey
+	grace   time.Duration
+	maxAge  time.Duration
+	now     func() time.Time
+}
+
+type sealerKey struct {
+	aead      cipher.AEAD
+	retiredAt time.Time
+}
+
+// Errors Open returns; test with errors.Is. A server answers all of them
+// alike ("this sign-in is gone: start again"), and says why only in its log.
+var (
+	ErrHandleMalformed  = errors.New("relay: handle is malformed or has been tampered with")
+	ErrHandleUnknownKey = errors.New("relay: handle sealed with an unknown key")
+	ErrHandleKeyRetired = errors.New("relay: handle sealed with a key retired beyond its grace period")
+	ErrHandleExpired    = errors.New("relay: handle is too old")
+	ErrHandleWrongKiosk = errors.New("relay: handle belongs to another kiosk")
+)
+
+const (
+	handleVersion = "h1"
+	// handleSkew is how far in the future a handle's issue time may be,
+	// for replicas whose clocks differ.
+	handleSkew = time.Minute
+)
+
+// NewSealer checks the keys and the limits.
+func NewSealer(cfg SealerConfig) (*Sealer, error) {
+	if cfg.MaxAge <= 0 {
+		return nil, errors.New("relay: sealer needs a MaxAge")
+	}
+	if len(cfg.Previous) > 0 && cfg.Grace < cfg.MaxAge {
+		return nil, fmt.Errorf("relay: grace period %v is shorter than the handles' max age %v: rotating would lose sign-ins", cfg.Grace, cfg.MaxAge)
+	}
+	s := &Sealer{current: cfg.Current.ID, keys: map[string]sealerKey{}, grace: cfg.Grace, maxAge: cfg.MaxAge, now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if !cfg.Current.RetiredAt.IsZero() {
+		return nil, fmt.Errorf("relay: the current seal key %q has a retirement time", cfg.Current.ID)
+	}
+	for i, k := range append([]SealKey{cfg.Current}, cfg.Previous...) {
+		if !sealKeyID.MatchString(k.ID) {
+			return nil, fmt.Errorf("relay: seal key id %q: want 1 to 32 letters, digits, - or _", k.ID)
+		}
+		if _, dup := s.keys[k.ID]; dup {
+			return nil, fmt.Errorf("relay: seal key id %q appears twice", k.ID)
+		}
+		if len(k.Key) != 32 {
+			return nil, fmt.Errorf("relay: seal key %q is %d bytes, want 32", k.ID, len(k.Key))
+		}
+		if i > 0 && k.RetiredAt.IsZero() {
+			return nil, fmt.Errorf("relay: previous seal key %q has no retirement time", k.ID)
+		}
+		block, err := aes.NewCipher(k.Key)
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block) // 96-bit random nonces, below
+		if err != nil {
+			return nil, err
+		}
+		s.keys[k.ID] = sealerKey{aead: aead, retiredAt: k.RetiredAt}
+	}
+	return s, nil
+}
+
+// additionalData binds the ciphertext to its format and key id, so a handle
+// cannot be relabelled with another key's id.
+func additionalData(kid string) []byte {
+	return []byte("workshop-login relay handle " + handleVersion + "\x00" + kid)
+}
+
+// Seal encrypts h with the current key: "h1.<key id>.<base64url(nonce ‖
+// ciphertext)>". AES-256-GCM with a random 96-bit nonce; at a nonce
+// collision bound of 2^32 messages per key, rotate the key well before
+// billions of sign-ins.
+func (s *Sealer) Seal(h Handle) (string, error) {
+	if h.Code.Reveal() == "" || h.Kiosk == "" {
+		return "", errors.New("relay: a handle needs a code and a kiosk")
+	}
+	if h.IssuedAt.IsZero() {
+		h.IssuedAt = s.now()
+	}
+	w := handleWire{
+		Code: h.Code.Reveal(), Kiosk: h.Kiosk, IssuedAt: h.IssuedAt.UnixMilli(),
+		QRIssuedAt: unixMilli(h.QRIssuedAt), QRExpiresAt: unixMilli(h.QRExpiresAt),
+		Interval: h.Interval.Milliseconds(),
+	}
+	plain, err := json.Marshal(w)
+	if err != nil {
+		return "", err
+	}
+	k := s.keys[s.current]
+	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(plain)+k.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	sealed := k.aead.Seal(nonce, nonce, plain, additionalData(s.current))
+	return handleVersion + "." + s.current + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+// Open decrypts a handle that kiosk presents, refusing one that was tampered
+// with, sealed with an unknown key or one retired beyond its grace period,
+// older than MaxAge, or started by another kiosk.
+func (s *Sealer) Open(token, kiosk string) (Handle, error) {
+	version, rest, ok := strings.Cut(token, ".")
+	if !ok || version != handleVersion {
+		return Handle{}, ErrHandleMalformed
+	}
+	kid, body, ok := strings.Cut(rest, ".")
+	if !ok || !sealKeyID.MatchString(kid) {
+		return Handle{}, ErrHandleMalformed
+	}
+	k, ok := s.keys[kid]
+	if !ok {
+		return Handle{}, ErrHandleUnknownKey
+	}
+	now := s.now()
+	if !k.retiredAt.IsZero() && now.Sub(k.retiredAt) > s.grace {
+		return Handle{}, ErrHandleKeyRetired
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil || len(sealed) < k.aead.NonceSize()+k.aead.Overhead() {
+		return Handle{}, ErrHandleMalformed
+	}
+	n := k.aead.NonceSize()
+	plain, err := k.aead.Open(nil, sealed[:n], sealed[n:], additionalData(kid))
+	if err != nil {
+		return Handle{}, ErrHandleMalformed
+	}
+	var w handleWire
+	if err := json.Unmarshal(plain, &w); err != nil || w.Code == "" || w.Kiosk == "" || w.IssuedAt == 0 {
+		return Handle{}, ErrHandleMalformed
+	}
+	h := Handle{
+		Code: auth.Secret(w.Code), Kiosk: w.Kiosk, IssuedAt: time.UnixMilli(w.IssuedAt),
+		QRIssuedAt: fromUnixMilli(w.QRIssuedAt), QRExpiresAt: fromUnixMilli(w.QRExpiresAt),
+		Interval: time.Duration(w.Interval) * time.Millisecond,
+	}
+	// A kiosk key's name is not secret: comparing it in constant time
+	// would protect nothing.
+	if h.Kiosk != kiosk {
+		return Handle{}, ErrHandleWrongKiosk
+	}
+	if age := now.Sub(h.IssuedAt); age > s.maxAge || age < -handleSkew {
+		return Handle{}, ErrHandleExpired
+	}
+	return h, nil
+}
+
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromUnixMilli(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
