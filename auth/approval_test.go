@@ -440,3 +440,49 @@ func TestTokenPathSpellingIsFoundWithoutDiscovery(t *testing.T) {
 	}
 	t.Fatal("not signed in")
 }
+
+// A discovery document that cannot be read for a while must not switch the
+// ID token's check off: the identity waits for the key set. Here the token
+// is spoilt, so a check that ran refuses it; one that was skipped signs in.
+func TestDiscoveryDownDoesNotSkipTheIDTokenCheck(t *testing.T) {
+	tl := authtest.NewTimeline()
+	var handler http.Handler
+	var discoveryDown atomic.Bool
+	discoveryDown.Store(true)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasPrefix(req.URL.Path, "/.well-known/") && discoveryDown.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		handler.ServeHTTP(w, req)
+	}))
+	defer front.Close()
+	sim, err := simulator.New(simulator.Options{Issuer: front.URL, Now: tl.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler = sim.Handler()
+	sim.SetFaults(simulator.Faults{IDToken: "wrong_audience"})
+	s := auth.DefaultSettings(auth.EnvSimulator)
+	s.Issuer, s.ClientID, s.ClientSecret, s.ProductScope = front.URL, simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope
+	engine, err := auth.NewPasswordless(s, auth.WithClock(tl), auth.WithJitter(func() float64 { return 0.5 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.At(10*time.Second, func() { sim.Approve(sim.PendingQRCodeURIs()[0], "ioe", "1234") })
+	tl.At(2*time.Minute, func() { discoveryDown.Store(false) })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for e := range engine.Start(ctx) {
+		switch e.Kind {
+		case auth.EventApproved:
+			t.Fatal("signed in with an ID token nobody checked")
+		case auth.EventFailed:
+			if e.Message != auth.MsgIdentityInvalid {
+				t.Fatalf("failed with %s, want the ID token refused once the keys are known", e.Message)
+			}
+			return
+		}
+	}
+	t.Fatal("no outcome")
+}

@@ -113,7 +113,11 @@ func decodeTokenResponse(status int, header http.Header, body []byte) (tokenResp
 		ExpiresIn    json.RawMessage `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return tokenResponse{}, &callError{verdict: verdictFailed, err: newError(MsgUnexpected, err, "token answer is not valid JSON")}
+		// A 200 that cannot be read may carry a token the Trust Centre has
+		// issued, the code used up: an answer lost on the way, not a failure
+		// to drop the codes for.
+		return tokenResponse{}, &callError{verdict: verdictTransient, lost: true,
+			err: newError(MsgOffline, err, "token answer is not valid JSON (cut off on the way?)")}
 	}
 	if raw.AccessToken == "" {
 		return tokenResponse{}, fail(verdictFailed, MsgUnexpected, "token answer has no access_token")

@@ -86,7 +86,10 @@ type Endpoints struct {
 	// TokenGuessed is set when neither a setting nor discovery named the token
 	// path: a 404 there switches to the other spelling.
 	TokenGuessed bool
-	Source       map[string]string // endpoint name → "setting", "discovery" or "fallback"
+	// DiscoveryDown is set when the discovery document could not be read
+	// (not: there is none), so a missing key set may only be missing for now.
+	DiscoveryDown bool
+	Source        map[string]string // endpoint name → "setting", "discovery" or "fallback"
 }
 
 // signingAlgs are the ID-token algorithms accepted when discovery does not
@@ -216,6 +219,7 @@ func (d *directory) get(ctx context.Context) Endpoints {
 		}
 		d.endpoints = &e
 	}
+	d.endpoints.DiscoveryDown = err != nil && err != ErrNoDiscovery && d.found == nil
 	d.err = err
 	return *d.endpoints
 }

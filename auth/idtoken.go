@@ -52,12 +52,35 @@ func (v *idTokenVerifier) verify(ctx context.Context, raw Secret, e Endpoints) (
 	} else if err != nil {
 		return idClaims{}, &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token is not a signed token with an accepted algorithm")}
 	}
-	keys, err := v.keySet(ctx, e.JWKS, kid)
+	keys, err := v.keySet(ctx, e.JWKS, kid, false)
 	if err != nil {
 		return idClaims{}, err
 	}
 	config := &oidc.Config{ClientID: v.settings.ClientID, Now: v.now, SupportedSigningAlgs: e.SigningAlgs}
-	token, err := oidc.NewVerifier(e.IDTokenIssuer, &oidc.StaticKeySet{PublicKeys: keys}, config).Verify(ctx, raw.Reveal())
+	verify := func(keys []crypto.PublicKey) (*oidc.IDToken, error) {
+		return oidc.NewVerifier(e.IDTokenIssuer, &oidc.StaticKeySet{PublicKeys: keys}, config).Verify(ctx, raw.Reveal())
+	}
+	token, err := verify(keys)
+	if err != nil {
+		// The Trust Centre may have rotated its keys: a token naming no key
+		// is tried once more against a fresh set, if the kept one is more
+		// than a minute old; one naming a key not yet fetched is an outage
+		// to retry (the set is fetched again after that minute), never a
+		// refusal that would throw the issued token away.
+		v.mu.Lock()
+		known, age := kid == "" || slices.Contains(v.kids, kid), v.now().Sub(v.fetchedAt)
+		v.mu.Unlock()
+		switch {
+		case !known:
+			return idClaims{}, &callError{verdict: verdictTransient,
+				err: newError(MsgOffline, err, "the ID token names a key the Trust Centre's key set does not hold yet")}
+		case kid == "" && age > time.Minute:
+			if keys, err = v.keySet(ctx, e.JWKS, kid, true); err != nil {
+				return idClaims{}, err
+			}
+			token, err = verify(keys)
+		}
+	}
 	if err != nil {
 		return idClaims{}, &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token did not verify")}
 	}
@@ -73,13 +96,13 @@ func (v *idTokenVerifier) verify(ctx context.Context, raw Secret, e Endpoints) (
 	return c, nil
 }
 
-// keySet returns the keys at url, fetching them when none are kept, or when
-// the token names a key id the kept set lacks (a rotation) and the set is
-// more than a minute old.
-func (v *idTokenVerifier) keySet(ctx context.Context, url, kid string) ([]crypto.PublicKey, error) {
+// keySet returns the keys at url, fetching them when none are kept, when
+// forced, or when the token names a key id the kept set lacks (a rotation)
+// and the set is more than a minute old.
+func (v *idTokenVerifier) keySet(ctx context.Context, url, kid string, force bool) ([]crypto.PublicKey, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	fresh := v.keysURL == url && len(v.keys) > 0
+	fresh := !force && v.keysURL == url && len(v.keys) > 0
 	if fresh && kid != "" && !slices.Contains(v.kids, kid) && v.now().Sub(v.fetchedAt) > time.Minute {
 		fresh = false
 	}

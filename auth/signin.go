@@ -87,11 +87,16 @@ func (r *identityReader) read(ctx context.Context, token tokenResponse, want fre
 // readOnce makes one try; what it has checked already stays checked.
 func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, want freshness, checked *bool, idSub *string) (Identity, error) {
 	if !*checked {
-		claims, err := r.idTokens.verify(ctx, token.IDToken, r.tc.endpoints(ctx))
+		e := r.tc.endpoints(ctx)
+		claims, err := r.idTokens.verify(ctx, token.IDToken, e)
 		// A minute's leeway for the two clocks.
 		stale := want.maxAge >= 0 && !want.began.IsZero() && !claims.authTime.IsZero() &&
 			claims.authTime.Before(want.began.Add(-want.maxAge-time.Minute))
 		switch {
+		case errors.Is(err, errNoKeys) && e.DiscoveryDown:
+			// The key set may be named by a discovery document that cannot
+			// be read just now: wait for it rather than skip the check.
+			return Identity{}, &retryableError{newError(MsgOffline, err, "the discovery document that names the ID token's keys cannot be read")}
 		case errors.Is(err, errNoKeys):
 			// No setting and no discovery names the keys: user info, read
 			// with the access token over TLS, is the identity.
