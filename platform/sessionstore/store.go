@@ -75,6 +75,8 @@ type Store struct {
 	// kiosk does not try again at every sign-in and sign-out.
 	retryAt time.Time
 	backoff time.Duration
+	// deleteOwed: a sign-out's Delete could not reach the keyring.
+	deleteOwed bool
 }
 
 // New uses the operating system's keyring.
@@ -142,11 +144,13 @@ func (st *Store) Save(s *auth.Session) error {
 	if err != nil {
 		return err
 	}
-	if err := st.Delete(); err != nil {
+	if err := st.deleteAll(); err != nil {
 		return err
 	}
 	if len(doc) <= MaxItem {
-		return st.call(func() error { return st.backend.Set(service, item, string(doc)) })
+		err := st.call(func() error { return st.backend.Set(service, item, string(doc)) })
+		st.owe(false, err)
+		return err
 	}
 	n := (len(doc) + MaxItem - 1) / MaxItem
 	if n > maxChunks {
@@ -155,18 +159,38 @@ func (st *Store) Save(s *auth.Session) error {
 	for i := 0; i < n; i++ {
 		part := doc[i*MaxItem : min((i+1)*MaxItem, len(doc))]
 		if err := st.call(func() error { return st.backend.Set(service, chunkName(i+1), string(part)) }); err != nil {
-			st.Delete()
+			st.deleteAll()
 			return err
 		}
 	}
 	// The index last: a session half written is never read back.
-	return st.call(func() error { return st.backend.Set(service, item, fmt.Sprintf("chunks:%d", n)) })
+	err = st.call(func() error { return st.backend.Set(service, item, fmt.Sprintf("chunks:%d", n)) })
+	st.owe(false, err)
+	return err
+}
+
+// owe records whether a deletion is owed: set when a Delete could not
+// reach the keyring, cleared once the keyring holds nothing of the old
+// session (deleted, or replaced by a new one). Only an error-free call
+// changes it from owed to not owed.
+func (st *Store) owe(owed bool, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if owed || err == nil {
+		st.deleteOwed = owed
+	}
 }
 
 // Restore returns the kept session if it may be used again: still valid for
 // at least a minute, and not a chain authorisation (single-use). Anything
 // else kept is wiped. No session kept is (nil, nil).
 func (st *Store) Restore() (*auth.Session, error) {
+	st.mu.Lock()
+	owed := st.deleteOwed
+	st.mu.Unlock()
+	if owed { // a signed-out session never comes back
+		return nil, st.Delete()
+	}
 	var index string
 	err := st.call(func() (err error) { index, err = st.backend.Get(service, item); return err })
 	if isNotFound(err) {
@@ -201,7 +225,17 @@ func (st *Store) Restore() (*auth.Session, error) {
 }
 
 // Delete removes the kept session, split or not. Nothing kept is no error.
+// When the keyring cannot be reached the deletion is owed: it is made as
+// soon as the keyring answers again (a hung call coming back, say, which
+// may be the very save that is to be undone), and Restore brings back
+// nothing meanwhile.
 func (st *Store) Delete() error {
+	err := st.deleteAll()
+	st.owe(err != nil, err)
+	return err
+}
+
+func (st *Store) deleteAll() error {
 	var index string
 	err := st.call(func() (err error) { index, err = st.backend.Get(service, item); return err })
 	if err != nil && !isNotFound(err) {
@@ -256,8 +290,15 @@ func (st *Store) call(f func() error) error {
 		err := f()
 		st.mu.Lock()
 		st.inFlight = false
+		owed := st.deleteOwed
+		if owed { // the keyring answers again: pay what is owed now
+			st.retryAt, st.backoff = time.Time{}, 0
+		}
 		st.mu.Unlock()
 		done <- err
+		if owed {
+			go st.Delete()
+		}
 	}()
 	select {
 	case err := <-done:

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -371,4 +372,51 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// slowSetKeyring holds every Set until released.
+type slowSetKeyring struct {
+	smallKeyring
+	release chan struct{}
+	landed  atomic.Int32
+}
+
+func (k *slowSetKeyring) Set(service, user, secret string) error {
+	<-k.release
+	defer k.landed.Add(1)
+	return k.smallKeyring.Set(service, user, secret)
+}
+
+// A save that hangs (a keyring waiting for its password) and lands after
+// the person signed out must not bring them back: the sign-out's delete is
+// owed, and made as soon as the keyring answers.
+func TestASaveThatLandsAfterSignOutIsUndone(t *testing.T) {
+	k := &slowSetKeyring{smallKeyring: smallKeyring{items: map[string]string{}}, release: make(chan struct{})}
+	st := &Store{backend: k, timeout: 50 * time.Millisecond, now: time.Now}
+	if err := st.Save(session(t, false, "at-signed-out")); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("save: %v", err)
+	}
+	if err := st.Delete(); !errors.Is(err, ErrUnavailable) { // sign-out, while the save still hangs
+		t.Fatalf("delete: %v", err)
+	}
+	if s, _ := st.Restore(); s != nil {
+		t.Fatal("restored a signed-out session while its deletion is owed")
+	}
+	close(k.release) // the keyring is unlocked: the old save lands
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		k.mu.Lock()
+		_, kept := k.items[item]
+		k.mu.Unlock()
+		if k.landed.Load() > 0 && !kept {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the signed-out session is back in the keyring")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s, err := st.Restore(); s != nil || err != nil {
+		t.Errorf("restore after the keyring answered: %v %v", s, err)
+	}
 }
