@@ -29,7 +29,8 @@ type Handover struct {
 	PortalHandoff *FormPost
 	// OpenURL opens an address in the system browser. For a hand-off it is
 	// given only a file:// address of a file no other user can read (see
-	// FormPost); it must wait for the opener (browser.Open does).
+	// FormPost); it must reap the opener (browser.Open waits for it in the
+	// background).
 	OpenURL func(*url.URL) error
 
 	signOuts atomic.Uint64 // EndSession calls begun so far
