@@ -35,6 +35,9 @@ type record struct {
 	PID   int       `json:"pid"`
 	Clean bool      `json:"clean"`
 	Tools []Process `json:"tools,omitempty"`
+	// WipeOwed: a sign-out's keyring delete has not succeeded yet, so no
+	// later start may restore, whether or not its run ends cleanly.
+	WipeOwed bool `json:"wipe_owed,omitempty"`
 }
 
 // Previous is what the last run left.
@@ -42,6 +45,8 @@ type Previous struct {
 	Found bool      // there was a last run on this machine for this user
 	Clean bool      // it ended cleanly
 	Tools []Process // tools it had running when it ended
+	// WipeOwed: a delete of the kept session is still owed.
+	WipeOwed bool
 }
 
 // Crashed reports whether the last run ended without saying so.
@@ -68,9 +73,9 @@ func Begin(path string) (*State, Previous, error) {
 		// Cut off by a power cut mid-write: not clean, tools unknown.
 		prev = Previous{Found: true}
 	default:
-		prev = Previous{Found: true, Clean: last.Clean, Tools: last.Tools}
+		prev = Previous{Found: true, Clean: last.Clean, Tools: last.Tools, WipeOwed: last.WipeOwed}
 	}
-	s := &State{path: path, rec: record{PID: os.Getpid()}}
+	s := &State{path: path, rec: record{PID: os.Getpid(), WipeOwed: prev.WipeOwed}}
 	if prev.Crashed() {
 		// Until the leftovers are ended, they stay on record: a second
 		// crash before then must still find them.
@@ -104,6 +109,18 @@ func (s *State) Forget(left []Process) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rec.Tools = slices.DeleteFunc(s.rec.Tools, func(p Process) bool { return slices.Contains(left, p) })
+	return s.write()
+}
+
+// OweWipe records whether a delete of the kept session is still owed; it
+// stays on record across runs until a delete succeeds.
+func (s *State) OweWipe(owed bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rec.WipeOwed == owed {
+		return nil
+	}
+	s.rec.WipeOwed = owed
 	return s.write()
 }
 

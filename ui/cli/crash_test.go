@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"errors"
 	"log/slog"
 	"os/exec"
 	"path/filepath"
@@ -97,5 +98,55 @@ func TestCrashRule(t *testing.T) {
 			}
 			run.End()
 		})
+	}
+}
+
+// lockedKeyring refuses every delete, as a keyring still locked at boot does.
+type lockedKeyring struct{ keptSession }
+
+func (k *lockedKeyring) Delete() error { return errors.New("the system keyring is not available") }
+
+// A delete the keyring refused stays owed on the run record: a later run
+// that ends cleanly still does not restore the person, until a delete
+// succeeds.
+func TestAnOwedSignOutOutlivesACleanRun(t *testing.T) {
+	discard := slog.New(slog.DiscardHandler)
+	tools, err := handoff.NewLauncher(nil, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("TMPDIR", t.TempDir())
+	noAudit := func(string, *auth.Session, string) error { return nil }
+
+	// A crash, and the keyring still locked at the next start.
+	path, _ := runstate.DefaultPath()
+	runstate.Begin(path)
+	run := beginRun(&lockedKeyring{}, tools, noAudit, discard)
+	run.End() // this run ends cleanly
+
+	// The keyring is unlocked now: the start deletes instead of restoring.
+	kept := &keptSession{}
+	run = beginRun(kept, tools, noAudit, discard)
+	if !kept.deleted {
+		t.Fatal("a clean run after a refused sign-out restored the person")
+	}
+	run.End()
+
+	// The delete went through: the next clean start may restore again.
+	kept = &keptSession{}
+	beginRun(kept, tools, noAudit, discard).End()
+	if kept.deleted {
+		t.Error("the owed delete stayed owed after it succeeded")
+	}
+
+	// A sign-out during a run that the keyring refuses is owed too.
+	run = beginRun(&keptSession{}, tools, noAudit, discard)
+	(wipeRecorded{Sessions: &lockedKeyring{}, run: run, log: discard}).Delete()
+	run.End()
+	kept = &keptSession{}
+	beginRun(kept, tools, noAudit, discard)
+	if !kept.deleted {
+		t.Error("a refused sign-out was forgotten by the next clean start")
 	}
 }

@@ -29,7 +29,7 @@ func beginRun(sessions ui.Sessions, tools *handoff.Launcher, record func(string,
 	switch {
 	case err != nil:
 		logger.Warn("no run record: the last session is not restored", "error", err)
-	case prev.Found && prev.Clean:
+	case prev.Found && prev.Clean && !prev.WipeOwed:
 		return run // the one case a session may be restored
 	case !prev.Found:
 		logger.Info("no record of a last run: any kept session is not restored")
@@ -50,8 +50,44 @@ func beginRun(sessions ui.Sessions, tools *handoff.Launcher, record func(string,
 			logger.Warn("writing the audit log", "error", err)
 		}
 	}
-	if err := sessions.Delete(); err != nil {
+	err = sessions.Delete()
+	if err != nil {
 		logger.Warn("signing the last person out", "error", err)
 	}
+	if run != nil {
+		if err := run.OweWipe(err != nil); err != nil {
+			logger.Warn("updating the run record", "error", err)
+		}
+	}
 	return run
+}
+
+// wipeRecorded is the keyring as the window uses it: a sign-out whose
+// delete fails is owed on the run record, so no later start restores that
+// session, even after runs that end cleanly, until a delete succeeds.
+type wipeRecorded struct {
+	ui.Sessions
+	run *runstate.State
+	log *slog.Logger
+}
+
+// Save, once it succeeds, has replaced whatever was owed a delete.
+func (w wipeRecorded) Save(s *auth.Session) error {
+	err := w.Sessions.Save(s)
+	if err == nil && w.run != nil {
+		if werr := w.run.OweWipe(false); werr != nil {
+			w.log.Warn("updating the run record", "error", werr)
+		}
+	}
+	return err
+}
+
+func (w wipeRecorded) Delete() error {
+	err := w.Sessions.Delete()
+	if w.run != nil {
+		if werr := w.run.OweWipe(err != nil); werr != nil {
+			w.log.Warn("updating the run record", "error", werr)
+		}
+	}
+	return err
 }

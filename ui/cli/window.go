@@ -112,7 +112,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		WebSignIn:   webSignIn,
 		Handoff:     desk,
 		Audit:       record,
-		Sessions:    sessions,
+		Sessions:    wipeRecorded{Sessions: sessions, run: run, log: logger},
 		IdleTime:    idleTime,
 		Environment: cfg.Environment,
 		Version:     fmt.Sprintf("%s (%s, %s)", f.Build.Version, f.Build.Commit, f.Build.Date),
