@@ -98,6 +98,9 @@ type tokenResponse struct {
 	TokenType    string
 	Scope        string
 	ExpiresIn    time.Duration // zero when the answer does not say
+	// relayed is the relay's answer, when the kiosk signs in through one:
+	// the relay keeps Digidentity's token, and relayIdentity reads this.
+	relayed *RelayPollAnswer
 }
 
 func decodeTokenResponse(status int, header http.Header, body []byte) (tokenResponse, error) {

@@ -46,6 +46,10 @@ const (
 	// The web login opened in the shared browser, as no private window
 	// could be opened: finish there, then sign out of Digidentity in it.
 	MsgWebContinueShared MessageKey = "auth.web_continue_shared"
+
+	// MsgNotEnrolled: the relay does not know this kiosk's key (never
+	// enrolled, revoked, or mistyped).
+	MsgNotEnrolled MessageKey = "auth.not_enrolled"
 )
 
 // Messages lists every key, for catalogue completeness checks.
@@ -54,6 +58,7 @@ var Messages = []MessageKey{
 	MsgFailed, MsgUnexpected, MsgClientRejected, MsgIdentityMissing, MsgIdentityInvalid,
 	MsgSigningIn, MsgIdentityUnreadable, MsgApprovalLost,
 	MsgWebContinue, MsgWebContinueShared, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal, MsgWebStaleLogin,
+	MsgNotEnrolled,
 }
 
 // Error is what the engine reports when something goes wrong: a catalogue key

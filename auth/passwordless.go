@@ -72,6 +72,12 @@ type Session struct {
 	Scope        string
 	IssuedAt     time.Time
 	ExpiresAt    time.Time // zero when Digidentity did not say
+	// Assertion is the relay's signed identity at sign-in, and RelaySession
+	// the sealed session that gets fresh ones (RelayClient.Assertion); both
+	// empty when the kiosk signs in direct. AccessToken is then empty too,
+	// unless the VM's relay hands it on.
+	Assertion    Secret
+	RelaySession Secret
 }
 
 // Passwordless is the QR code sign-in engine.
@@ -79,11 +85,12 @@ type Passwordless struct {
 	settings Settings
 	tc       trustCentre
 	client   *http.Client
-	identity *identityReader
+	identity identityStep
 	clock    clock.Clock
 	random   func() float64 // jitter source, in [0, 1)
 	log      *slog.Logger
 	wake     chan struct{} // RetryNow: cut the current wait short
+	relay    *RelayClient  // nil when signing in direct
 
 	mu sync.Mutex
 	// lifetime is how long a code can be scanned: QRLifetime, else what

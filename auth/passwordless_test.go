@@ -148,7 +148,7 @@ func runScript(t *testing.T, s Settings, sc *script, maxEvents int) (events []st
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.tc, p.identity.tc = sc, sc
+	p.tc, p.identity.(*identityReader).tc = sc, sc
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stream := p.Start(ctx)
@@ -462,7 +462,7 @@ func TestStartStopsOnCancel(t *testing.T) {
 			callsAtCancel = slices.Clone(sc.calls)
 		}
 	}
-	p.tc, p.identity.tc = sc, sc
+	p.tc, p.identity.(*identityReader).tc = sc, sc
 	events := p.Start(ctx)
 	if e := <-events; e.Kind != EventQRReady {
 		t.Fatalf("first event %v, want qr_ready", e.Kind)

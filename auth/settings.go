@@ -258,6 +258,13 @@ func (s Settings) Validate() error {
 			return bad("ExtraScopes", fmt.Sprintf("%q is not a single scope", extra), "list each scope as its own string, without spaces")
 		}
 	}
+	return s.validateTimings()
+}
+
+// validateTimings checks the engine's waits and bounds: what a kiosk on a
+// relay needs of its settings too.
+func (s Settings) validateTimings() error {
+	bad := settingError
 	for _, d := range []struct {
 		field       string
 		value       time.Duration

@@ -9,6 +9,13 @@ import (
 	"github.com/workshop-login/workshop-login/auth/clock"
 )
 
+// identityStep turns an issued token into a Session: identityReader direct,
+// relayIdentity through a relay.
+type identityStep interface {
+	read(ctx context.Context, token tokenResponse, want freshness,
+		sleep func(time.Duration) bool, retrying func(time.Duration, *Error)) (Session, error)
+}
+
 // identityReader is the step after the Trust Centre issued a token, shared
 // by the QR code and the web login: check the ID token where there is one,
 // read user info, and make them one Session. The token cannot be asked for

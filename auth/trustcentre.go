@@ -131,7 +131,12 @@ func (tc *httpTrustCentre) userInfo(ctx context.Context, accessToken Secret) ([]
 // detail names the host and the cause but not the URL, whose query may hold
 // more than a log needs.
 func (tc *httpTrustCentre) do(req *http.Request, what string) (int, http.Header, []byte, error) {
-	resp, err := tc.client.Do(req)
+	return send(tc.client, req, what)
+}
+
+// send is do for any client: the relay's too.
+func send(client *http.Client, req *http.Request, what string) (int, http.Header, []byte, error) {
+	resp, err := client.Do(req)
 	if err != nil {
 		// The caller's own end (sign-out, a new attempt) is not an outage;
 		// a call's deadline passing is one.

@@ -21,10 +21,27 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 )
 
-// Handle is what a kiosk holds between starting a sign-in and its last poll,
-// sealed so that any replica can answer any poll without shared state.
+// HandleKind says what a handle stands for; a handle of one kind is never
+// accepted where another is expected.
+type HandleKind string
+
+const (
+	// HandleCode: a QR code on screen, polled until approved or gone.
+	HandleCode HandleKind = "c"
+	// HandleToken: an approved code whose identity is still being read;
+	// the token cannot be asked for twice, so it travels sealed.
+	HandleToken HandleKind = "t"
+	// HandleSession: a signed-in person, for fresh assertions at each
+	// hand-off until ExpiresAt.
+	HandleSession HandleKind = "s"
+)
+
+// Handle is what a kiosk holds between two calls, sealed so that any replica
+// can answer any call without shared state.
 type Handle struct {
-	// Code is Digidentity's authorisation code for the QR code on screen.
+	Kind HandleKind // empty means HandleCode
+	// Code is Digidentity's authorisation code for the QR code on screen
+	// (HandleCode).
 	Code auth.Secret
 	// Kiosk is the kiosk that started the sign-in; only it may poll.
 	Kiosk string
@@ -32,24 +49,44 @@ type Handle struct {
 	// Sealer's MaxAge. Seal sets it when zero.
 	IssuedAt time.Time
 	// QRIssuedAt is when Digidentity issued the QR code, and QRExpiresAt
-	// when it said the code ends (zero when it did not say): a poll works
-	// out from these alone whether the code on screen is gone.
+	// when it said the code ends (zero when it did not say).
 	QRIssuedAt, QRExpiresAt time.Time
 	// Interval is the poll interval in force, raised when Digidentity asks
 	// to slow down; zero for the configured one.
 	Interval time.Duration
+
+	// Token is the issued token (HandleToken); ApprovedAt when it was
+	// issued, and Tries how often its identity was tried, for the wait.
+	Token      auth.IssuedToken
+	ApprovedAt time.Time
+	Tries      int
+
+	// Identity is who signed in (HandleSession), and ExpiresAt when the
+	// session ends: Open refuses the handle after it.
+	Identity  *auth.Identity
+	ExpiresAt time.Time
 }
 
-// handleWire is the sealed form. The code is a plain string here: sealing is
-// the one place it must be written out, and auth.Secret would write the
-// placeholder.
+// handleWire is the sealed form. Codes and tokens are plain strings here:
+// sealing is the one place they must be written out, and auth.Secret would
+// write the placeholder.
 type handleWire struct {
-	Code        string `json:"c"`
-	Kiosk       string `json:"k"`
-	IssuedAt    int64  `json:"i"`            // Unix milliseconds
-	QRIssuedAt  int64  `json:"qi,omitempty"` // Unix milliseconds
-	QRExpiresAt int64  `json:"qe,omitempty"` // Unix milliseconds
-	Interval    int64  `json:"iv,omitempty"` // milliseconds
+	Kind        HandleKind     `json:"t,omitempty"`
+	Code        string         `json:"c,omitempty"`
+	Kiosk       string         `json:"k"`
+	IssuedAt    int64          `json:"i"`            // Unix milliseconds
+	QRIssuedAt  int64          `json:"qi,omitempty"` // Unix milliseconds
+	QRExpiresAt int64          `json:"qe,omitempty"` // Unix milliseconds
+	Interval    int64          `json:"iv,omitempty"` // milliseconds
+	Access      string         `json:"at,omitempty"`
+	Refresh     string         `json:"rt,omitempty"`
+	IDToken     string         `json:"it,omitempty"`
+	Scope       string         `json:"sc,omitempty"`
+	ExpiresIn   int64          `json:"ei,omitempty"` // milliseconds
+	ApprovedAt  int64          `json:"ap,omitempty"` // Unix milliseconds
+	Tries       int            `json:"n,omitempty"`
+	Identity    *auth.Identity `json:"id,omitempty"`
+	ExpiresAt   int64          `json:"x,omitempty"` // Unix milliseconds
 }
 
 // SealKey is one AES-256 key for sealing handles, named by a key id.
@@ -95,8 +132,12 @@ type SealerConfig struct {
 	// handles: at least MaxAge, so no handle sealed before a rotation is
 	// lost.
 	Grace time.Duration
-	// MaxAge is how old a handle may be: the longest a sign-in may wait.
+	// MaxAge is how old a code or token handle may be: the longest a
+	// sign-in may wait.
 	MaxAge time.Duration
+	// SessionMaxAge is the longest a session handle may live; zero means
+	// session handles are not sealed.
+	SessionMaxAge time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -107,6 +148,7 @@ type Sealer struct {
 	keys    map[string]sealerKey
 	grace   time.Duration
 	maxAge  time.Duration
+	session time.Duration
 	now     func() time.Time
 }
 
@@ -137,10 +179,11 @@ func NewSealer(cfg SealerConfig) (*Sealer, error) {
 	if cfg.MaxAge <= 0 {
 		return nil, errors.New("relay: sealer needs a MaxAge")
 	}
-	if len(cfg.Previous) > 0 && cfg.Grace < cfg.MaxAge {
-		return nil, fmt.Errorf("relay: grace period %v is shorter than the handles' max age %v: rotating would lose sign-ins", cfg.Grace, cfg.MaxAge)
+	if longest := max(cfg.MaxAge, cfg.SessionMaxAge); len(cfg.Previous) > 0 && cfg.Grace < longest {
+		return nil, fmt.Errorf("relay: grace period %v is shorter than the handles' max age %v: rotating would lose sign-ins", cfg.Grace, longest)
 	}
-	s := &Sealer{current: cfg.Current.ID, keys: map[string]sealerKey{}, grace: cfg.Grace, maxAge: cfg.MaxAge, now: cfg.Now}
+	s := &Sealer{current: cfg.Current.ID, keys: map[string]sealerKey{}, grace: cfg.Grace, maxAge: cfg.MaxAge,
+		session: cfg.SessionMaxAge, now: cfg.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -184,16 +227,22 @@ func additionalData(kid string) []byte {
 // collision bound of 2^32 messages per key, rotate the key well before
 // billions of sign-ins.
 func (s *Sealer) Seal(h Handle) (string, error) {
-	if h.Code.Reveal() == "" || h.Kiosk == "" {
-		return "", errors.New("relay: a handle needs a code and a kiosk")
+	if h.Kind == "" {
+		h.Kind = HandleCode
 	}
 	if h.IssuedAt.IsZero() {
 		h.IssuedAt = s.now()
 	}
 	w := handleWire{
-		Code: h.Code.Reveal(), Kiosk: h.Kiosk, IssuedAt: h.IssuedAt.UnixMilli(),
+		Kind: h.Kind, Code: h.Code.Reveal(), Kiosk: h.Kiosk, IssuedAt: h.IssuedAt.UnixMilli(),
 		QRIssuedAt: unixMilli(h.QRIssuedAt), QRExpiresAt: unixMilli(h.QRExpiresAt),
 		Interval: h.Interval.Milliseconds(),
+		Access:   h.Token.AccessToken.Reveal(), Refresh: h.Token.RefreshToken.Reveal(), IDToken: h.Token.IDToken.Reveal(),
+		Scope: h.Token.Scope, ExpiresIn: h.Token.ExpiresIn.Milliseconds(), ApprovedAt: unixMilli(h.ApprovedAt),
+		Tries: h.Tries, Identity: h.Identity, ExpiresAt: unixMilli(h.ExpiresAt),
+	}
+	if err := s.complete(w); err != nil {
+		return "", err
 	}
 	plain, err := json.Marshal(w)
 	if err != nil {
@@ -238,23 +287,63 @@ func (s *Sealer) Open(token, kiosk string) (Handle, error) {
 		return Handle{}, ErrHandleMalformed
 	}
 	var w handleWire
-	if err := json.Unmarshal(plain, &w); err != nil || w.Code == "" || w.Kiosk == "" || w.IssuedAt == 0 {
+	if err := json.Unmarshal(plain, &w); err != nil {
+		return Handle{}, ErrHandleMalformed
+	}
+	if w.Kind == "" {
+		w.Kind = HandleCode
+	}
+	if s.complete(w) != nil {
 		return Handle{}, ErrHandleMalformed
 	}
 	h := Handle{
-		Code: auth.Secret(w.Code), Kiosk: w.Kiosk, IssuedAt: time.UnixMilli(w.IssuedAt),
+		Kind: w.Kind, Code: auth.Secret(w.Code), Kiosk: w.Kiosk, IssuedAt: time.UnixMilli(w.IssuedAt),
 		QRIssuedAt: fromUnixMilli(w.QRIssuedAt), QRExpiresAt: fromUnixMilli(w.QRExpiresAt),
 		Interval: time.Duration(w.Interval) * time.Millisecond,
+		Token: auth.IssuedToken{AccessToken: auth.Secret(w.Access), RefreshToken: auth.Secret(w.Refresh),
+			IDToken: auth.Secret(w.IDToken), Scope: w.Scope, ExpiresIn: time.Duration(w.ExpiresIn) * time.Millisecond},
+		ApprovedAt: fromUnixMilli(w.ApprovedAt), Tries: w.Tries, Identity: w.Identity, ExpiresAt: fromUnixMilli(w.ExpiresAt),
 	}
 	// A kiosk key's name is not secret: comparing it in constant time
 	// would protect nothing.
 	if h.Kiosk != kiosk {
 		return Handle{}, ErrHandleWrongKiosk
 	}
-	if age := now.Sub(h.IssuedAt); age > s.maxAge || age < -handleSkew {
+	age := now.Sub(h.IssuedAt)
+	if h.Kind == HandleSession {
+		if age < -handleSkew || !now.Before(h.ExpiresAt) || h.ExpiresAt.Sub(h.IssuedAt) > s.session {
+			return Handle{}, ErrHandleExpired
+		}
+		return h, nil
+	}
+	if age > s.maxAge || age < -handleSkew {
 		return Handle{}, ErrHandleExpired
 	}
 	return h, nil
+}
+
+// complete checks that a handle has what its kind needs.
+func (s *Sealer) complete(w handleWire) error {
+	if w.Kiosk == "" || w.IssuedAt == 0 {
+		return errors.New("relay: a handle needs a kiosk")
+	}
+	switch w.Kind {
+	case HandleCode:
+		if w.Code == "" {
+			return errors.New("relay: a code handle needs a code")
+		}
+	case HandleToken:
+		if w.Access == "" || w.ApprovedAt == 0 {
+			return errors.New("relay: a token handle needs a token and its approval time")
+		}
+	case HandleSession:
+		if w.Identity == nil || w.ExpiresAt == 0 || s.session <= 0 {
+			return errors.New("relay: a session handle needs an identity, an end, and a sealer that allows sessions")
+		}
+	default:
+		return fmt.Errorf("relay: unknown handle kind %q", w.Kind)
+	}
+	return nil
 }
 
 func unixMilli(t time.Time) int64 {

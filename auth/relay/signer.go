@@ -200,3 +200,10 @@ func (s *Signer) Sign(id auth.Identity, kiosk string) (string, error) {
 func (s *Signer) JWKS() jose.JSONWebKeySet {
 	return jose.JSONWebKeySet{Keys: append([]jose.JSONWebKey(nil), s.jwks.Keys...)}
 }
+
+// TTL is how long an assertion is valid.
+func (s *Signer) TTL() time.Duration { return s.cfg.TTL }
+
+// Issuer is the assertions' iss, Audience their aud.
+func (s *Signer) Issuer() string   { return s.cfg.Issuer }
+func (s *Signer) Audience() string { return s.cfg.Audience }

@@ -1,0 +1,428 @@
+package relay
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"golang.org/x/time/rate"
+
+	"github.com/workshop-login/workshop-login/auth"
+)
+
+// Config is relay.toml: what one relay replica serves, and with which keys.
+// Every replica of a relay reads the same file and the same key files.
+type Config struct {
+	Listen    string `toml:"listen"`     // host:port, default 127.0.0.1:8780
+	PublicURL string `toml:"public_url"` // https://relay.vm.example: what kiosks and verifiers use
+	TLSCert   string `toml:"tls_cert"`   // PEM; empty behind a TLS-terminating proxy
+	TLSKey    string `toml:"tls_key"`
+	// KiosksFile holds one "name sha256:hash" line per enrolled kiosk;
+	// it is read again when it changes, so deleting a line revokes a kiosk.
+	KiosksFile string `toml:"kiosks_file"`
+	// SessionMaxAge bounds how long a signed-in session gets fresh
+	// assertions when the Trust Centre's token does not say.
+	SessionMaxAge duration `toml:"session_max_age"`
+	// HandAccessToken gives kiosks Digidentity's access token; by default
+	// it stays at the relay.
+	HandAccessToken bool `toml:"hand_access_token_to_kiosks"`
+	// DrainTime is how long a replica that is stopping answers not-ready
+	// before it stops taking calls, for the load balancer to notice.
+	DrainTime duration `toml:"drain_time"`
+
+	TrustCentre TrustCentreConfig `toml:"trust_centre"`
+	Sealing     struct {
+		// KeysFile: "id base64url-key [retired-at]" lines, the current key
+		// first; see SealKeysFile.
+		KeysFile string `toml:"keys_file"`
+	} `toml:"sealing"`
+	Signing struct {
+		// KeysFile: PKCS #8 PEM blocks with a "Key-Id:" header, the current
+		// key first; later ones are published until their assertions expire.
+		KeysFile     string   `toml:"keys_file"`
+		Issuer       string   `toml:"issuer"`   // default public_url
+		Audience     string   `toml:"audience"` // what tools and portals expect
+		AssertionTTL duration `toml:"assertion_ttl"`
+	} `toml:"signing"`
+	Limits struct {
+		PerKioskPerSecond float64 `toml:"per_kiosk_per_second"`
+		PerKioskBurst     int     `toml:"per_kiosk_burst"`
+		GlobalPerSecond   float64 `toml:"global_per_second"`
+		GlobalBurst       int     `toml:"global_burst"`
+	} `toml:"limits"`
+
+	dir string // relative paths are read from the config's folder
+}
+
+// TrustCentreConfig is the VM's registration at Digidentity. The secret is
+// read from a file (a Kubernetes Secret mounted) or the environment
+// variable WORKSHOP_LOGIN_RELAY_CLIENT_SECRET, never from relay.toml itself.
+type TrustCentreConfig struct {
+	Environment      string   `toml:"environment"` // production, preproduction or simulator
+	Issuer           string   `toml:"issuer"`
+	ClientID         string   `toml:"client_id"`
+	ClientSecretFile string   `toml:"client_secret_file"`
+	ProductScope     string   `toml:"product_scope"`
+	ExtraScopes      []string `toml:"extra_scopes"`
+	ClientAuth       string   `toml:"client_auth"`
+	AuthorizePath    string   `toml:"authorize_path"`
+	TokenPath        string   `toml:"token_path"`
+	UserInfoHost     string   `toml:"user_info_host"`
+	UserInfoPath     string   `toml:"user_info_path"`
+	JWKSURL          string   `toml:"jwks_url"`
+	IDTokenIssuer    string   `toml:"id_token_issuer"`
+	HTTPTimeout      duration `toml:"http_timeout"`
+	TokenTimeout     duration `toml:"token_timeout"`
+	MaxCodeAge       duration `toml:"max_code_age"`
+	IdentityRetry    duration `toml:"identity_retry_limit"`
+}
+
+// ClientSecretEnv names the environment variable that may hold the client
+// secret instead of a file.
+const ClientSecretEnv = "WORKSHOP_LOGIN_RELAY_CLIENT_SECRET"
+
+type duration struct{ time.Duration }
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as \"5m\" or \"8h\"", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// LoadConfig reads relay.toml, fills in the defaults and checks it; an
+// unknown key is an error, so a misspelt setting is not silently ignored.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	md, err := toml.DecodeFile(path, &c)
+	if err != nil {
+		return c, fmt.Errorf("relay configuration %s: %w", path, err)
+	}
+	if extra := md.Undecoded(); len(extra) > 0 {
+		return c, fmt.Errorf("relay configuration %s: unknown setting %q: check its spelling against the README", path, extra[0].String())
+	}
+	c.dir = filepath.Dir(path)
+	return c, c.defaults()
+}
+
+func (c *Config) defaults() error {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8780"
+	}
+	if c.SessionMaxAge.Duration == 0 {
+		c.SessionMaxAge.Duration = 8 * time.Hour
+	}
+	if c.DrainTime.Duration == 0 {
+		c.DrainTime.Duration = 5 * time.Second
+	}
+	if c.Signing.Issuer == "" {
+		c.Signing.Issuer = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.Signing.AssertionTTL.Duration == 0 {
+		c.Signing.AssertionTTL.Duration = DefaultAssertionTTL
+	}
+	l := &c.Limits
+	if l.PerKioskPerSecond == 0 {
+		l.PerKioskPerSecond, l.PerKioskBurst = float64(DefaultLimits.PerKiosk), DefaultLimits.PerKioskBurst
+	}
+	if l.GlobalPerSecond == 0 {
+		l.GlobalPerSecond, l.GlobalBurst = float64(DefaultLimits.Global), DefaultLimits.GlobalBurst
+	}
+	if l.PerKioskBurst == 0 {
+		l.PerKioskBurst = max(1, int(l.PerKioskPerSecond*5))
+	}
+	if l.GlobalBurst == 0 {
+		l.GlobalBurst = max(1, int(l.GlobalPerSecond*2))
+	}
+	switch {
+	case c.PublicURL == "":
+		return errors.New(`relay configuration: public_url is missing: set it to the address kiosks use, for example "https://relay.example.com"`)
+	case c.KiosksFile == "":
+		return errors.New("relay configuration: kiosks_file is missing: name the file that workshop-login relay add-kiosk writes")
+	case c.Sealing.KeysFile == "" || c.Signing.KeysFile == "":
+		return errors.New("relay configuration: [sealing] keys_file and [signing] keys_file are needed: workshop-login relay new-keys writes both")
+	case c.Signing.Audience == "":
+		return errors.New(`relay configuration: [signing] audience is missing: set it to what your tools and portals expect, for example "urn:example-vm:repair"`)
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("relay configuration: tls_cert and tls_key go together: give both, or neither behind a TLS-terminating proxy")
+	case l.PerKioskPerSecond < 0 || l.GlobalPerSecond < 0:
+		return errors.New("relay configuration: [limits] cannot be negative")
+	case c.SessionMaxAge.Duration < time.Minute || c.SessionMaxAge.Duration > 7*24*time.Hour:
+		return errors.New(`relay configuration: session_max_age must be between 1m and 168h; use "8h" for a working day`)
+	case c.Signing.AssertionTTL.Duration < 30*time.Second || c.Signing.AssertionTTL.Duration > time.Hour:
+		return errors.New(`relay configuration: [signing] assertion_ttl must be between 30s and 1h; use "5m"`)
+	}
+	if err := checkPublicURL(c.PublicURL); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkPublicURL refuses a plain-HTTP public address off loopback: kiosks
+// would refuse it anyway.
+func checkPublicURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http" && auth.IsLoopbackHost(u.Hostname())) {
+		return nil
+	}
+	return fmt.Errorf("relay configuration: public_url %q must be https (plain http only on loopback)", raw)
+}
+
+// Path resolves a file named in the configuration against its folder.
+func (c Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.dir == "" {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// Settings are the Trust Centre settings of the configuration, the client
+// secret read from its file or the environment.
+func (c Config) Settings() (auth.Settings, error) {
+	tc := c.TrustCentre
+	env := auth.Environment(tc.Environment)
+	switch env {
+	case "":
+		env = auth.EnvProduction
+	case auth.EnvProduction, auth.EnvPreproduction, auth.EnvSimulator:
+	default:
+		return auth.Settings{}, fmt.Errorf("relay configuration: [trust_centre] environment %q: use production, preproduction or simulator", tc.Environment)
+	}
+	s := auth.DefaultSettings(env)
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&s.Issuer, tc.Issuer)
+	set(&s.ClientID, tc.ClientID)
+	set(&s.ProductScope, tc.ProductScope)
+	set((*string)(&s.ClientAuth), tc.ClientAuth)
+	set(&s.AuthorizePath, tc.AuthorizePath)
+	set(&s.TokenPath, tc.TokenPath)
+	set(&s.UserInfoHost, tc.UserInfoHost)
+	set(&s.UserInfoPath, tc.UserInfoPath)
+	set(&s.JWKSURL, tc.JWKSURL)
+	set(&s.IDTokenIssuer, tc.IDTokenIssuer)
+	if len(tc.ExtraScopes) > 0 {
+		s.ExtraScopes = tc.ExtraScopes
+	}
+	for _, d := range []struct {
+		dst *time.Duration
+		v   duration
+	}{{&s.HTTPTimeout, tc.HTTPTimeout}, {&s.TokenTimeout, tc.TokenTimeout}, {&s.MaxCodeAge, tc.MaxCodeAge}, {&s.IdentityRetryLimit, tc.IdentityRetry}} {
+		if d.v.Duration != 0 {
+			*d.dst = d.v.Duration
+		}
+	}
+	secret := os.Getenv(ClientSecretEnv)
+	if tc.ClientSecretFile != "" {
+		b, err := os.ReadFile(c.Path(tc.ClientSecretFile))
+		if err != nil {
+			return auth.Settings{}, fmt.Errorf("relay configuration: [trust_centre] client_secret_file: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	s.ClientSecret = auth.Secret(secret)
+	if err := s.Validate(); err != nil {
+		return auth.Settings{}, fmt.Errorf("relay configuration: [trust_centre]: %w", err)
+	}
+	return s, nil
+}
+
+// Limits are the configuration's rate limits.
+func (c Config) RateLimits() Limits {
+	return Limits{PerKiosk: rate.Limit(c.Limits.PerKioskPerSecond), PerKioskBurst: c.Limits.PerKioskBurst,
+		Global: rate.Limit(c.Limits.GlobalPerSecond), GlobalBurst: c.Limits.GlobalBurst}
+}
+
+// Sealer reads the sealing keys file. Handles live as long as a code may be
+// polled plus the identity step; sessions as long as session_max_age.
+func (c Config) Sealer(s auth.Settings) (*Sealer, error) {
+	keys, err := ReadSealKeys(c.Path(c.Sealing.KeysFile))
+	if err != nil {
+		return nil, err
+	}
+	maxAge := s.MaxCodeAge + s.IdentityRetryLimit + time.Minute
+	return NewSealer(SealerConfig{Current: keys[0], Previous: keys[1:], MaxAge: maxAge,
+		SessionMaxAge: c.SessionMaxAge.Duration, Grace: max(maxAge, c.SessionMaxAge.Duration)})
+}
+
+// Signer reads the signing keys file.
+func (c Config) Signer() (*Signer, error) {
+	keys, err := ReadSigningKeys(c.Path(c.Signing.KeysFile))
+	if err != nil {
+		return nil, err
+	}
+	return NewSigner(SignerConfig{Issuer: c.Signing.Issuer, Audience: c.Signing.Audience,
+		Current: keys[0], Previous: keys[1:], TTL: c.Signing.AssertionTTL.Duration})
+}
+
+// ReadSealKeys reads a sealing keys file: one key a line, "id key" for the
+// current key (the first line) and "id key retired-at" (RFC 3339) for the
+// keys it replaced, still opening handles for a grace period.
+func ReadSealKeys(path string) ([]SealKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("relay: sealing keys: %w", err)
+	}
+	var keys []SealKey
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		var retired time.Time
+		switch {
+		case len(f) == 3:
+			if retired, err = time.Parse(time.RFC3339, f[2]); err != nil {
+				return nil, fmt.Errorf("relay: sealing keys line %d: retirement time %q is not RFC 3339", n, f[2])
+			}
+		case len(f) != 2:
+			return nil, fmt.Errorf("relay: sealing keys line %d: want \"id key [retired-at]\"", n)
+		}
+		k, err := DecodeSealKey(f[0], f[1], retired)
+		if err != nil {
+			return nil, fmt.Errorf("relay: sealing keys line %d: %w", n, err)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("relay: sealing keys file %s has no key: workshop-login relay new-keys writes one", path)
+	}
+	return keys, nil
+}
+
+// SealKeyLine is a sealing keys file's line for k.
+func SealKeyLine(k SealKey) string {
+	if k.RetiredAt.IsZero() {
+		return k.ID + " " + k.Encode() + "\n"
+	}
+	return k.ID + " " + k.Encode() + " " + k.RetiredAt.UTC().Format(time.RFC3339) + "\n"
+}
+
+// ReadSigningKeys reads a signing keys file: PKCS #8 PEM blocks, each with
+// a "Key-Id:" header, the current key first.
+func ReadSigningKeys(path string) ([]SigningKey, error) {
+	rest, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("relay: signing keys: %w", err)
+	}
+	var keys []SigningKey
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		id := block.Headers["Key-Id"]
+		if id == "" {
+			return nil, fmt.Errorf("relay: signing keys file %s: a key has no Key-Id header", path)
+		}
+		delete(block.Headers, "Key-Id")
+		k, err := ParseSigningKeyPEM(id, pem.EncodeToMemory(block))
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("relay: signing keys file %s has no PEM key: workshop-login relay new-keys writes one", path)
+	}
+	return keys, nil
+}
+
+// SigningKeyBlock is a signing keys file's block for k.
+func SigningKeyBlock(k SigningKey) ([]byte, error) {
+	plain, err := k.MarshalPEM()
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(plain)
+	block.Headers = map[string]string{"Key-Id": k.ID}
+	return pem.EncodeToMemory(block), nil
+}
+
+// KioskFile is a kiosk keys file that is read again when it changes
+// (checked at most once a second), so that adding a kiosk needs no restart
+// and deleting its line revokes it within a second. A file that no longer
+// parses keeps the last good keys, and says so in the log.
+type KioskFile struct {
+	path string
+	now  func() time.Time
+	warn func(error)
+
+	mu      sync.Mutex
+	keys    *KioskKeys
+	checked time.Time
+	stamp   fileStamp
+}
+
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+// OpenKioskFile reads path; it must parse now.
+func OpenKioskFile(path string, warn func(error)) (*KioskFile, error) {
+	f := &KioskFile{path: path, now: time.Now, warn: warn}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("relay: kiosks file: %w", err)
+	}
+	keys, err := LoadKioskKeys(path)
+	if err != nil {
+		return nil, err
+	}
+	f.keys, f.stamp, f.checked = keys, fileStamp{st.ModTime(), st.Size()}, f.now()
+	return f, nil
+}
+
+// Authenticate implements Authenticator against the file as it is now.
+func (f *KioskFile) Authenticate(key string) (string, error) {
+	return f.current().Authenticate(key)
+}
+
+func (f *KioskFile) current() *KioskKeys {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	if now.Sub(f.checked) < time.Second {
+		return f.keys
+	}
+	f.checked = now
+	st, err := os.Stat(f.path)
+	if err != nil {
+		f.warn(fmt.Errorf("kiosks file: %w (keeping the kiosks read before)", err))
+		return f.keys
+	}
+	if stamp := (fileStamp{st.ModTime(), st.Size()}); stamp != f.stamp {
+		keys, err := LoadKioskKeys(f.path)
+		if err != nil {
+			f.warn(fmt.Errorf("%w (keeping the kiosks read before)", err))
+			return f.keys
+		}
+		f.keys, f.stamp = keys, stamp
+	}
+	return f.keys
+}
+
+// Names are the kiosks enrolled now.
+func (f *KioskFile) Names() []string { return f.current().Names() }
+
+// NewSealKeyID names a new key after the time it was made, so a file's keys
+// sort by age.
+func NewSealKeyID(now time.Time) string { return "k" + now.UTC().Format("20060102T150405") }

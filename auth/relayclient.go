@@ -1,0 +1,437 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth/assertion"
+)
+
+// RelaySettings is how a kiosk reaches its VM's relay instead of
+// Digidentity: the relay holds the client secret, the kiosk only its own key.
+type RelaySettings struct {
+	URL      string // https://…, or http on loopback
+	KioskKey Secret // wlk_…, from the OS keyring
+}
+
+// ErrNoRelay is returned by relay-only calls of an engine that signs in
+// direct.
+var ErrNoRelay = errors.New("this kiosk signs in directly at the Trust Centre, not through a relay")
+
+// NewRelayed returns the QR code engine signing in through a relay: the
+// same attempt loop as direct (codes polled until gone, slow_down, lost
+// answers), with the relay in the Trust Centre's place. s gives the
+// engine's timings; its Trust Centre settings are not used.
+func NewRelayed(r RelaySettings, s Settings, opts ...Option) (*Passwordless, error) {
+	if err := checkTrustCentreURL("RelayURL", r.URL, true); err != nil {
+		return nil, err
+	}
+	if r.KioskKey == "" {
+		return nil, settingError("RelayKioskKey", "missing",
+			"enrol this kiosk: run workshop-login enrol with the key your relay's administrator gave you")
+	}
+	if err := s.validateTimings(); err != nil {
+		return nil, err
+	}
+	o := newOptions(opts)
+	rc := &RelayClient{base: strings.TrimRight(r.URL, "/"), key: r.KioskKey, settings: s, client: o.client, now: o.clock.Now}
+	p := &Passwordless{
+		settings: s, tc: rc, client: o.client, clock: o.clock, random: o.random, log: o.log,
+		wake: make(chan struct{}, 1), lifetime: s.QRLifetime, relay: rc,
+	}
+	p.identity = &relayIdentity{rc: rc, settings: s, clock: o.clock, random: o.random}
+	return p, nil
+}
+
+// Relay is the relay the engine signs in through, or nil when it signs in
+// direct.
+func (p *Passwordless) Relay() *RelayClient { return p.relay }
+
+// RelayClient speaks the relay's API (relayapi.go) for one kiosk.
+type RelayClient struct {
+	base     string
+	key      Secret
+	settings Settings
+	client   *http.Client
+	now      func() time.Time
+
+	mu   sync.Mutex
+	info *RelayInfo // read once: what the assertions are checked against
+}
+
+// URL is the relay's address.
+func (rc *RelayClient) URL() string { return rc.base }
+
+func (rc *RelayClient) endpoints(context.Context) Endpoints {
+	return Endpoints{QRAuthorize: rc.base + RelayPathStart, Token: rc.base + RelayPathPoll,
+		JWKS: rc.base + RelayPathJWKS, Source: map[string]string{"relay": rc.base}}
+}
+
+func (rc *RelayClient) requestQR(ctx context.Context) (qrSession, error) {
+	var answer RelayStartAnswer
+	status, header, body, err := rc.call(ctx, http.MethodPost, RelayPathStart, nil, rc.settings.HTTPTimeout, "QR code request")
+	if err != nil {
+		return qrSession{}, err
+	}
+	if status != http.StatusCreated && status != http.StatusOK {
+		return qrSession{}, relayRefusal("QR code request", status, header, body)
+	}
+	if err := json.Unmarshal(body, &answer); err != nil || answer.Handle == "" {
+		return qrSession{}, fail(verdictFailed, MsgUnexpected, "the relay's QR code answer cannot be read")
+	}
+	if u, err := url.Parse(answer.QRURI); err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") || len(answer.QRURI) > 2048 {
+		return qrSession{}, fail(verdictFailed, MsgUnexpected, "the relay's QR code answer has no usable qr_uri")
+	}
+	return qrSession{code: Secret(answer.Handle), uri: answer.QRURI}, nil
+}
+
+// exchange polls a handle. An approval (or an identity still being read)
+// comes back as a tokenResponse carrying the relay's answer, for
+// relayIdentity.
+func (rc *RelayClient) exchange(ctx context.Context, handle Secret) (tokenResponse, error) {
+	answer, err := rc.poll(ctx, handle)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	switch answer.State {
+	case RelayPending:
+		return tokenResponse{}, fail(verdictPending, MsgScanCode, "relay: pending")
+	case RelaySlowDown:
+		return tokenResponse{}, fail(verdictSlowDown, MsgScanCode, "relay: slow_down")
+	case RelayGone:
+		return tokenResponse{}, fail(verdictGone, MsgScanCode, "relay: the code is gone (%s)", answer.Detail)
+	case RelayRefused:
+		return tokenResponse{}, fail(verdictRefused, MsgRefused, "relay: refused (%s)", answer.Detail)
+	case RelaySigningIn, RelayApproved:
+		return tokenResponse{AccessToken: "relay", TokenType: "Bearer", relayed: &answer}, nil
+	}
+	return tokenResponse{}, relayFailure(answer)
+}
+
+func (rc *RelayClient) userInfo(context.Context, Secret) ([]byte, error) {
+	return nil, fail(verdictFailed, MsgFailed, "user info is read by the relay, not the kiosk")
+}
+
+// poll asks the relay about a code or token handle; busy and unavailable
+// come back as errors the engine waits on.
+func (rc *RelayClient) poll(ctx context.Context, handle Secret) (RelayPollAnswer, error) {
+	request, _ := json.Marshal(RelayPollRequest{Handle: handle.Reveal()})
+	// The relay's own token call may take TokenTimeout; give it that and a
+	// little more for the way to and from the relay.
+	status, header, body, err := rc.call(ctx, http.MethodPost, RelayPathPoll, request, rc.settings.TokenTimeout+rc.settings.HTTPTimeout, "poll")
+	if err != nil {
+		return RelayPollAnswer{}, err
+	}
+	var answer RelayPollAnswer
+	if jsonErr := json.Unmarshal(body, &answer); jsonErr != nil || answer.State == "" {
+		if status == http.StatusOK {
+			// A 200 cut off on the way may have carried an approval.
+			return RelayPollAnswer{}, &callError{verdict: verdictTransient, lost: true,
+				err: newError(MsgOffline, jsonErr, "the relay's poll answer cannot be read (cut off on the way?)")}
+		}
+		return RelayPollAnswer{}, relayRefusal("poll", status, header, body)
+	}
+	switch answer.State {
+	case RelayBusy:
+		e := fail(verdictRetryAfter, MsgBusy, "relay: busy (%s)", answer.Detail)
+		e.retryAfter = header.Get("Retry-After")
+		return RelayPollAnswer{}, e
+	case RelayUnavailable:
+		e := fail(verdictTransient, MsgOffline, "relay: the Trust Centre did not answer (%s)", answer.Detail)
+		e.lost = answer.Lost
+		return RelayPollAnswer{}, e
+	}
+	if status != http.StatusOK {
+		return RelayPollAnswer{}, relayRefusal("poll", status, header, body)
+	}
+	return answer, nil
+}
+
+// Assertion asks the relay for a fresh assertion of a signed-in session,
+// for one hand-off: assertions live minutes, a session hours.
+func (rc *RelayClient) Assertion(ctx context.Context, s *Session) (Secret, time.Time, error) {
+	if s == nil || s.RelaySession == "" {
+		return "", time.Time{}, errors.New("the session was not made by the relay: sign in again")
+	}
+	request, _ := json.Marshal(RelayAssertionRequest{Session: s.RelaySession.Reveal()})
+	status, header, body, err := rc.call(ctx, http.MethodPost, RelayPathAssertion, request, rc.settings.HTTPTimeout, "assertion request")
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if status != http.StatusOK {
+		return "", time.Time{}, relayRefusal("assertion request", status, header, body)
+	}
+	var answer RelayAssertionAnswer
+	if err := json.Unmarshal(body, &answer); err != nil || answer.Assertion == "" {
+		return "", time.Time{}, fail(verdictFailed, MsgUnexpected, "the relay's assertion answer cannot be read")
+	}
+	if _, err := rc.verify(ctx, answer.Assertion); err != nil {
+		return "", time.Time{}, err
+	}
+	return Secret(answer.Assertion), answer.ExpiresAt, nil
+}
+
+// RelayStatus is what check shows of the relay.
+type RelayStatus struct {
+	Reachable bool   // the relay answered its info
+	Kiosk     string // the name the relay knows this kiosk's key by; empty when refused
+	JWKSKeys  int    // public keys the relay publishes
+	Info      RelayInfo
+}
+
+// Check asks the relay whether it answers, accepts this kiosk's key and
+// publishes its key set; err says the first that failed, in words for an
+// administrator.
+func (rc *RelayClient) Check(ctx context.Context) (RelayStatus, error) {
+	var st RelayStatus
+	info, err := rc.readInfo(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Reachable, st.Info = true, info
+	status, header, body, err := rc.call(ctx, http.MethodGet, RelayPathKiosk, nil, rc.settings.HTTPTimeout, "kiosk check")
+	if err != nil {
+		return st, err
+	}
+	if status != http.StatusOK {
+		return st, relayRefusal("kiosk check", status, header, body)
+	}
+	var kiosk RelayKioskAnswer
+	_ = json.Unmarshal(body, &kiosk)
+	st.Kiosk = kiosk.Kiosk
+	status, _, body, err = rc.callPublic(ctx, info.JWKSURI, "key set")
+	if err != nil {
+		return st, err
+	}
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &set) != nil || len(set.Keys) == 0 {
+		return st, fmt.Errorf("the relay's key set at %s cannot be read (HTTP %d): tools could not check who signed in", info.JWKSURI, status)
+	}
+	st.JWKSKeys = len(set.Keys)
+	return st, nil
+}
+
+// readInfo reads the relay's info once; the assertions of this run are
+// checked against it.
+func (rc *RelayClient) readInfo(ctx context.Context) (RelayInfo, error) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.info != nil {
+		return *rc.info, nil
+	}
+	status, header, body, err := rc.callPublic(ctx, rc.base+RelayPathInfo, "relay info")
+	if err != nil {
+		return RelayInfo{}, err
+	}
+	var info RelayInfo
+	if status != http.StatusOK || json.Unmarshal(body, &info) != nil || info.Issuer == "" || info.Audience == "" || info.JWKSURI == "" {
+		return RelayInfo{}, relayRefusal("relay info", status, header, body)
+	}
+	if err := checkTrustCentreURL("RelayJWKS", info.JWKSURI, true); err != nil {
+		return RelayInfo{}, fail(verdictFailed, MsgUnexpected, "the relay names a key set that is not https: %s", info.JWKSURI)
+	}
+	rc.info = &info
+	return info, nil
+}
+
+// verify checks an assertion the relay signed, against the relay's key set,
+// and returns the identity it carries.
+func (rc *RelayClient) verify(ctx context.Context, raw string) (assertion.Identity, error) {
+	info, err := rc.readInfo(ctx)
+	if err != nil {
+		return assertion.Identity{}, err
+	}
+	id, err := assertion.Verify(ctx, raw, assertion.Options{
+		JWKSURL: info.JWKSURI, Issuer: info.Issuer, Audience: info.Audience, HTTPClient: rc.client, Now: rc.now,
+	})
+	if err != nil {
+		if errors.Is(err, assertion.ErrKeys) {
+			return assertion.Identity{}, &retryableError{newError(MsgOffline, err, "the relay's key set cannot be read")}
+		}
+		return assertion.Identity{}, newError(MsgIdentityInvalid, err, "the relay's assertion does not verify")
+	}
+	return id, nil
+}
+
+func (rc *RelayClient) call(ctx context.Context, method, path string, body []byte, timeout time.Duration, what string) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, rc.base+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, fail(verdictFailed, MsgFailed, "building the %s: %v", what, err)
+	}
+	if body == nil {
+		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	req.Header.Set("Authorization", "Bearer "+rc.key.Reveal())
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	return send(rc.client, req, "relay "+what)
+}
+
+func (rc *RelayClient) callPublic(ctx context.Context, address, what string) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, rc.settings.HTTPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, address, nil)
+	if err != nil {
+		return 0, nil, nil, fail(verdictFailed, MsgFailed, "building the %s request: %v", what, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	return send(rc.client, req, "relay "+what)
+}
+
+// relayRefusal classifies an answer that is not about a code.
+func relayRefusal(what string, status int, header http.Header, body []byte) *callError {
+	var refusal RelayErrorAnswer
+	_ = json.Unmarshal(body, &refusal)
+	switch {
+	case status == http.StatusUnauthorized || refusal.Error == RelayErrNotEnrolled:
+		return fail(verdictFailed, MsgNotEnrolled, "%s: the relay does not know this kiosk's key (HTTP %d)", what, status)
+	case status == http.StatusTooManyRequests:
+		e := fail(verdictRetryAfter, MsgBusy, "%s: the relay asks to wait (HTTP 429, %s)", what, refusal.Error)
+		e.retryAfter = header.Get("Retry-After")
+		return e
+	case status >= 500:
+		e := fail(verdictTransient, MsgOffline, "%s: the relay answered HTTP %d", what, status)
+		e.lost = status == http.StatusBadGateway || status == http.StatusGatewayTimeout
+		return e
+	}
+	return fail(verdictFailed, MsgUnexpected, "%s: the relay answered HTTP %d %s: %s", what, status, refusal.Error, truncate(refusal.Message, 120))
+}
+
+// relayFailure is a failed answer about a code: its catalogue key when it is
+// one the kiosk knows.
+func relayFailure(answer RelayPollAnswer) *callError {
+	key := MsgFailed
+	for _, k := range Messages {
+		if k == answer.Error {
+			key = k
+		}
+	}
+	return fail(verdictFailed, key, "relay: %s (%s)", answer.State, truncate(answer.Detail, 200))
+}
+
+// relayIdentity is the identity step through a relay: the relay reads the
+// identity and signs it; the kiosk waits while it retries, and checks the
+// signature of what arrives.
+type relayIdentity struct {
+	rc       *RelayClient
+	settings Settings
+	clock    interface {
+		Now() time.Time
+	}
+	random func() float64
+}
+
+func (r *relayIdentity) read(ctx context.Context, token tokenResponse, _ freshness,
+	sleep func(time.Duration) bool, retrying func(time.Duration, *Error)) (Session, error) {
+	answer := token.relayed
+	if answer == nil {
+		return Session{}, newError(MsgFailed, nil, "no relay answer to read the identity from")
+	}
+	start := r.clock.Now()
+	deadline := start.Add(r.settings.IdentityRetryLimit)
+	for try := 0; ; try++ {
+		var err error
+		if answer.State == RelayApproved {
+			var s Session
+			if s, err = r.session(ctx, *answer); err == nil {
+				return s, nil
+			}
+			if !retryable(err) {
+				return Session{}, err
+			}
+		}
+		wait := time.Duration(answer.RetryIn) * time.Second
+		if err != nil || wait <= 0 {
+			wait = backoff(r.settings, r.random, try)
+		}
+		now := r.clock.Now()
+		if now.Add(wait).After(deadline) {
+			return Session{}, newError(MsgIdentityUnreadable, err,
+				"the approval arrived, but the relay could not read the identity within %s", now.Sub(start).Round(time.Second))
+		}
+		retrying(wait, asError(err))
+		if !sleep(wait) {
+			return Session{}, ctx.Err()
+		}
+		if answer.State == RelayApproved {
+			continue // only the key set was missing: check again
+		}
+		next, pollErr := r.rc.poll(ctx, Secret(answer.Handle))
+		switch {
+		case pollErr != nil && ctx.Err() != nil:
+			return Session{}, ctx.Err()
+		case pollErr != nil && retryable(pollErr):
+			answer.RetryIn = 0 // back off on our own, keep the handle
+			continue
+		case pollErr != nil:
+			return Session{}, pollErr
+		}
+		switch next.State {
+		case RelaySigningIn, RelayApproved:
+			answer = &next
+		default:
+			return Session{}, relayFailure(next)
+		}
+	}
+}
+
+// session makes the Session of an approval from its verified assertion.
+func (r *relayIdentity) session(ctx context.Context, answer RelayPollAnswer) (Session, error) {
+	claims, err := r.rc.verify(ctx, answer.Assertion)
+	if err != nil {
+		return Session{}, err
+	}
+	identity, err := identityOfAssertion(claims)
+	if err != nil {
+		return Session{}, err
+	}
+	s := Session{Identity: identity, Assertion: Secret(answer.Assertion), RelaySession: Secret(answer.Session),
+		AccessToken: Secret(answer.AccessToken), IssuedAt: r.clock.Now()}
+	if answer.ExpiresAt != nil {
+		s.ExpiresAt = *answer.ExpiresAt
+	}
+	return s, nil
+}
+
+// identityOfAssertion reads the SERMI UIDs a verified assertion carries, as
+// user info would give them.
+func identityOfAssertion(a assertion.Identity) (Identity, error) {
+	bad := func(err error) (Identity, error) {
+		return Identity{}, newError(MsgIdentityInvalid, err, "the relay's assertion carries an unusable SERMI UID")
+	}
+	id := Identity{Sub: a.Subject, Role: Role(a.Role)}
+	var err error
+	if id.CABUID, err = ParseCABUID(a.CABUID); err != nil {
+		return bad(err)
+	}
+	if id.IOUID, err = ParseOrgUID("iouid", a.IOUID); err != nil {
+		return bad(err)
+	}
+	if id.IOEUID, err = ParsePersonUID("ioeuid", a.IOEUID); err != nil {
+		return bad(err)
+	}
+	if id.Role == RoleRSSE {
+		rss, err := ParseOrgUID("rssuid", a.RSSUID)
+		if err != nil {
+			return bad(err)
+		}
+		rsse, err := ParsePersonUID("rsseuid", a.RSSEUID)
+		if err != nil {
+			return bad(err)
+		}
+		id.RSSUID, id.RSSEUID = &rss, &rsse
+	}
+	return id, nil
+}
