@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/workshop-login/workshop-login/ui/cli/relaycmd"
 )
 
 // Exit codes a script can act on; the README's "Commands and exit codes"
@@ -40,7 +42,7 @@ const usageText = `Usage:
   workshop-login audit [-n 50]                  the newest audit log entries
   workshop-login simulator [--listen 127.0.0.1:8787] ...
                                                 the Trust Centre simulator on its own
-  workshop-login version                        the version, commit and build date (also --version)
+` + relaycmd.Usage + `  workshop-login version                        the version, commit and build date (also --version)
   workshop-login COMMAND -h                     a command's flags
 
 Exit codes: 0 done (signed in), 1 refused (check: something needs doing), 2 failed,
@@ -84,13 +86,21 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		fmt.Fprint(f.Out, usageText)
 		return 0
 	}
+	if command == "relay" {
+		// The relay parses its own subcommands and flags (ui/cli/relaycmd,
+		// shared with the static relay binary).
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			return relaycmd.Run(ctx, append(append([]string{args[0]}, global...), args[1:]...), f.Out, f.Err)
+		}
+		return relaycmd.Run(ctx, append(global, args...), f.Out, f.Err)
+	}
 	cmd := newCommand(f, command)
 	switch {
 	case cmd == nil && len(global) > 0:
-		fmt.Fprintf(f.Err, "workshop-login: unknown command %q after %s; use login, simulator, audit, check or version, or none for the window\n", command, strings.Join(global, " "))
+		fmt.Fprintf(f.Err, "workshop-login: unknown command %q after %s; use login, simulator, relay, audit, check or version, or none for the window\n", command, strings.Join(global, " "))
 		return exitUsage
 	case cmd == nil:
-		fmt.Fprintf(f.Err, "workshop-login: unknown command %q; use login, simulator, audit, check or version, or none for the window (see workshop-login -h)\n", command)
+		fmt.Fprintf(f.Err, "workshop-login: unknown command %q; use login, simulator, relay, audit, check or version, or none for the window (see workshop-login -h)\n", command)
 		return exitUsage
 	}
 	if code, ok := parseFlags(cmd.Flags, append(global, args...), f.Out, f.Err); !ok {

@@ -1,0 +1,347 @@
+// Package relaycmd is `workshop-login relay`: the relay server a vehicle
+// manufacturer runs, and the administrator's commands for its kiosks and
+// keys. It imports nothing of a GUI toolkit, so that the same commands
+// build into the static, cgo-free binary the container runs
+// (./workshop-login-relay) as into the desktop program.
+package relaycmd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/relay"
+)
+
+// Exit codes, as the desktop program's (README "Commands and exit codes").
+const (
+	exitFailed = 2
+	exitUsage  = 64
+	exitConfig = 78
+)
+
+// Usage is the relay's part of the program's usage text.
+const Usage = `  workshop-login relay [--config relay.toml] [--verbose]
+                                                the relay server: the VM's side of the sign-in
+  workshop-login relay add-kiosk NAME [--config relay.toml]
+                                                enrol a kiosk; prints its key once
+  workshop-login relay remove-kiosk NAME [--config relay.toml]
+                                                revoke a kiosk's key
+  workshop-login relay new-keys [--config relay.toml]
+                                                make (or rotate) the sealing and signing keys
+`
+
+// Run runs `relay ARGS` and returns the exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	sub := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = args[0], args[1:]
+	}
+	flags := flag.NewFlagSet("relay "+sub, flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	configPath := flags.String("config", "relay.toml", "the relay's configuration file")
+	verbose := flags.Bool("verbose", false, "log every call (never a key, code, token or handle)")
+	var positional []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, "Usage:\n"+Usage)
+				return 0
+			}
+			return exitUsage
+		}
+		if flags.NArg() == 0 {
+			break
+		}
+		positional, args = append(positional, flags.Arg(0)), flags.Args()[1:]
+	}
+	switch sub {
+	case "serve":
+		if len(positional) > 0 {
+			fmt.Fprintf(stderr, "workshop-login relay: unknown subcommand %q; use add-kiosk, remove-kiosk, new-keys, or none to serve\n", positional[0])
+			return exitUsage
+		}
+		return serve(ctx, *configPath, *verbose, stdout, stderr)
+	case "add-kiosk", "remove-kiosk":
+		if len(positional) != 1 || !relay.ValidKioskName(positional[0]) {
+			fmt.Fprintf(stderr, "workshop-login relay %s: name one kiosk: 1 to 64 letters, digits, '.', '-' or '_', for example garage-jansen-1\n", sub)
+			return exitUsage
+		}
+		if sub == "add-kiosk" {
+			return addKiosk(*configPath, positional[0], stdout, stderr)
+		}
+		return removeKiosk(*configPath, positional[0], stdout, stderr)
+	case "new-keys":
+		if len(positional) > 0 {
+			fmt.Fprintln(stderr, "workshop-login relay new-keys: takes no arguments")
+			return exitUsage
+		}
+		return newKeys(*configPath, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "workshop-login relay: unknown subcommand %q; use add-kiosk, remove-kiosk, new-keys, or none to serve\n", sub)
+	return exitUsage
+}
+
+// serve runs one replica until ctx ends, then drains: not ready for
+// DrainTime, so the load balancer moves kiosks away, then stops taking calls
+// and lets those in flight finish.
+func serve(ctx context.Context, configPath string, verbose bool, stdout, stderr io.Writer) int {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg, err := relay.LoadConfig(configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay:", err)
+		return exitConfig
+	}
+	srv, err := NewServer(cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay:", err)
+		return exitConfig
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "workshop-login relay: cannot listen on %s: %v\n", cfg.Listen, err)
+		return exitFailed
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.Path(cfg.TLSCert), cfg.Path(cfg.TLSKey))
+		if err != nil {
+			fmt.Fprintln(stderr, "workshop-login relay: TLS certificate:", err)
+			return exitConfig
+		}
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln, scheme = tls.NewListener(ln, hs.TLSConfig), "https"
+	} else if host, _, _ := net.SplitHostPort(cfg.Listen); !auth.IsLoopbackHost(host) {
+		log.Warn("serving plain HTTP off loopback: run behind a TLS-terminating proxy, or set tls_cert and tls_key", "listen", cfg.Listen)
+	}
+	fmt.Fprintf(stdout, "relay at %s://%s for %s\n", scheme, ln.Addr(), cfg.PublicURL)
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		fmt.Fprintln(stderr, "workshop-login relay:", err)
+		return exitFailed
+	case <-ctx.Done():
+	}
+	srv.SetReady(false)
+	log.Info("draining before stopping", "for", cfg.DrainTime.Duration)
+	time.Sleep(cfg.DrainTime.Duration)
+	shutdown, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		log.Warn("stopped before every call finished", "error", err)
+	}
+	return 0
+}
+
+// NewServer assembles a replica from its configuration.
+func NewServer(cfg relay.Config, log *slog.Logger) (*relay.Server, error) {
+	settings, err := cfg.Settings()
+	if err != nil {
+		return nil, err
+	}
+	upstream, err := auth.NewUpstream(settings, auth.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := cfg.Sealer(settings)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := cfg.Signer()
+	if err != nil {
+		return nil, err
+	}
+	kiosks, err := relay.OpenKioskFile(cfg.Path(cfg.KiosksFile), func(err error) { log.Error("kiosks file", "error", err) })
+	if err != nil {
+		return nil, err
+	}
+	return relay.NewServer(relay.ServerConfig{Upstream: upstream, Sealer: sealer, Signer: signer, Kiosks: kiosks,
+		Limits: cfg.RateLimits(), PublicURL: cfg.PublicURL, SessionMaxAge: cfg.SessionMaxAge.Duration,
+		HandAccessToken: cfg.HandAccessToken, Log: log})
+}
+
+func addKiosk(configPath, name string, stdout, stderr io.Writer) int {
+	cfg, err := relay.LoadConfig(configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay add-kiosk:", err)
+		return exitConfig
+	}
+	path := cfg.Path(cfg.KiosksFile)
+	existing, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(stderr, "workshop-login relay add-kiosk:", err)
+		return exitFailed
+	}
+	keys, err := relay.ParseKioskKeys(strings.NewReader(string(existing)))
+	if err != nil {
+		fmt.Fprintf(stderr, "workshop-login relay add-kiosk: %s: %v\n", path, err)
+		return exitConfig
+	}
+	for _, n := range keys.Names() {
+		if n == name {
+			fmt.Fprintf(stderr, "workshop-login relay add-kiosk: %q is enrolled already; remove-kiosk it first to give it a new key\n", name)
+			return exitUsage
+		}
+	}
+	key, hash, err := relay.NewKioskKey()
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay add-kiosk:", err)
+		return exitFailed
+	}
+	line, _ := relay.KioskLine(name, hash)
+	content := string(existing)
+	if content != "" && !strings.HasSuffix(content, "\n") {
+		content += "\n"
+	}
+	if err := writeAtomically(path, []byte(content+line)); err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay add-kiosk:", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "Enrolled %s. Its key is below, shown this once and kept nowhere else.\n"+
+		"On the kiosk, run: workshop-login enrol --relay %s  and paste the key.\n", name, cfg.PublicURL)
+	fmt.Fprintln(stdout, key)
+	return 0
+}
+
+func removeKiosk(configPath, name string, stdout, stderr io.Writer) int {
+	cfg, err := relay.LoadConfig(configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay remove-kiosk:", err)
+		return exitConfig
+	}
+	path := cfg.Path(cfg.KiosksFile)
+	existing, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay remove-kiosk:", err)
+		return exitFailed
+	}
+	var kept []string
+	found := false
+	for _, line := range strings.SplitAfter(string(existing), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == name {
+			found = true
+			continue
+		}
+		kept = append(kept, line)
+	}
+	if !found {
+		fmt.Fprintf(stderr, "workshop-login relay remove-kiosk: %q is not enrolled in %s\n", name, path)
+		return exitUsage
+	}
+	if err := writeAtomically(path, []byte(strings.Join(kept, ""))); err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay remove-kiosk:", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "Revoked %s: every replica refuses its key within a second.\n", name)
+	return 0
+}
+
+// newKeys makes the sealing and signing keys, or rotates them: a new
+// current key first, the one it replaces kept (a sealing key marked
+// retired, still opening handles for its grace period; a signing key still
+// published, so assertions signed with it verify until they expire).
+func newKeys(configPath string, stdout, stderr io.Writer) int {
+	cfg, err := relay.LoadConfig(configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
+		return exitConfig
+	}
+	now := time.Now().UTC()
+	id := relay.NewSealKeyID(now)
+	sealPath, signPath := cfg.Path(cfg.Sealing.KeysFile), cfg.Path(cfg.Signing.KeysFile)
+
+	seal, err := relay.NewSealKey(id)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
+		return exitFailed
+	}
+	sealFile := relay.SealKeyLine(seal)
+	if old, err := relay.ReadSealKeys(sealPath); err == nil {
+		grace := 2 * max(cfg.SessionMaxAge.Duration, time.Hour)
+		for i, k := range old {
+			if i == 0 {
+				k.RetiredAt = now
+			}
+			if now.Sub(k.RetiredAt) <= grace { // long retired: no handle needs it now
+				sealFile += relay.SealKeyLine(k)
+			}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
+		return exitConfig
+	}
+	sign, err := relay.GenerateSigningKey(id)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
+		return exitFailed
+	}
+	block, err := relay.SigningKeyBlock(sign)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
+		return exitFailed
+	}
+	signFile := block
+	if old, err := relay.ReadSigningKeys(signPath); err == nil {
+		// Keep one previous key: assertions live minutes, so two
+		// rotations in that time are the only thing it could not cover.
+		prev, _ := relay.SigningKeyBlock(old[0])
+		signFile = append(signFile, prev...)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
+		return exitConfig
+	}
+	for _, w := range []struct {
+		path string
+		data []byte
+	}{{sealPath, []byte(sealFile)}, {signPath, signFile}} {
+		if err := writeAtomically(w.path, w.data); err != nil {
+			fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
+			return exitFailed
+		}
+	}
+	fmt.Fprintf(stdout, "New keys %q in %s and %s. Give every replica the same files, then restart them one by one.\n", id, sealPath, signPath)
+	return 0
+}
+
+// writeAtomically replaces path with data, readable by its owner only: a
+// replica reading it meanwhile sees the old file or the new one, never half.
+func writeAtomically(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

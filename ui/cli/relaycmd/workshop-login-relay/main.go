@@ -1,0 +1,45 @@
+// Command workshop-login-relay is the relay server alone: a static,
+// cgo-free binary with no GUI libraries, for the container image
+// (assets/deploy). It answers to the same words as the desktop program's
+// `workshop-login relay`, so the README's commands work with either:
+//
+//	workshop-login-relay [relay] [--config relay.toml]
+//	workshop-login-relay [relay] add-kiosk NAME | remove-kiosk NAME | new-keys
+//	workshop-login-relay version
+//
+// It is a second main, not a build tag on the first: every build and test
+// keeps the one tag set (and build cache), and `go build` of this folder
+// with CGO_ENABLED=0 cannot pull Fyne in by mistake, since nothing here
+// imports it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/workshop-login/workshop-login/ui/cli/relaycmd"
+)
+
+// Set at build time with -ldflags "-X main.version=…".
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
+
+func main() {
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "relay" {
+		args = args[1:]
+	}
+	if len(args) > 0 && (args[0] == "version" || args[0] == "--version") {
+		fmt.Printf("workshop-login-relay %s (commit %s, built %s)\n", version, commit, date)
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(relaycmd.Run(ctx, args, os.Stdout, os.Stderr))
+}
