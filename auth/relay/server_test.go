@@ -204,6 +204,11 @@ func TestUnknownKioskIsToldItIsNotEnrolled(t *testing.T) {
 	if e.Message != auth.MsgNotEnrolled {
 		t.Errorf("an unknown kiosk saw %s %s, want %s", e.Kind, e.Message, auth.MsgNotEnrolled)
 	}
+	// A kiosk whose keyring holds no key says the same without asking.
+	e = signIn(t, kiosk(t, r.http.URL, ""), func(e auth.Event) bool { return e.Kind == auth.EventFailed })
+	if e.Message != auth.MsgNotEnrolled {
+		t.Errorf("a kiosk without a key saw %s %s, want %s", e.Kind, e.Message, auth.MsgNotEnrolled)
+	}
 }
 
 func TestRevokedKioskIsRefusedAtOnce(t *testing.T) {

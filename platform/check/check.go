@@ -300,3 +300,31 @@ func Portal(p config.Portal) Row {
 	}
 	return row
 }
+
+// RelayChecker asks a relay what check shows of it (auth.RelayClient).
+type RelayChecker interface {
+	URL() string
+	Check(context.Context) (auth.RelayStatus, error)
+}
+
+// Relay is the relay row: it answers, it accepts this kiosk's key, and it
+// publishes the keys tools and portals check its assertions with.
+func Relay(ctx context.Context, relay RelayChecker) Row {
+	row := Row{Check: "relay"}
+	st, err := relay.Check(ctx)
+	switch {
+	case err == nil:
+		row.Result = OK
+		row.Detail = fmt.Sprintf("%s accepts this kiosk as %q; its key set has %d key(s) for audience %q", relay.URL(), st.Kiosk, st.JWKSKeys, st.Info.Audience)
+	case auth.KeyOf(err) == auth.MsgNotEnrolled:
+		row.Result, row.Detail = Failed, err.Error()
+		row.WhatToDo = "this kiosk is not enrolled: ask the relay's administrator for a key (workshop-login relay add-kiosk NAME) and run workshop-login enrol"
+	case !st.Reachable:
+		row.Result, row.Detail = Failed, err.Error()
+		row.WhatToDo = fmt.Sprintf("check the network: this machine must reach %s over HTTPS, and relay.url must be right", relay.URL())
+	default:
+		row.Result, row.Detail = Failed, err.Error()
+		row.WhatToDo = "ask the relay's administrator: the relay answers, but " + oneLine(err.Error())
+	}
+	return row
+}

@@ -93,6 +93,19 @@ func trustCentreRows(ctx context.Context, f *Factory, cfg config.Config, timeout
 	defer tc.Close()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if rc := tc.Engine.Relay(); rc != nil {
+		// The relay holds the Trust Centre's settings; a QR code through it
+		// proves the way to the Trust Centre too.
+		rows = []check.Row{check.Relay(ctx, rc)}
+		if rows[0].Result == check.OK {
+			row := check.TrustCentre(ctx, cfg.TrustCentre, tc.Engine)
+			if row.Result == check.OK {
+				row.Detail = "the relay gives this kiosk QR codes"
+			}
+			rows = append(rows, row)
+		}
+		return rows, nil
+	}
 	rows = []check.Row{check.TrustCentre(ctx, cfg.TrustCentre, tc.Engine)}
 	rows = append(rows, check.Discovery(ctx, cfg.TrustCentre, tc.Engine)...)
 	return append(rows, check.CodeLifetime(cfg.TrustCentre)), nil

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/relay"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/platform/handoff"
@@ -24,6 +25,8 @@ type Build struct{ Version, Commit, Date string }
 // session store and the hand-off. main makes one for the process.
 type Factory struct {
 	Build Build
+	// In is where enrol reads a pasted key; nil means os.Stdin.
+	In io.Reader
 	// Out takes a command's result (the identity as JSON, a table), Err its
 	// messages and the terminal's screen.
 	Out, Err io.Writer
@@ -72,6 +75,8 @@ type TrustCentre struct {
 	Engine *auth.Passwordless
 	// Simulator is the embedded simulator, or nil.
 	Simulator *simulator.Server
+	// Relay is the embedded relay in front of it, or nil.
+	Relay *relay.Embedded
 }
 
 // errSimulator is TrustCentre's error when the embedded simulator could not
@@ -85,6 +90,7 @@ var errSimulator = errors.New("starting the simulator")
 // row and the window's message both show it. Close stops the simulator.
 func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCentre, error) {
 	tc := &TrustCentre{}
+	embeddedRelay := cfg.EmbeddedRelay()
 	if cfg.EmbeddedSimulator() {
 		sim, err := simulator.Listen(cfg.Simulator.Listen, simulator.Options{
 			PublicURL:       cfg.Simulator.PublicURL,
@@ -99,7 +105,26 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 		tc.Simulator = sim
 		cfg.TrustCentre.Issuer = sim.URL
 	}
-	engine, err := auth.NewPasswordless(cfg.TrustCentre, auth.WithLogger(logger))
+	var engine *auth.Passwordless
+	var err error
+	switch {
+	case embeddedRelay:
+		if tc.Relay, err = relay.StartEmbedded(cfg.TrustCentre, logger); err != nil {
+			tc.Close()
+			return nil, fmt.Errorf("%w: the embedded relay: %w", errSimulator, err)
+		}
+		engine, err = auth.NewRelayed(auth.RelaySettings{URL: tc.Relay.URL, KioskKey: tc.Relay.KioskKey}, cfg.TrustCentre, auth.WithLogger(logger))
+	case cfg.OnRelay():
+		// Without a key the screen says "not enrolled: ask your
+		// administrator"; the log says why there is none.
+		key, keyErr := f.Sessions().KioskKey()
+		if keyErr != nil {
+			logger.Warn("no kiosk key for the relay", "error", keyErr)
+		}
+		engine, err = auth.NewRelayed(auth.RelaySettings{URL: cfg.Relay.URL, KioskKey: key}, cfg.TrustCentre, auth.WithLogger(logger))
+	default:
+		engine, err = auth.NewPasswordless(cfg.TrustCentre, auth.WithLogger(logger))
+	}
 	if err != nil {
 		tc.Close()
 		return nil, cfg.Explain(err)
@@ -108,8 +133,11 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 	return tc, nil
 }
 
-// Close stops the embedded simulator, if any.
+// Close stops the embedded relay and simulator, if any.
 func (tc *TrustCentre) Close() {
+	if tc.Relay != nil {
+		tc.Relay.Close()
+	}
 	if tc.Simulator != nil {
 		tc.Simulator.Close()
 	}
@@ -130,7 +158,10 @@ func (f *Factory) Sessions() *sessionstore.Store { return sessionstore.New() }
 // portal, opened through openURL, or when the portal takes a session
 // hand-off, posted to it from a one-time page (Handover.PortalHandoff: close it
 // when done). cfg was checked when it was read, so its addresses parse.
-func (f *Factory) Handoff(cfg config.Config, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Handover, error) {
+//
+// On a relay (rc not nil) each hand-off gets a freshly signed assertion,
+// and tools find the relay at SERMI_RELAY_URL.
+func (f *Factory) Handoff(cfg config.Config, rc *auth.RelayClient, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Handover, error) {
 	tools := make([]handoff.Tool, len(cfg.Tools))
 	for i, t := range cfg.Tools {
 		tools[i] = handoff.Tool(t)
@@ -140,6 +171,10 @@ func (f *Factory) Handoff(cfg config.Config, openURL func(*url.URL) error, logge
 		return nil, err
 	}
 	desk := &handoff.Handover{Launcher: launcher, OpenURL: openURL}
+	if rc != nil {
+		launcher.Env = []string{"SERMI_RELAY_URL=" + rc.URL()}
+		desk.Assertions = rc.Assertion
+	}
 	if cfg.Portal.URL != "" {
 		desk.PortalURL, _ = url.Parse(cfg.Portal.URL)
 	}

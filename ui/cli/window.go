@@ -68,7 +68,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	// environment cleaned of our secrets.
 	opener := browser.Opener{Log: logger}
 	openURL := func(u *url.URL) error { return opener.Open(ctx, u.String()) }
-	desk, err := f.Handoff(cfg, openURL, logger)
+	desk, err := f.Handoff(cfg, tc.Engine.Relay(), openURL, logger)
 	if err != nil { // checked with the configuration already
 		fmt.Fprintln(stderr, "workshop-login:", err)
 		return exitConfig
