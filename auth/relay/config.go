@@ -2,9 +2,9 @@ package relay
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"bytes"
 	"encoding/pem"
 	"errors"
 	"fmt"
