@@ -66,8 +66,12 @@ func newRelayKeys(t *testing.T) relayKeys {
 
 // replica starts one relay replica with keys, in front of sim.
 func replica(t *testing.T, sim *simulator.Server, keys relayKeys, limits relay.Limits) *testRelay {
+	return replicaWith(t, sim, keys, limits, authtest.Settings(sim))
+}
+
+func replicaWith(t *testing.T, sim *simulator.Server, keys relayKeys, limits relay.Limits, settings auth.Settings) *testRelay {
 	t.Helper()
-	up, err := auth.NewUpstream(authtest.Settings(sim))
+	up, err := auth.NewUpstream(settings)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +157,7 @@ func approveWith(t *testing.T, sim *simulator.Server, persona, pin string) func(
 }
 
 func TestSignInThroughRelay(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	p := kiosk(t, r.http.URL, r.kioskKey)
 	e := signIn(t, p, approveWith(t, r.sim, "ioe", "1234"))
@@ -190,6 +195,7 @@ func TestSignInThroughRelay(t *testing.T) {
 }
 
 func TestChainAuthorisationThroughRelay(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	e := signIn(t, kiosk(t, r.http.URL, r.kioskKey), approveWith(t, r.sim, "rsse", "2345"))
 	if e.Session.Identity.Role != auth.RoleRSSE || e.Session.Identity.RSSEUID == nil {
@@ -198,6 +204,7 @@ func TestChainAuthorisationThroughRelay(t *testing.T) {
 }
 
 func TestUnknownKioskIsToldItIsNotEnrolled(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	key, _, _ := relay.NewKioskKey() // never enrolled
 	e := signIn(t, kiosk(t, r.http.URL, key), func(e auth.Event) bool { return e.Kind == auth.EventFailed })
@@ -212,6 +219,7 @@ func TestUnknownKioskIsToldItIsNotEnrolled(t *testing.T) {
 }
 
 func TestRevokedKioskIsRefusedAtOnce(t *testing.T) {
+	t.Parallel()
 	sim := authtest.Simulator(t, simulator.Options{})
 	keys := newRelayKeys(t)
 	dir := t.TempDir()
@@ -243,6 +251,7 @@ func TestRevokedKioskIsRefusedAtOnce(t *testing.T) {
 // A poll whose handle is answered by another replica: the relay keeps
 // nothing between calls.
 func TestAnyReplicaAnswersAnyPoll(t *testing.T) {
+	t.Parallel()
 	sim := authtest.Simulator(t, simulator.Options{})
 	keys := newRelayKeys(t)
 	a, b := replica(t, sim, keys, relay.Limits{}), replica(t, sim, keys, relay.Limits{})
@@ -295,6 +304,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // User info that fails after the approval: the relay keeps the token sealed
 // in the kiosk's handle and reads the identity on a later poll.
 func TestIdentityOutageAfterApprovalStillSignsIn(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	p := kiosk(t, r.http.URL, r.kioskKey)
 	var sawSigningIn bool
@@ -319,6 +329,7 @@ func TestIdentityOutageAfterApprovalStillSignsIn(t *testing.T) {
 }
 
 func TestRefusalThroughRelay(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	e := signIn(t, kiosk(t, r.http.URL, r.kioskKey), func(e auth.Event) bool {
 		if e.Kind == auth.EventQRReady && e.Message == auth.MsgScanCode {
@@ -334,6 +345,7 @@ func TestRefusalThroughRelay(t *testing.T) {
 }
 
 func TestKioskRateLimit(t *testing.T) {
+	t.Parallel()
 	sim := authtest.Simulator(t, simulator.Options{})
 	keys := newRelayKeys(t)
 	r := replica(t, sim, keys, relay.Limits{PerKiosk: 0.1, PerKioskBurst: 2, Global: 100, GlobalBurst: 100})
@@ -369,6 +381,7 @@ func TestKioskRateLimit(t *testing.T) {
 // Nothing secret reaches the relay's log: not the kiosk's key, the
 // authorisation codes, the handles, the tokens or the assertion.
 func TestRelayNeverLogsSecrets(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	var handles []string
 	transport := roundTripFunc(func(req *http.Request) (*http.Response, error) {
@@ -397,6 +410,7 @@ func TestRelayNeverLogsSecrets(t *testing.T) {
 }
 
 func TestInfoAndHealth(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	var info auth.RelayInfo
 	if err := json.Unmarshal([]byte(get(t, r.http.URL+auth.RelayPathInfo)), &info); err != nil {
@@ -424,6 +438,7 @@ func TestInfoAndHealth(t *testing.T) {
 }
 
 func TestKioskRefusesPlainHTTPOffLoopback(t *testing.T) {
+	t.Parallel()
 	s := auth.DefaultSettings(auth.EnvSimulator)
 	_, err := auth.NewRelayed(auth.RelaySettings{URL: "http://relay.example.com", KioskKey: "wlk_x"}, s)
 	if err == nil {
@@ -453,5 +468,31 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.Rename(path+".tmp", path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The Trust Centre handles an approved poll but its answer never reaches
+// the relay: the kiosk must not silently show a fresh code as if nothing
+// happened, but say the approval may have been lost.
+func TestApprovalLostBetweenTrustCentreAndRelayIsSaid(t *testing.T) {
+	t.Parallel()
+	sim := authtest.Simulator(t, simulator.Options{})
+	settings := authtest.Settings(sim)
+	settings.TokenTimeout = time.Second
+	keys := newRelayKeys(t)
+	r := replicaWith(t, sim, keys, relay.Limits{}, settings)
+	approved := false
+	e := signIn(t, kiosk(t, r.http.URL, keys.kioskKey), func(e auth.Event) bool {
+		if e.Kind == auth.EventWaiting && !approved {
+			approved = true
+			sim.SetFaults(simulator.Faults{SlowTokenAnswers: 1, SlowAnswerMS: 2500})
+			if err := sim.Approve(pendingURI(t, sim), "ioe", "1234"); err != nil {
+				t.Error(err)
+			}
+		}
+		return e.Kind == auth.EventExpired || e.Kind == auth.EventLost || e.Kind == auth.EventFailed
+	})
+	if e.Message != auth.MsgApprovalLost {
+		t.Errorf("after an approval whose answer was lost the kiosk saw %s %s, want %s", e.Kind, e.Message, auth.MsgApprovalLost)
 	}
 }
