@@ -3,7 +3,17 @@ package relaycmd
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -156,4 +166,59 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// With tls_cert and tls_key the relay serves HTTPS itself.
+func TestRelayServesHTTPS(t *testing.T) {
+	sim := authtest.Simulator(t, simulator.Options{})
+	cfg := relayConfig(t, sim)
+	dir := filepath.Dir(cfg)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "relay.test"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	f, _ := os.OpenFile(cfg, os.O_RDWR, 0)
+	body, _ := io.ReadAll(f)
+	f.Close()
+	os.WriteFile(cfg, []byte("tls_cert = \"tls.crt\"\ntls_key = \"tls.key\"\n"+string(body)), 0o600)
+	if code, _, errs := run(t, context.Background(), "new-keys", "--config", cfg); code != 0 {
+		t.Fatal(errs)
+	}
+	os.WriteFile(filepath.Join(dir, "kiosks"), nil, 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, logs := &syncBuffer{}, &syncBuffer{}
+	go Run(ctx, []string{"--config", cfg}, out, logs)
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if line, ok := strings.CutPrefix(out.String(), "relay at "); ok {
+			base, _, _ = strings.Cut(line, " ")
+		}
+	}
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("the relay says %q:\n%s", out.String(), logs)
+	}
+	pool := x509.NewCertPool()
+	cert, _ := x509.ParseCertificate(der)
+	pool.AddCert(cert)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(base + auth.RelayPathHealth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.TLS == nil {
+		t.Errorf("healthz over TLS: %d", resp.StatusCode)
+	}
 }
