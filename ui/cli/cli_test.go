@@ -324,6 +324,7 @@ func TestBadInputsSayWhatToFix(t *testing.T) {
 		{"simulator public url", []string{"simulator", "--public-url", "192.168.1.20:8787"}, nil, exitUsage, "--public-url must be an http or https address"},
 		{"simulator id token alg", []string{"simulator", "--id-token-alg", "HS256"}, nil, exitUsage, "--id-token-alg must be RS256 or ES256"},
 		{"simulator token paths", []string{"simulator", "--token-paths", "all"}, nil, exitUsage, "--token-paths must be both, token or token.json"},
+		{"simulator relay url off loopback", []string{"simulator", "--relay-url", "http://relay.example.com"}, nil, exitUsage, `--relay-url: the relay's address "http://relay.example.com" is plain http off this machine`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
