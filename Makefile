@@ -40,13 +40,16 @@ ifneq ($(filter C C.UTF-8 C.utf8 POSIX,$(LANG)),)
 LANG := en_US.UTF-8
 endif
 
-.PHONY: run test build bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check
+.PHONY: run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check
 
 run: deps build
 	./$(BINARY)
 
+# The demo diagnostic tool goes beside the program, where the default run
+# (embedded simulator and relay) finds it and offers it as a tool.
 build: check-go
 	$(GO) build $(GOFLAGS) -ldflags "$(LDFLAGS)" -o $(BINARY) .
+	$(GO) build $(GOFLAGS) -o workshop-login-demo-tool ./ui/demotool/workshop-login-demo-tool
 
 test: test-deps
 	$(GO) vet $(GOFLAGS) ./...
@@ -68,6 +71,15 @@ bench: deps
 figures: deps build
 	WORKSHOP_LOGIN_WINDOW_TEST=1 WORKSHOP_LOGIN_BINARY=$(CURDIR)/$(BINARY) \
 		$(GO) test $(GOFLAGS) -run='^$$' -bench=WindowFigures -benchtime=1x .
+
+# The README's two pictures, from the real window under Xvfb and from
+# Chromium, by the same test that proves the whole story (make test runs it
+# without pictures).
+screenshots: test-deps
+	@$(call apt_install,imagemagick)
+	mkdir -p assets/screenshots
+	WORKSHOP_LOGIN_WINDOW_TEST=1 WORKSHOP_LOGIN_BROWSER_TEST=1 WORKSHOP_LOGIN_SCREENSHOTS=$(CURDIR)/assets/screenshots \
+		$(GO) test $(GOFLAGS) -count=1 -run='^TestWholeStoryInARealWindow$$' .
 
 # 720 simulated hours against the simulator with a fault every hour and a
 # sign-in every three (make test runs 48): every accepted approval must end

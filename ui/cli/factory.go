@@ -6,6 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/relay"
@@ -113,6 +117,11 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 			tc.Close()
 			return nil, fmt.Errorf("%w: the embedded relay: %w", errSimulator, err)
 		}
+		if err := tc.Simulator.SetRelayURL(tc.Relay.URL); err != nil {
+			tc.Close()
+			return nil, fmt.Errorf("%w: the demo portal: %w", errSimulator, err)
+		}
+		demoHandoffs(cfg, tc.Simulator)
 		engine, err = auth.NewRelayed(auth.RelaySettings{URL: tc.Relay.URL, KioskKey: tc.Relay.KioskKey}, cfg.TrustCentre, auth.WithLogger(logger))
 	case cfg.OnRelay():
 		// Without a key the screen says "not enrolled: ask your
@@ -131,6 +140,48 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 	}
 	tc.Engine = engine
 	return tc, nil
+}
+
+// DemoToolName is the demo diagnostic tool's button.
+const DemoToolName = "Demo diagnostic tool"
+
+// demoToolBinary is the demo tool's program (ui/demotool), which make run
+// builds beside workshop-login.
+const demoToolBinary = "workshop-login-demo-tool"
+
+// demoHandoffs gives a kiosk on the embedded simulator and relay, with no
+// tools or portal of its own, the demo tool and the simulator's demo
+// portal, so the first run shows what a garage gets: a tool and a portal
+// that check the relay's signature.
+func demoHandoffs(cfg *config.Config, sim *simulator.Server) {
+	if len(cfg.Tools) == 0 {
+		if command := findDemoTool(); command != "" {
+			cfg.Tools = []config.Tool{{Name: DemoToolName, Command: command, EndAtSignOut: true}}
+		}
+	}
+	if cfg.Portal.URL == "" && cfg.Portal.HandoffURL == "" {
+		cfg.Portal.HandoffURL = sim.URL + simulator.PortalPath
+	}
+}
+
+// findDemoTool looks beside this program, then on PATH.
+func findDemoTool() string {
+	name := demoToolBinary
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if self, err := os.Executable(); err == nil {
+		beside := filepath.Join(filepath.Dir(self), name)
+		if st, err := os.Stat(beside); err == nil && !st.IsDir() {
+			return beside
+		}
+	}
+	if found, err := exec.LookPath(name); err == nil {
+		if abs, err := filepath.Abs(found); err == nil {
+			return abs
+		}
+	}
+	return ""
 }
 
 // Close stops the embedded relay and simulator, if any.
