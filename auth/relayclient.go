@@ -180,6 +180,19 @@ func (rc *RelayClient) Assertion(ctx context.Context, s *Session) (Secret, time.
 	return Secret(answer.Assertion), answer.ExpiresAt, nil
 }
 
+// Reachable reports whether the relay answers at all: the about panel's
+// "is the way to Digidentity open?" check. It sends nothing about anyone.
+func (rc *RelayClient) Reachable(ctx context.Context) error {
+	status, _, _, err := rc.callPublic(ctx, rc.base+RelayPathHealth, "health check")
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("the relay at %s answered HTTP %d", rc.base, status)
+	}
+	return nil
+}
+
 // RelayStatus is what check shows of the relay.
 type RelayStatus struct {
 	Reachable bool   // the relay answered its info

@@ -431,6 +431,9 @@ func TestInfoAndHealth(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("a draining replica's readyz = %d, want 503", resp.StatusCode)
 	}
+	if err := kiosk(t, r.http.URL, "").Relay().Reachable(context.Background()); err != nil {
+		t.Errorf("the relay is not reachable: %v", err)
+	}
 	st, err := kiosk(t, r.http.URL, r.kioskKey).Relay().Check(context.Background())
 	if err != nil || st.Kiosk != "garage-jansen-1" || st.JWKSKeys != 1 {
 		t.Errorf("check = %+v, %v", st, err)

@@ -117,6 +117,9 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		Environment: cfg.Environment,
 		Version:     fmt.Sprintf("%s (%s, %s)", f.Build.Version, f.Build.Commit, f.Build.Date),
 		CheckTrustCentre: func(ctx context.Context) error {
+			if rc := tc.Engine.Relay(); rc != nil {
+				return rc.Reachable(ctx) // the kiosk's way to the Trust Centre
+			}
 			return auth.Reachable(ctx, cfg.TrustCentre, nil)
 		},
 		OpenURL: openURL,
