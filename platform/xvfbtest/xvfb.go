@@ -5,6 +5,7 @@
 package xvfbtest
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,35 +36,54 @@ func NeedTools(t testing.TB) {
 	}
 }
 
-// Start starts Xvfb on the first free display from :90.
+// Start starts Xvfb on a display it picks itself (-displayfd): scanning for
+// a free number races other test processes, and a socket left by a killed
+// server would look taken forever.
 func Start(t testing.TB) *Display {
 	t.Helper()
 	dir := t.TempDir()
-	for n := 90; n < 140; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue // taken
-		}
-		d := &Display{Name: fmt.Sprintf(":%d", n), Screen: filepath.Join(dir, "Xvfb_screen0")}
-		d.xvfb = exec.Command("Xvfb", d.Name, "-screen", "0", "1024x768x24", "-fbdir", dir, "-nolisten", "tcp")
-		if err := d.xvfb.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- d.xvfb.Wait() }()
-		for i := 0; i < 100; i++ {
-			if _, err := os.Stat(d.Screen); err == nil {
-				t.Cleanup(func() { d.xvfb.Process.Kill(); <-exited })
-				return d
-			}
-			select {
-			case <-exited:
-				i = 100 // this display number failed: try the next
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-		d.xvfb.Process.Kill()
+	d := &Display{Screen: filepath.Join(dir, "Xvfb_screen0")}
+	read, write, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free X display for Xvfb")
+	d.xvfb = exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-fbdir", dir, "-nolisten", "tcp")
+	d.xvfb.ExtraFiles = []*os.File{write}
+	if err := d.xvfb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	write.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- d.xvfb.Wait() }()
+	number := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(read).ReadString('\n')
+		read.Close()
+		number <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-number:
+		if n == "" {
+			d.xvfb.Process.Kill()
+			<-exited
+			t.Fatal("Xvfb did not say which display it took")
+		}
+		d.Name = ":" + n
+	case err := <-exited:
+		t.Fatalf("Xvfb stopped at start: %v", err)
+	case <-time.After(30 * time.Second):
+		d.xvfb.Process.Kill()
+		<-exited
+		t.Fatal("Xvfb did not start within 30 s")
+	}
+	t.Cleanup(func() { d.xvfb.Process.Kill(); <-exited })
+	for i := 0; i < 100; i++ { // the screen file follows the display
+		if _, err := os.Stat(d.Screen); err == nil {
+			return d
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("Xvfb made no screen file")
 	return nil
 }
 
