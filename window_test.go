@@ -54,9 +54,17 @@ func startAppIn(t testing.TB, d *xvfbtest.Display, sim *simulator.Server, binary
 	if err := os.WriteFile(config, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return launch(t, d, binary, config, dir), dir
+}
+
+// launch runs binary on the display with config, its folders in dir, and
+// the extra environment; it is stopped (SIGTERM) when the test ends.
+func launch(t testing.TB, d *xvfbtest.Display, binary, config, dir string, env ...string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(binary, "--config", config)
 	cmd.Env = append(os.Environ(), "DISPLAY="+d.Name, "LANG=en_US.UTF-8", "XDG_CONFIG_HOME="+dir,
 		"XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir, "XDG_STATE_HOME="+dir, "WORKSHOP_LOGIN_RUN_MAIN=1")
+	cmd.Env = append(cmd.Env, env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -74,7 +82,7 @@ func startAppIn(t testing.TB, d *xvfbtest.Display, sim *simulator.Server, binary
 			t.Errorf("the window did not close on SIGTERM; its stderr:\n%s", stderr.String())
 		}
 	})
-	return cmd, dir
+	return cmd
 }
 
 func eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
@@ -349,26 +357,8 @@ rm -rf "$profile"
 		t.Fatal(err)
 	}
 	d := xvfbtest.Start(t)
-	cmd := exec.Command(os.Args[0], "--config", config)
-	cmd.Env = append(os.Environ(), "DISPLAY="+d.Name, "LANG=en_US.UTF-8", "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir,
-		"XDG_CACHE_HOME="+dir, "XDG_STATE_HOME="+dir, "WORKSHOP_LOGIN_RUN_MAIN=1", "WORKSHOP_LOGIN_BROWSER="+script,
-		"WORKSHOP_LOGIN_TRUST_CENTRE_POLL_INTERVAL=1s", "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
+	launch(t, d, os.Args[0], config, dir, "WORKSHOP_LOGIN_BROWSER="+script, "WORKSHOP_LOGIN_TRUST_CENTRE_POLL_INTERVAL=1s",
+		"PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 
 	var code string
 	eventually(t, "a QR code on screen", 60*time.Second, func() bool { code = d.QR(); return code != "" })

@@ -2,6 +2,7 @@ package authtest
 
 import (
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -29,19 +30,19 @@ type Relay struct {
 	KioskKey string
 }
 
-// StartRelay starts a relay in front of sim until the test ends.
-func StartRelay(t testing.TB, sim *simulator.Server) *Relay {
+// RelayKeys are what the replicas of one relay share: the sealing key, the
+// signing key, and the enrolled kiosk, "garage-jansen-1", with its key.
+type RelayKeys struct {
+	Seal     relay.SealKey
+	Signing  relay.SigningKey
+	Kiosks   *relay.KioskKeys
+	KioskKey string
+}
+
+// NewRelayKeys makes a relay's keys and enrols one kiosk.
+func NewRelayKeys(t testing.TB) RelayKeys {
 	t.Helper()
-	up, err := auth.NewUpstream(Settings(sim))
-	if err != nil {
-		t.Fatal(err)
-	}
 	seal, err := relay.NewSealKey("s1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := up.Settings()
-	sealer, err := relay.NewSealer(relay.SealerConfig{Current: seal, MaxAge: s.MaxCodeAge + s.IdentityRetryLimit, SessionMaxAge: 8 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,21 +62,54 @@ func StartRelay(t testing.TB, sim *simulator.Server) *Relay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewUnstartedServer(nil)
-	public := "http://" + hs.Listener.Addr().String()
-	signer, err := relay.NewSigner(relay.SignerConfig{Issuer: public, Audience: RelayAudience, Current: signing})
+	return RelayKeys{Seal: seal, Signing: signing, Kiosks: kiosks, KioskKey: key}
+}
+
+// Replica is one relay replica on loopback, until the test ends.
+type Replica struct {
+	URL    string // http://127.0.0.1:port, also the assertions' issuer
+	Server *relay.Server
+	HTTP   *httptest.Server
+	Signer *relay.Signer
+}
+
+// StartReplica starts a replica with keys that signs in at the Trust Centre
+// settings name, within limits (zero: the defaults), logging to log (nil:
+// nowhere).
+func StartReplica(t testing.TB, settings auth.Settings, keys RelayKeys, limits relay.Limits, log *slog.Logger) *Replica {
+	t.Helper()
+	up, err := auth.NewUpstream(settings)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := relay.NewServer(relay.ServerConfig{Upstream: up, Sealer: sealer, Signer: signer, Kiosks: kiosks,
-		PublicURL: public, SessionMaxAge: 8 * time.Hour})
+	sealer, err := relay.NewSealer(relay.SealerConfig{Current: keys.Seal, MaxAge: settings.MaxCodeAge + settings.IdentityRetryLimit,
+		SessionMaxAge: 8 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(nil)
+	public := "http://" + hs.Listener.Addr().String()
+	signer, err := relay.NewSigner(relay.SignerConfig{Issuer: public, Audience: RelayAudience, Current: keys.Signing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := relay.NewServer(relay.ServerConfig{Upstream: up, Sealer: sealer, Signer: signer, Kiosks: keys.Kiosks,
+		Limits: limits, PublicURL: public, SessionMaxAge: 8 * time.Hour, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs.Config.Handler = srv.Handler()
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &Relay{URL: public, Sim: sim, Signer: signer, Key: signing, KioskKey: key}
+	return &Replica{URL: public, Server: srv, HTTP: hs, Signer: signer}
+}
+
+// StartRelay starts a relay in front of sim until the test ends.
+func StartRelay(t testing.TB, sim *simulator.Server) *Relay {
+	t.Helper()
+	keys := NewRelayKeys(t)
+	r := StartReplica(t, Settings(sim), keys, relay.Limits{}, nil)
+	return &Relay{URL: r.URL, Sim: sim, Signer: r.Signer, Key: keys.Signing, KioskKey: keys.KioskKey}
 }
 
 // SignIn signs persona in with pin through the relay, as a kiosk on it

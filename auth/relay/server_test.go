@@ -24,80 +24,26 @@ import (
 )
 
 // testRelay is a relay replica on loopback in front of a simulator, with
-// one enrolled kiosk.
+// one enrolled kiosk, and what it logged.
 type testRelay struct {
 	sim      *simulator.Server
 	server   *relay.Server
 	http     *httptest.Server
 	kioskKey string
 	log      *bytes.Buffer
-	keys     relayKeys
-}
-
-// relayKeys are what replicas of one relay share.
-type relayKeys struct {
-	seal     relay.SealKey
-	signing  relay.SigningKey
-	kiosks   *relay.KioskKeys
-	kioskKey string
-}
-
-func newRelayKeys(t *testing.T) relayKeys {
-	t.Helper()
-	seal, err := relay.NewSealKey("s1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signing, err := relay.GenerateSigningKey("a1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, hash, err := relay.NewKioskKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, _ := relay.KioskLine("garage-jansen-1", hash)
-	kiosks, err := relay.ParseKioskKeys(strings.NewReader(line))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return relayKeys{seal: seal, signing: signing, kiosks: kiosks, kioskKey: key}
 }
 
 // replica starts one relay replica with keys, in front of sim.
-func replica(t *testing.T, sim *simulator.Server, keys relayKeys, limits relay.Limits) *testRelay {
+func replica(t *testing.T, sim *simulator.Server, keys authtest.RelayKeys, limits relay.Limits) *testRelay {
 	return replicaWith(t, sim, keys, limits, authtest.Settings(sim))
 }
 
-func replicaWith(t *testing.T, sim *simulator.Server, keys relayKeys, limits relay.Limits, settings auth.Settings) *testRelay {
+func replicaWith(t *testing.T, sim *simulator.Server, keys authtest.RelayKeys, limits relay.Limits, settings auth.Settings) *testRelay {
 	t.Helper()
-	up, err := auth.NewUpstream(settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := up.Settings()
-	sealer, err := relay.NewSealer(relay.SealerConfig{Current: keys.seal, MaxAge: s.MaxCodeAge + s.IdentityRetryLimit, SessionMaxAge: 8 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(nil)
-	public := "http://" + hs.Listener.Addr().String()
-	signer, err := relay.NewSigner(relay.SignerConfig{Issuer: public, Audience: "urn:test-vm:tools", Current: keys.signing})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var log bytes.Buffer
-	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &log, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := relay.NewServer(relay.ServerConfig{Upstream: up, Sealer: sealer, Signer: signer, Kiosks: keys.kiosks,
-		Limits: limits, PublicURL: public, SessionMaxAge: 8 * time.Hour, Log: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs.Config.Handler = srv.Handler()
-	hs.Start()
-	t.Cleanup(hs.Close)
-	return &testRelay{sim: sim, server: srv, http: hs, kioskKey: keys.kioskKey, log: &log, keys: keys}
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &log, mu: &sync.Mutex{}}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r := authtest.StartReplica(t, settings, keys, limits, logger)
+	return &testRelay{sim: sim, server: r.Server, http: r.HTTP, kioskKey: keys.KioskKey, log: &log}
 }
 
 type lockedWriter struct {
@@ -113,7 +59,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func newTestRelay(t *testing.T) *testRelay {
 	sim := authtest.Simulator(t, simulator.Options{})
-	return replica(t, sim, newRelayKeys(t), relay.Limits{})
+	return replica(t, sim, authtest.NewRelayKeys(t), relay.Limits{})
 }
 
 // kiosk is a kiosk's engine on the relay, with the kiosk's key.
@@ -172,7 +118,7 @@ func TestSignInThroughRelay(t *testing.T) {
 		t.Error("the session has no end")
 	}
 	// A tool verifies the assertion with the relay's published keys.
-	opts := assertion.Options{JWKSURL: r.http.URL + auth.RelayPathJWKS, Issuer: r.http.URL, Audience: "urn:test-vm:tools"}
+	opts := assertion.Options{JWKSURL: r.http.URL + auth.RelayPathJWKS, Issuer: r.http.URL, Audience: authtest.RelayAudience}
 	first, err := assertion.Verify(context.Background(), s.Assertion.Reveal(), opts)
 	if err != nil {
 		t.Fatalf("the sign-in's assertion does not verify: %v", err)
@@ -221,16 +167,16 @@ func TestUnknownKioskIsToldItIsNotEnrolled(t *testing.T) {
 func TestRevokedKioskIsRefusedAtOnce(t *testing.T) {
 	t.Parallel()
 	sim := authtest.Simulator(t, simulator.Options{})
-	keys := newRelayKeys(t)
+	keys := authtest.NewRelayKeys(t)
 	dir := t.TempDir()
 	path := dir + "/kiosks"
 	_, hash, _ := relay.NewKioskKey()
-	writeFile(t, path, "garage-jansen-1 "+relay.HashKioskKey(keys.kioskKey)+"\nother "+hash+"\n")
+	writeFile(t, path, "garage-jansen-1 "+relay.HashKioskKey(keys.KioskKey)+"\nother "+hash+"\n")
 	file, err := relay.OpenKioskFile(path, func(err error) { t.Log(err) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if name, err := file.Authenticate(keys.kioskKey); err != nil || name != "garage-jansen-1" {
+	if name, err := file.Authenticate(keys.KioskKey); err != nil || name != "garage-jansen-1" {
 		t.Fatalf("enrolled kiosk: %q, %v", name, err)
 	}
 	_ = sim
@@ -238,7 +184,7 @@ func TestRevokedKioskIsRefusedAtOnce(t *testing.T) {
 	writeFile(t, path, "other "+hash+"\n")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := file.Authenticate(keys.kioskKey); err != nil {
+		if _, err := file.Authenticate(keys.KioskKey); err != nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -253,7 +199,7 @@ func TestRevokedKioskIsRefusedAtOnce(t *testing.T) {
 func TestAnyReplicaAnswersAnyPoll(t *testing.T) {
 	t.Parallel()
 	sim := authtest.Simulator(t, simulator.Options{})
-	keys := newRelayKeys(t)
+	keys := authtest.NewRelayKeys(t)
 	a, b := replica(t, sim, keys, relay.Limits{}), replica(t, sim, keys, relay.Limits{})
 	var turn atomic.Int64
 	hosts := map[string]*atomic.Int64{a.http.Listener.Addr().String(): {}, b.http.Listener.Addr().String(): {}}
@@ -268,7 +214,7 @@ func TestAnyReplicaAnswersAnyPoll(t *testing.T) {
 		}
 		return http.DefaultTransport.RoundTrip(req)
 	})
-	p := kiosk(t, a.http.URL, keys.kioskKey, auth.WithHTTPClient(&http.Client{Transport: alternate}))
+	p := kiosk(t, a.http.URL, keys.KioskKey, auth.WithHTTPClient(&http.Client{Transport: alternate}))
 	polled := 0
 	e := signIn(t, p, func(e auth.Event) bool {
 		if e.Kind == auth.EventWaiting && polled == 0 {
@@ -347,12 +293,12 @@ func TestRefusalThroughRelay(t *testing.T) {
 func TestKioskRateLimit(t *testing.T) {
 	t.Parallel()
 	sim := authtest.Simulator(t, simulator.Options{})
-	keys := newRelayKeys(t)
+	keys := authtest.NewRelayKeys(t)
 	r := replica(t, sim, keys, relay.Limits{PerKiosk: 0.1, PerKioskBurst: 2, Global: 100, GlobalBurst: 100})
 	statuses := []int{}
 	for range 3 {
 		req, _ := http.NewRequest(http.MethodPost, r.http.URL+auth.RelayPathStart, nil)
-		req.Header.Set("Authorization", "Bearer "+keys.kioskKey)
+		req.Header.Set("Authorization", "Bearer "+keys.KioskKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -416,7 +362,7 @@ func TestInfoAndHealth(t *testing.T) {
 	if err := json.Unmarshal([]byte(get(t, r.http.URL+auth.RelayPathInfo)), &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.JWKSURI != r.http.URL+auth.RelayPathJWKS || info.Audience != "urn:test-vm:tools" || info.AssertionTTL != 300 {
+	if info.JWKSURI != r.http.URL+auth.RelayPathJWKS || info.Audience != authtest.RelayAudience || info.AssertionTTL != 300 {
 		t.Errorf("info = %+v", info)
 	}
 	if got := get(t, r.http.URL+auth.RelayPathReady); got != "ready\n" {
@@ -482,10 +428,10 @@ func TestApprovalLostBetweenTrustCentreAndRelayIsSaid(t *testing.T) {
 	sim := authtest.Simulator(t, simulator.Options{})
 	settings := authtest.Settings(sim)
 	settings.TokenTimeout = time.Second
-	keys := newRelayKeys(t)
+	keys := authtest.NewRelayKeys(t)
 	r := replicaWith(t, sim, keys, relay.Limits{}, settings)
 	approved := false
-	e := signIn(t, kiosk(t, r.http.URL, keys.kioskKey), func(e auth.Event) bool {
+	e := signIn(t, kiosk(t, r.http.URL, keys.KioskKey), func(e auth.Event) bool {
 		if e.Kind == auth.EventWaiting && !approved {
 			approved = true
 			sim.SetFaults(simulator.Faults{SlowTokenAnswers: 1, SlowAnswerMS: 2500})
