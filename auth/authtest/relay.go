@@ -1,8 +1,11 @@
 package authtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -155,4 +158,30 @@ func (r *Relay) SignWith(t testing.TB, id auth.Identity, audience string, now fu
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// Tamper replaces old with new in an assertion's claims and keeps the
+// relay's signature: what a verifier must refuse.
+func Tamper(t testing.TB, raw, old, new string) string {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	claims, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || !bytes.Contains(claims, []byte(old)) {
+		t.Fatalf("the assertion's claims do not hold %q (%v)", old, err)
+	}
+	parts[1] = base64.RawURLEncoding.EncodeToString(bytes.ReplaceAll(claims, []byte(old), []byte(new)))
+	return strings.Join(parts, ".")
+}
+
+// ClosedPort is the address of a loopback port nobody listens on: a relay
+// that does not answer.
+func ClosedPort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
 }

@@ -1,13 +1,10 @@
 package simulator_test
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/base64"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -135,7 +132,7 @@ func TestPortalRefusesWhatDoesNotVerify(t *testing.T) {
 
 	noRelay := authtest.Simulator(t, simulator.Options{})
 	relayDown := authtest.Simulator(t, simulator.Options{})
-	if err := relayDown.SetRelayURL(closedPort(t)); err != nil {
+	if err := relayDown.SetRelayURL(authtest.ClosedPort(t)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -146,7 +143,7 @@ func TestPortalRefusesWhatDoesNotVerify(t *testing.T) {
 		status int
 		why    string
 	}{
-		{"another garage written into the signed identity", sim, handoff(s, tamper(t, good, "GARAGE JANSEN", "GARAGE JANSEM")),
+		{"another garage written into the signed identity", sim, handoff(s, authtest.Tamper(t, good, "GARAGE JANSEN", "GARAGE JANSEM")),
 			http.StatusUnauthorized, "Its signature does not match the relay&#39;s keys"},
 		{"signed with another key", sim, handoff(s, forged), http.StatusUnauthorized, "Its signature does not match"},
 		{"signed for another audience", sim, handoff(s, r.SignWith(t, s.Identity, "urn:another-portal", nil)),
@@ -206,29 +203,4 @@ func TestPortalRelayURLMustBeTrustworthy(t *testing.T) {
 			t.Errorf("%q refused: %v", good, err)
 		}
 	}
-}
-
-// tamper replaces old with new in the assertion's claims and keeps the
-// relay's signature.
-func tamper(t *testing.T, raw, old, new string) string {
-	t.Helper()
-	parts := strings.Split(raw, ".")
-	claims, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil || !bytes.Contains(claims, []byte(old)) {
-		t.Fatalf("the assertion's claims do not hold %q (%v)", old, err)
-	}
-	parts[1] = base64.RawURLEncoding.EncodeToString(bytes.ReplaceAll(claims, []byte(old), []byte(new)))
-	return strings.Join(parts, ".")
-}
-
-// closedPort is the address of a loopback port nobody listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr
 }

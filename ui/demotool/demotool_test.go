@@ -6,11 +6,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -118,14 +116,14 @@ func TestRefusesWhatDoesNotVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed := closedPort(t)
+	closed := authtest.ClosedPort(t)
 
 	for _, tt := range []struct {
 		name, stdin string
 		cfg         demotool.Config
 		why         string
 	}{
-		{"another garage written into the signed identity", document(t, s, tamper(t, good, "GARAGE JANSEN", "GARAGE JANSEM")),
+		{"another garage written into the signed identity", document(t, s, authtest.Tamper(t, good, "GARAGE JANSEN", "GARAGE JANSEM")),
 			demotool.Config{RelayURL: r.URL}, "the signature does not match"},
 		{"signed with another key", document(t, s, forgedRaw), demotool.Config{RelayURL: r.URL}, "the signature does not match"},
 		{"this tool is another audience", document(t, s, good), demotool.Config{RelayURL: r.URL, Audience: "urn:another-tool"},
@@ -152,31 +150,6 @@ func TestRefusesWhatDoesNotVerify(t *testing.T) {
 			}
 		})
 	}
-}
-
-// tamper replaces old with new in the assertion's claims and keeps the
-// relay's signature.
-func tamper(t *testing.T, raw, old, new string) string {
-	t.Helper()
-	parts := strings.Split(raw, ".")
-	claims, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil || !bytes.Contains(claims, []byte(old)) {
-		t.Fatalf("the assertion's claims do not hold %q (%v)", old, err)
-	}
-	parts[1] = base64.RawURLEncoding.EncodeToString(bytes.ReplaceAll(claims, []byte(old), []byte(new)))
-	return strings.Join(parts, ".")
-}
-
-// closedPort is the address of a loopback port nobody listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr
 }
 
 func TestFlags(t *testing.T) {
