@@ -174,7 +174,7 @@ dist-windows: dist-tools
 		-ldflags "$(DIST_LDFLAGS) -H windowsgui" -o build/windows/$(BINARY).exe . ; \
 		status=$$?; rm -f rsrc_windows_*.syso; exit $$status
 	$(call sign,build/windows/$(BINARY).exe)
-	makensis -V2 -DVERSION=$(DIST_VERSION) -DVERSION4=$(DIST_VERSION4) -DEXE=$(CURDIR)/build/windows/$(BINARY).exe \
+	makensis -V2 "-XTarget amd64-unicode" -DVERSION=$(DIST_VERSION) -DVERSION4=$(DIST_VERSION4) -DEXE=$(CURDIR)/build/windows/$(BINARY).exe \
 		-DICON=$(CURDIR)/build/windows/workshop-login.ico -DCONFIG=$(CURDIR)/assets/packaging/config.toml \
 		-DOUTFILE=$(CURDIR)/dist/workshop-login-$(DIST_VERSION)-windows-amd64-setup.exe assets/packaging/windows/installer.nsi
 	$(call sign,dist/workshop-login-$(DIST_VERSION)-windows-amd64-setup.exe)
