@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -38,10 +40,16 @@ func NeedTools(t testing.TB) {
 // Start starts Xvfb on the first free display from :90.
 func Start(t testing.TB) *Display {
 	t.Helper()
+	return startIn(t, 90, 140)
+}
+
+// startIn starts Xvfb on the first free display in [first, last).
+func startIn(t testing.TB, first, last int) *Display {
+	t.Helper()
 	dir := t.TempDir()
-	for n := 90; n < 140; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue // taken
+	for n := first; n < last; n++ {
+		if taken(n) {
+			continue
 		}
 		d := &Display{Name: fmt.Sprintf(":%d", n), Screen: filepath.Join(dir, "Xvfb_screen0")}
 		d.xvfb = exec.Command("Xvfb", d.Name, "-screen", "0", "1024x768x24", "-fbdir", dir, "-nolisten", "tcp")
@@ -52,7 +60,7 @@ func Start(t testing.TB) *Display {
 		go func() { exited <- d.xvfb.Wait() }()
 		for i := 0; i < 100; i++ {
 			if _, err := os.Stat(d.Screen); err == nil {
-				t.Cleanup(func() { d.xvfb.Process.Kill(); <-exited })
+				t.Cleanup(func() { stop(d.xvfb, exited) })
 				return d
 			}
 			select {
@@ -61,10 +69,39 @@ func Start(t testing.TB) *Display {
 			case <-time.After(50 * time.Millisecond):
 			}
 		}
-		d.xvfb.Process.Kill()
+		stop(d.xvfb, exited)
 	}
 	t.Fatal("no free X display for Xvfb")
 	return nil
+}
+
+// taken reports whether a running X server holds display n. A lock file
+// whose server is gone (killed, so it could not remove it) does not count:
+// Xvfb removes such a lock itself. Skipping every display with a socket
+// file once left a shared machine with no display after 50 killed runs.
+func taken(n int) bool {
+	lock, err := os.ReadFile(fmt.Sprintf("/tmp/.X%d-lock", n))
+	if err != nil {
+		_, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n))
+		return err == nil // a socket without a lock: someone else's, leave it
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(lock)))
+	if err != nil || pid <= 0 {
+		return true
+	}
+	return syscall.Kill(pid, 0) != syscall.ESRCH
+}
+
+// stop ends Xvfb with SIGTERM, so it removes its lock and socket, and by
+// force if it has not ended 5 s later.
+func stop(xvfb *exec.Cmd, exited <-chan error) {
+	xvfb.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		xvfb.Process.Kill()
+		<-exited
+	}
 }
 
 // QR decodes the QR code on the screen, or returns "".
