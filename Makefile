@@ -40,7 +40,8 @@ ifneq ($(filter C C.UTF-8 C.utf8 POSIX,$(LANG)),)
 LANG := en_US.UTF-8
 endif
 
-.PHONY: run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check
+.PHONY: run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
+	wine-check wine-helpers
 
 run: deps build
 	./$(BINARY)
@@ -138,10 +139,15 @@ GOBIN         := $(shell $(GO) env GOPATH 2>/dev/null)/bin
 FYNE_CLI      := fyne.io/tools/cmd/fyne@v1.7.4
 NFPM          := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 GO_WINRES     := github.com/tc-hib/go-winres@v0.3.3
+# Wine runs the Windows build in dist-check: 64-bit only (wine32 would need
+# i386 multiarch, for a 32-bit program we do not ship); curl approves the
+# simulator's code as a phone would; tmux is the terminal that shows what
+# Wine's console shows.
+APT_WINE_PACKAGES := wine wine64 curl tmux
 # Debian packages for the installers: MinGW for Windows' cgo, NSIS for its
 # installer, osslsigncode to sign; rpm, file and icoutils for dist-check.
 APT_DIST_PACKAGES := $(APT_TEST_PACKAGES) gcc-mingw-w64-x86-64 nsis osslsigncode rpm file icoutils binutils bc openssl \
-	librsvg2-bin
+	librsvg2-bin $(APT_WINE_PACKAGES)
 
 dist-tools: check-go
 	@$(call apt_install,$(APT_DIST_PACKAGES))
@@ -186,7 +192,7 @@ dist-windows: dist-tools
 		-ldflags "$(DIST_LDFLAGS) -H windowsgui" -o build/windows/$(BINARY).exe . ; \
 		status=$$?; rm -f rsrc_windows_*.syso; exit $$status
 	$(call sign,build/windows/$(BINARY).exe)
-	makensis -V2 -DVERSION=$(DIST_VERSION) -DVERSION4=$(DIST_VERSION4) -DEXE=$(CURDIR)/build/windows/$(BINARY).exe \
+	makensis -V2 "-XTarget amd64-unicode" -DVERSION=$(DIST_VERSION) -DVERSION4=$(DIST_VERSION4) -DEXE=$(CURDIR)/build/windows/$(BINARY).exe \
 		-DICON=$(CURDIR)/build/windows/workshop-login.ico -DCONFIG=$(CURDIR)/assets/packaging/config.toml \
 		-DOUTFILE=$(CURDIR)/dist/workshop-login-$(DIST_VERSION)-windows-amd64-setup.exe assets/packaging/windows/installer.nsi
 	$(call sign,dist/workshop-login-$(DIST_VERSION)-windows-amd64-setup.exe)
@@ -208,4 +214,22 @@ dist-check: dist-tools
 		-addext extendedKeyUsage=codeSigning -keyout build/signing/key.pem -out build/signing/cert.pem 2>/dev/null
 	rm -rf dist
 	$(MAKE) dist WINDOWS_SIGN_CERT=build/signing/cert.pem WINDOWS_SIGN_KEY=build/signing/key.pem
+	$(MAKE) wine-helpers
 	sh assets/packaging/dist-check.sh $(DIST_VERSION) build/signing/cert.pem
+
+# wine-check: the Windows installer and program run under Wine, headless
+# (assets/packaging/windows/wine-check.sh; dist-check runs it too). Alone
+# for quick turns on the Windows build; make dist-linux first to see
+# Linux's figures beside Windows'.
+wine-check: dist-windows wine-helpers
+	sh assets/packaging/windows/wine-check.sh $(DIST_VERSION)
+
+# What the Wine test needs besides the installer, never shipped: the
+# bcryptprimitives.dll that Go's runtime needs and Debian's Wine 8 lacks,
+# and winprobe, which lists Credential Manager items and runs the program
+# as cmd.exe runs a GUI program (assets/packaging/windows/wine).
+wine-helpers: dist-tools
+	mkdir -p build/wine
+	x86_64-w64-mingw32-gcc -O2 -shared -s -o build/wine/bcryptprimitives.dll \
+		assets/packaging/windows/wine/bcryptprimitives.c -lbcrypt
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build $(GOFLAGS) -o build/wine/winprobe.exe ./assets/packaging/windows/wine/winprobe

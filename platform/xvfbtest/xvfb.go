@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -40,6 +42,12 @@ func NeedTools(t testing.TB) {
 // a free number races other test processes, and a socket left by a killed
 // server would look taken forever.
 func Start(t testing.TB) *Display {
+	t.Helper()
+	return startIn(t, 90, 140)
+}
+
+// startIn starts Xvfb on the first free display in [first, last).
+func startIn(t testing.TB, first, last int) *Display {
 	t.Helper()
 	dir := t.TempDir()
 	d := &Display{Screen: filepath.Join(dir, "Xvfb_screen0")}
@@ -76,7 +84,17 @@ func Start(t testing.TB) *Display {
 		<-exited
 		t.Fatal("Xvfb did not start within 30 s")
 	}
-	t.Cleanup(func() { d.xvfb.Process.Kill(); <-exited })
+	t.Cleanup(func() {
+		// SIGTERM lets Xvfb remove its lock file and socket; a server
+		// killed outright leaves them behind.
+		d.xvfb.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			d.xvfb.Process.Kill()
+			<-exited
+		}
+	})
 	for i := 0; i < 100; i++ { // the screen file follows the display
 		if _, err := os.Stat(d.Screen); err == nil {
 			return d
@@ -85,6 +103,35 @@ func Start(t testing.TB) *Display {
 	}
 	t.Fatal("Xvfb made no screen file")
 	return nil
+}
+
+// taken reports whether a running X server holds display n. A lock file
+// whose server is gone (killed, so it could not remove it) does not count:
+// Xvfb removes such a lock itself. Skipping every display with a socket
+// file once left a shared machine with no display after 50 killed runs.
+func taken(n int) bool {
+	lock, err := os.ReadFile(fmt.Sprintf("/tmp/.X%d-lock", n))
+	if err != nil {
+		_, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n))
+		return err == nil // a socket without a lock: someone else's, leave it
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(lock)))
+	if err != nil || pid <= 0 {
+		return true
+	}
+	return syscall.Kill(pid, 0) != syscall.ESRCH
+}
+
+// stop ends Xvfb with SIGTERM, so it removes its lock and socket, and by
+// force if it has not ended 5 s later.
+func stop(xvfb *exec.Cmd, exited <-chan error) {
+	xvfb.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		xvfb.Process.Kill()
+		<-exited
+	}
 }
 
 // QR decodes the QR code on the screen, or returns "".
