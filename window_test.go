@@ -20,6 +20,7 @@ import (
 
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/platform/sessionstore"
 	"github.com/workshop-login/workshop-login/platform/xvfbtest"
 )
 
@@ -157,7 +158,12 @@ func TestKilledKioskSignsOutOnRestart(t *testing.T) {
 		var code string
 		eventually(t, "a QR code on screen", 60*time.Second, func() bool { code = d.QR(); return code != "" })
 		approve(t, d, code)
-		time.Sleep(time.Second) // the keyring keeps the session meanwhile
+		// The keyring keeps the session meanwhile: wait until it has (a
+		// fixed wait was too short on a busy machine).
+		eventually(t, "the session in the keyring", 30*time.Second, func() bool {
+			s, err := sessionstore.New().Restore()
+			return err == nil && s != nil
+		})
 		return cmd
 	}
 	// A clean restart restores the person.
