@@ -1,0 +1,70 @@
+package auth_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/simulator"
+)
+
+// A relay polls the Trust Centre for thousands of kiosks, many polls in
+// flight at once. Connections must be kept for the next round of polls, not
+// closed and opened again each time: at Digidentity each new one is a TLS
+// handshake, and the relay's ports fill with TIME_WAIT. Go's default client
+// keeps only two idle connections per host.
+func TestUpstreamKeepsItsConnectionsBetweenRoundsOfPolls(t *testing.T) {
+	const inFlight, rounds = 20, 5
+	var opened atomic.Int64
+	var round sync.WaitGroup // every poll of a round is in flight at once
+	hs := httptest.NewUnstartedServer(nil)
+	sim, err := simulator.New(simulator.Options{Issuer: "http://" + hs.Listener.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/oauth2/token") {
+			round.Done()
+			round.Wait()
+		}
+		sim.Handler().ServeHTTP(w, r)
+	})
+	hs.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	hs.Start()
+	defer hs.Close()
+
+	s := auth.DefaultSettings(auth.EnvSimulator)
+	s.Issuer, s.ClientID, s.ClientSecret, s.ProductScope = hs.URL, simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope
+	up, err := auth.NewUpstream(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Endpoints(context.Background()) // discovery, once, on a connection of its own
+	for r := range rounds {
+		round.Add(inFlight)
+		var polls sync.WaitGroup
+		for i := range inFlight {
+			polls.Go(func() {
+				if a := up.Poll(context.Background(), auth.Secret(fmt.Sprintf("code-%d-%d", r, i))); a.State != auth.PollGone {
+					t.Errorf("an unknown code polled: %s, want gone", a.State)
+				}
+			})
+		}
+		polls.Wait()
+	}
+	if n := opened.Load(); n > inFlight+1 {
+		t.Errorf("%d rounds of %d polls at once opened %d connections, want at most %d: connections are not kept between rounds",
+			rounds, inFlight, n, inFlight+1)
+	}
+}
