@@ -73,7 +73,7 @@ relay-static: check-go
 # three minutes; README "Figures").
 bench-relay: relay-static
 	WORKSHOP_LOGIN_RELAY_BINARY=$(CURDIR)/$(RELAY_BINARY) \
-		$(GO) test $(GOFLAGS) -run='^$$' -bench=RelayLoad -benchtime=1x -timeout=15m ./ui/cli/relaycmd/workshop-login-relay/
+		$(GO) test $(GOFLAGS) -v -run='^$$' -bench=RelayLoad -benchtime=1x -timeout=15m ./ui/cli/relaycmd/workshop-login-relay/
 
 # Approval-to-identity against the simulator over loopback, 1 s poll interval.
 bench: deps
