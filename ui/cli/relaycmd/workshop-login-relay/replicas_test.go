@@ -134,7 +134,7 @@ http {
 			proxy_next_upstream error timeout;
 			proxy_next_upstream_tries 3;
 			proxy_connect_timeout 2s;
-			proxy_read_timeout 60s;
+			proxy_read_timeout 90s;
 			proxy_set_header Host $host;
 			proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
 			proxy_set_header X-Forwarded-Proto $scheme;
