@@ -190,6 +190,7 @@ type directory struct {
 	found     *Discovery
 	err       error // the last discovery failure, for the check command and the log
 	until     time.Time
+	reading   bool // a caller is reading discovery again, without mu
 	// tokenSwitched records that a guessed token path answered 404 and the
 	// other spelling is used.
 	tokenSwitched bool
@@ -197,12 +198,33 @@ type directory struct {
 
 func (d *directory) get(ctx context.Context) Endpoints {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	now := d.now()
-	if d.endpoints != nil && now.Before(d.until) {
+	if d.endpoints != nil && (now.Before(d.until) || d.reading) {
+		defer d.mu.Unlock()
 		return *d.endpoints
 	}
+	if d.endpoints == nil {
+		// Nothing known yet: every caller needs this first read.
+		defer d.mu.Unlock()
+		found, err := Discover(ctx, d.settings, d.client)
+		d.keep(now, found, err)
+		return *d.endpoints
+	}
+	// Due again: one caller reads it, without the lock, while the others
+	// (a relay's thousands of polls) go on with what is known.
+	d.reading = true
+	d.mu.Unlock()
 	found, err := Discover(ctx, d.settings, d.client)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.reading = false
+	d.keep(now, found, err)
+	return *d.endpoints
+}
+
+// keep takes in the result of a discovery read made at now; the caller
+// holds mu.
+func (d *directory) keep(now time.Time, found *Discovery, err error) {
 	switch {
 	case err == nil:
 		d.until = now.Add(time.Hour)
@@ -221,7 +243,6 @@ func (d *directory) get(ctx context.Context) Endpoints {
 	}
 	d.endpoints.DiscoveryDown = err != nil && err != ErrNoDiscovery && d.found == nil
 	d.err = err
-	return *d.endpoints
 }
 
 // switchTokenSpelling is called after a guessed token path answered 404;

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 )
 
@@ -23,11 +24,26 @@ func NewUpstream(s Settings, opts ...Option) (*Upstream, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	o := newOptions(opts)
+	o := newOptions(append([]Option{WithHTTPClient(upstreamClient())}, opts...))
 	tc := newHTTPTrustCentre(s, o.client, o.clock.Now)
 	return &Upstream{settings: s, tc: tc, identity: &identityReader{settings: s, tc: tc,
 		idTokens: &idTokenVerifier{settings: s, client: o.client, now: o.clock.Now},
 		clock:    o.clock, random: o.random, log: o.log}}, nil
+}
+
+// upstreamIdleConns is how many connections to the Trust Centre the relay
+// keeps open between polls: more than are ever in flight at once (a
+// thousand polls a second of a few milliseconds each is a handful).
+const upstreamIdleConns = 256
+
+// upstreamClient is the relay's client for the Trust Centre. Go's default
+// keeps two idle connections per host, so a relay polling for thousands of
+// kiosks would close and reopen connections all the time: a TLS handshake
+// each at Digidentity, and the relay's ports filling with TIME_WAIT.
+func upstreamClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = upstreamIdleConns, upstreamIdleConns
+	return &http.Client{Transport: t}
 }
 
 // Settings returns the settings the upstream was made with.

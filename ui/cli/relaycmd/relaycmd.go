@@ -102,6 +102,7 @@ func serve(ctx context.Context, configPath string, verbose bool, stdout, stderr 
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	tuneGC(os.Getenv)
 	cfg, err := relay.LoadConfig(configPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "workshop-login relay:", err)
