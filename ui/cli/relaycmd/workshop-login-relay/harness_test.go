@@ -28,7 +28,7 @@ import (
 
 // relayBinaryEnv names the static relay binary that `make relay-static`
 // built; without it the tests build their own copy (once per run).
-const relayBinaryEnv = "WORKSHOP_LOGIN_RELAY_BINARY"
+const relayBinaryEnv = "WORKSHOP_LOGIN_STATIC_RELAY"
 
 var built struct {
 	once sync.Once
