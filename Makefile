@@ -41,14 +41,17 @@ ifneq ($(filter C C.UTF-8 C.utf8 POSIX,$(LANG)),)
 LANG := en_US.UTF-8
 endif
 
-.PHONY: run test build bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
-	relay-static bench-relay
+.PHONY: run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
+	wine-check wine-helpers relay-static bench-relay
 
 run: deps build
 	./$(BINARY)
 
+# The demo diagnostic tool goes beside the program, where the default run
+# (embedded simulator and relay) finds it and offers it as a tool.
 build: check-go
 	$(GO) build $(GOFLAGS) -ldflags "$(LDFLAGS)" -o $(BINARY) .
+	$(GO) build $(GOFLAGS) -o workshop-login-demo-tool ./ui/demotool/workshop-login-demo-tool
 
 test: test-deps relay-static
 	$(GO) vet $(GOFLAGS) ./...
@@ -84,6 +87,15 @@ bench: deps
 figures: deps build
 	WORKSHOP_LOGIN_WINDOW_TEST=1 WORKSHOP_LOGIN_BINARY=$(CURDIR)/$(BINARY) \
 		$(GO) test $(GOFLAGS) -run='^$$' -bench=WindowFigures -benchtime=1x .
+
+# The README's two pictures, from the real window under Xvfb and from
+# Chromium, by the same test that proves the whole story (make test runs it
+# without pictures).
+screenshots: test-deps
+	@$(call apt_install,imagemagick)
+	mkdir -p assets/screenshots
+	WORKSHOP_LOGIN_WINDOW_TEST=1 WORKSHOP_LOGIN_BROWSER_TEST=1 WORKSHOP_LOGIN_SCREENSHOTS=$(CURDIR)/assets/screenshots \
+		$(GO) test $(GOFLAGS) -count=1 -run='^TestWholeStoryInARealWindow$$' .
 
 # 720 simulated hours against the simulator with a fault every hour and a
 # sign-in every three (make test runs 48): every accepted approval must end
@@ -142,10 +154,15 @@ GOBIN         := $(shell $(GO) env GOPATH 2>/dev/null)/bin
 FYNE_CLI      := fyne.io/tools/cmd/fyne@v1.7.4
 NFPM          := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 GO_WINRES     := github.com/tc-hib/go-winres@v0.3.3
+# Wine runs the Windows build in dist-check: 64-bit only (wine32 would need
+# i386 multiarch, for a 32-bit program we do not ship); curl approves the
+# simulator's code as a phone would; tmux is the terminal that shows what
+# Wine's console shows.
+APT_WINE_PACKAGES := wine wine64 curl tmux
 # Debian packages for the installers: MinGW for Windows' cgo, NSIS for its
 # installer, osslsigncode to sign; rpm, file and icoutils for dist-check.
 APT_DIST_PACKAGES := $(APT_TEST_PACKAGES) gcc-mingw-w64-x86-64 nsis osslsigncode rpm file icoutils binutils bc openssl \
-	librsvg2-bin
+	librsvg2-bin $(APT_WINE_PACKAGES)
 
 dist-tools: check-go
 	@$(call apt_install,$(APT_DIST_PACKAGES))
@@ -190,7 +207,7 @@ dist-windows: dist-tools
 		-ldflags "$(DIST_LDFLAGS) -H windowsgui" -o build/windows/$(BINARY).exe . ; \
 		status=$$?; rm -f rsrc_windows_*.syso; exit $$status
 	$(call sign,build/windows/$(BINARY).exe)
-	makensis -V2 -DVERSION=$(DIST_VERSION) -DVERSION4=$(DIST_VERSION4) -DEXE=$(CURDIR)/build/windows/$(BINARY).exe \
+	makensis -V2 "-XTarget amd64-unicode" -DVERSION=$(DIST_VERSION) -DVERSION4=$(DIST_VERSION4) -DEXE=$(CURDIR)/build/windows/$(BINARY).exe \
 		-DICON=$(CURDIR)/build/windows/workshop-login.ico -DCONFIG=$(CURDIR)/assets/packaging/config.toml \
 		-DOUTFILE=$(CURDIR)/dist/workshop-login-$(DIST_VERSION)-windows-amd64-setup.exe assets/packaging/windows/installer.nsi
 	$(call sign,dist/workshop-login-$(DIST_VERSION)-windows-amd64-setup.exe)
@@ -212,4 +229,22 @@ dist-check: dist-tools
 		-addext extendedKeyUsage=codeSigning -keyout build/signing/key.pem -out build/signing/cert.pem 2>/dev/null
 	rm -rf dist
 	$(MAKE) dist WINDOWS_SIGN_CERT=build/signing/cert.pem WINDOWS_SIGN_KEY=build/signing/key.pem
+	$(MAKE) wine-helpers
 	sh assets/packaging/dist-check.sh $(DIST_VERSION) build/signing/cert.pem
+
+# wine-check: the Windows installer and program run under Wine, headless
+# (assets/packaging/windows/wine-check.sh; dist-check runs it too). Alone
+# for quick turns on the Windows build; make dist-linux first to see
+# Linux's figures beside Windows'.
+wine-check: dist-windows wine-helpers
+	sh assets/packaging/windows/wine-check.sh $(DIST_VERSION)
+
+# What the Wine test needs besides the installer, never shipped: the
+# bcryptprimitives.dll that Go's runtime needs and Debian's Wine 8 lacks,
+# and winprobe, which lists Credential Manager items and runs the program
+# as cmd.exe runs a GUI program (assets/packaging/windows/wine).
+wine-helpers: dist-tools
+	mkdir -p build/wine
+	x86_64-w64-mingw32-gcc -O2 -shared -s -o build/wine/bcryptprimitives.dll \
+		assets/packaging/windows/wine/bcryptprimitives.c -lbcrypt
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build $(GOFLAGS) -o build/wine/winprobe.exe ./assets/packaging/windows/wine/winprobe

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/platform/sessionstore"
 	"github.com/workshop-login/workshop-login/platform/xvfbtest"
 )
 
@@ -53,9 +55,17 @@ func startAppIn(t testing.TB, d *xvfbtest.Display, sim *simulator.Server, binary
 	if err := os.WriteFile(config, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return launch(t, d, binary, config, dir), dir
+}
+
+// launch runs binary on the display with config, its folders in dir, and
+// the extra environment; it is stopped (SIGTERM) when the test ends.
+func launch(t testing.TB, d *xvfbtest.Display, binary, config, dir string, env ...string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(binary, "--config", config)
 	cmd.Env = append(os.Environ(), "DISPLAY="+d.Name, "LANG=en_US.UTF-8", "XDG_CONFIG_HOME="+dir,
 		"XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir, "XDG_STATE_HOME="+dir, "WORKSHOP_LOGIN_RUN_MAIN=1")
+	cmd.Env = append(cmd.Env, env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -73,7 +83,7 @@ func startAppIn(t testing.TB, d *xvfbtest.Display, sim *simulator.Server, binary
 			t.Errorf("the window did not close on SIGTERM; its stderr:\n%s", stderr.String())
 		}
 	})
-	return cmd, dir
+	return cmd
 }
 
 func eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
@@ -148,7 +158,12 @@ func TestKilledKioskSignsOutOnRestart(t *testing.T) {
 		var code string
 		eventually(t, "a QR code on screen", 60*time.Second, func() bool { code = d.QR(); return code != "" })
 		approve(t, d, code)
-		time.Sleep(time.Second) // the keyring keeps the session meanwhile
+		// The keyring keeps the session meanwhile: wait until it has (a
+		// fixed wait was too short on a busy machine).
+		eventually(t, "the session in the keyring", 30*time.Second, func() bool {
+			s, err := sessionstore.New().Restore()
+			return err == nil && s != nil
+		})
 		return cmd
 	}
 	// A clean restart restores the person.
@@ -299,4 +314,119 @@ func rssKiB(b *testing.B, pid int) int64 {
 	}
 	b.Fatal("no VmRSS")
 	return 0
+}
+
+// The whole story of `make run`, in a real window: with no configuration
+// the kiosk signs in through the embedded relay on the embedded simulator;
+// the repair portal button opens the demo portal in Debian's Chromium as
+// the system browser, which welcomes the verified technician; the tool
+// button starts the demo tool, which verifies the assertion it is handed;
+// signing out ends the tool. With WORKSHOP_LOGIN_SCREENSHOTS set to a
+// folder it also saves the README's two pictures there (make screenshots).
+func TestWholeStoryInARealWindow(t *testing.T) {
+	xvfbtest.NeedTools(t)
+	chrome, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("WORKSHOP_LOGIN_BROWSER_TEST") == "1" {
+			t.Fatal("chromium is not installed; make test installs it")
+		}
+		t.Skip("chromium is not installed; make test installs it")
+	}
+	shots := os.Getenv("WORKSHOP_LOGIN_SCREENSHOTS")
+	dir := t.TempDir()
+	// The demo tool, built as make run builds it, found on PATH.
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags=migrated_fynedo",
+		"-o", filepath.Join(dir, "workshop-login-demo-tool"), "./ui/demotool/workshop-login-demo-tool")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the demo tool: %v\n%s", err, out)
+	}
+	// Chromium as the system browser: it follows the hand-off to the
+	// portal and writes the page it ends on (or, for the README, a picture).
+	page := filepath.Join(dir, "portal.html")
+	script := filepath.Join(dir, "browser")
+	flags := "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking " +
+		"--disable-component-update --disable-sync --hide-scrollbars"
+	body := fmt.Sprintf(`#!/bin/sh
+profile=$(mktemp -d)
+if [ -f %[1]s/picture ]; then
+	%[2]s %[3]s --user-data-dir="$profile" --window-size=900,520 --screenshot=%[1]s/portal.png "$1" >/dev/null 2>&1
+else
+	%[2]s %[3]s --user-data-dir="$profile" --dump-dom "$1" > %[4]s.tmp 2>/dev/null && mv %[4]s.tmp %[4]s
+fi
+rm -rf "$profile"
+`, dir, chrome, flags, page)
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "config.toml") // empty: nothing configured
+	if err := os.WriteFile(config, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := xvfbtest.Start(t)
+	launch(t, d, os.Args[0], config, dir, "WORKSHOP_LOGIN_BROWSER="+script, "WORKSHOP_LOGIN_TRUST_CENTRE_POLL_INTERVAL=1s",
+		"PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	var code string
+	eventually(t, "a QR code on screen", 60*time.Second, func() bool { code = d.QR(); return code != "" })
+	if shots != "" {
+		time.Sleep(time.Second) // the countdown's first tick drawn
+		picture(t, d, filepath.Join(shots, "qr-screen.png"))
+	}
+	approve(t, d, code)
+
+	// The buttons, where the signed-in screen of a technician puts them
+	// in the 900x720 window at the screen's corner (no window manager).
+	portal, tool, signOut := [2]int{547, 345}, [2]int{382, 345}, [2]int{450, 637}
+	click := func(at [2]int) {
+		t.Helper()
+		if out, err := d.Xdotool("mousemove", fmt.Sprint(at[0]), fmt.Sprint(at[1]), "click", "1").CombinedOutput(); err != nil {
+			t.Fatalf("xdotool click: %v %s", err, out)
+		}
+	}
+	click(portal)
+	var welcome string
+	eventually(t, "the demo portal's page in Chromium", 60*time.Second, func() bool {
+		b, err := os.ReadFile(page)
+		welcome = string(b)
+		return err == nil
+	})
+	if !strings.Contains(welcome, "Welcome, technician of GARAGE JANSEN (authorisation 1234567890B), verified") {
+		t.Errorf("the portal's page after the hand-off:\n%s", welcome)
+	}
+	if shots != "" {
+		os.WriteFile(filepath.Join(dir, "picture"), nil, 0o600)
+		click(portal) // a fresh hand-off: the first was used
+		eventually(t, "the portal's picture", 60*time.Second, func() bool {
+			_, err := os.Stat(filepath.Join(dir, "portal.png"))
+			return err == nil
+		})
+		if err := os.Rename(filepath.Join(dir, "portal.png"), filepath.Join(shots, "portal.png")); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	click(tool)
+	eventually(t, "the demo tool's window saying the identity verified", 30*time.Second, func() bool {
+		return d.WindowTitled("Demo tool: verified, GARAGE JANSEN")
+	})
+	// The tool's window opened over the kiosk's: move it aside, as a
+	// technician would, and sign out.
+	d.Xdotool("search", "--name", "Demo tool", "windowmove", "1000", "700").Run()
+	time.Sleep(500 * time.Millisecond)
+	click(signOut)
+	eventually(t, "a new QR code after signing out", 30*time.Second, func() bool { return d.QR() != "" })
+	eventually(t, "the demo tool ended at sign-out", 15*time.Second, func() bool {
+		return !d.WindowTitled("Demo tool") && exec.Command("pgrep", "-f", filepath.Join(dir, "workshop-login-demo-tool")).Run() != nil
+	})
+}
+
+// picture saves the kiosk's window (900x720 at the screen's corner) as PNG,
+// with ImageMagick (make screenshots installs it).
+func picture(t *testing.T, d *xvfbtest.Display, path string) {
+	t.Helper()
+	d.MovePointer(t, 1020, 760) // out of the picture
+	time.Sleep(300 * time.Millisecond)
+	if out, err := exec.Command("convert", "xwd:"+d.Screen, "-crop", "900x720+0+0", "+repage", path).CombinedOutput(); err != nil {
+		t.Fatalf("saving %s: %v %s", path, err, out)
+	}
 }

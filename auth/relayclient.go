@@ -22,6 +22,11 @@ type RelaySettings struct {
 	KioskKey Secret // wlk_…, from the OS keyring
 }
 
+// CheckRelayURL refuses a relay address that is not https, except on
+// loopback: the kiosk's key and the assertions must not cross a network in
+// clear text.
+func CheckRelayURL(raw string) error { return checkTrustCentreURL("RelayURL", raw, true) }
+
 // ErrNoRelay is returned by relay-only calls of an engine that signs in
 // direct.
 var ErrNoRelay = errors.New("this kiosk signs in directly at the Trust Centre, not through a relay")
@@ -31,14 +36,10 @@ var ErrNoRelay = errors.New("this kiosk signs in directly at the Trust Centre, n
 // answers), with the relay in the Trust Centre's place. s gives the
 // engine's timings; its Trust Centre settings are not used.
 func NewRelayed(r RelaySettings, s Settings, opts ...Option) (*Passwordless, error) {
-	if err := checkTrustCentreURL("RelayURL", r.URL, true); err != nil {
+	if err := CheckRelayURL(r.URL); err != nil {
 		return nil, err
 	}
-	if r.KioskKey == "" {
-		return nil, settingError("RelayKioskKey", "missing",
-			"enrol this kiosk: run workshop-login enrol with the key your relay's administrator gave you")
-	}
-	if err := s.validateTimings(); err != nil {
+	if err := s.ValidateTimings(); err != nil {
 		return nil, err
 	}
 	o := newOptions(opts)
@@ -179,6 +180,19 @@ func (rc *RelayClient) Assertion(ctx context.Context, s *Session) (Secret, time.
 	return Secret(answer.Assertion), answer.ExpiresAt, nil
 }
 
+// Reachable reports whether the relay answers at all: the about panel's
+// "is the way to Digidentity open?" check. It sends nothing about anyone.
+func (rc *RelayClient) Reachable(ctx context.Context) error {
+	status, _, _, err := rc.callPublic(ctx, rc.base+RelayPathHealth, "health check")
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("the relay at %s answered HTTP %d", rc.base, status)
+	}
+	return nil
+}
+
 // RelayStatus is what check shows of the relay.
 type RelayStatus struct {
 	Reachable bool   // the relay answered its info
@@ -272,6 +286,10 @@ func (rc *RelayClient) call(ctx context.Context, method, path string, body []byt
 	}
 	if body == nil {
 		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	if rc.key == "" {
+		// Not enrolled: say so on screen, without asking the relay.
+		return 0, nil, nil, fail(verdictFailed, MsgNotEnrolled, "this kiosk has no relay key: run workshop-login enrol")
 	}
 	req.Header.Set("Authorization", "Bearer "+rc.key.Reveal())
 	req.Header.Set("Content-Type", "application/json")

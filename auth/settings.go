@@ -258,12 +258,12 @@ func (s Settings) Validate() error {
 			return bad("ExtraScopes", fmt.Sprintf("%q is not a single scope", extra), "list each scope as its own string, without spaces")
 		}
 	}
-	return s.validateTimings()
+	return s.ValidateTimings()
 }
 
-// validateTimings checks the engine's waits and bounds: what a kiosk on a
+// ValidateTimings checks the engine's waits and bounds: what a kiosk on a
 // relay needs of its settings too.
-func (s Settings) validateTimings() error {
+func (s Settings) ValidateTimings() error {
 	bad := settingError
 	for _, d := range []struct {
 		field       string

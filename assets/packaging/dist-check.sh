@@ -6,6 +6,7 @@
 # - the .rpm's files and version;
 # - the Windows installer and executable are PE files with the version
 #   resource, and signed (by the throwaway certificate CI makes);
+# - the Windows installer and program work under Wine (windows/wine-check.sh);
 # - every artefact is under 20 MB.
 set -eu
 VERSION=$1
@@ -19,6 +20,11 @@ for f in dist/*; do
 	size=$(stat -c %s "$f")
 	printf '%10d bytes  %5.1f MB  %s\n' "$size" "$(echo "$size / 1048576" | bc -l)" "$f"
 	[ "$size" -lt 20971520 ] || fail "$f is larger than 20 MB"
+done
+echo "the programs inside them (no limit):"
+for f in build/linux/workshop-login build/windows/workshop-login.exe; do
+	size=$(stat -c %s "$f")
+	printf '%10d bytes  %5.1f MB  %s\n' "$size" "$(echo "$size / 1048576" | bc -l)" "$f"
 done
 
 deb=dist/workshop-login_${VERSION}_amd64.deb
@@ -87,4 +93,5 @@ for pe in build/windows/workshop-login.exe dist/workshop-login-${VERSION}-window
 	fi
 done
 wrestool -l -t 14 build/windows/workshop-login.exe | grep -q . || fail "the executable has no icon"
+sh assets/packaging/windows/wine-check.sh "$VERSION" build/wine
 echo "dist-check: all good"

@@ -2,11 +2,11 @@ package assertion_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth/assertion"
@@ -16,13 +16,17 @@ import (
 // standard input and verifies it against the relay's published keys before
 // it trusts anything about the person.
 func ExampleVerify() {
-	raw, err := io.ReadAll(io.LimitReader(os.Stdin, 64<<10))
-	if err != nil {
+	// One JSON object on one line: the identity for display, and the
+	// assertion, the one member to trust.
+	var input struct {
+		Assertion string `json:"assertion"`
+	}
+	if err := json.NewDecoder(io.LimitReader(os.Stdin, 64<<10)).Decode(&input); err != nil {
 		log.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	id, err := assertion.Verify(ctx, strings.TrimSpace(string(raw)), assertion.Options{
+	id, err := assertion.Verify(ctx, input.Assertion, assertion.Options{
 		JWKSURL:  "https://relay.example.com/v1/jwks",
 		Audience: "https://tool.example.com", // as configured at the relay
 		Issuer:   "https://relay.example.com",

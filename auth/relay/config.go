@@ -3,6 +3,8 @@ package relay
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -424,5 +426,10 @@ func (f *KioskFile) current() *KioskKeys {
 func (f *KioskFile) Names() []string { return f.current().Names() }
 
 // NewSealKeyID names a new key after the time it was made, so a file's keys
-// sort by age.
-func NewSealKeyID(now time.Time) string { return "k" + now.UTC().Format("20060102T150405") }
+// sort by age, and four random hex digits, so two rotations within a second
+// differ.
+func NewSealKeyID(now time.Time) string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return "k" + now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}

@@ -24,76 +24,26 @@ import (
 )
 
 // testRelay is a relay replica on loopback in front of a simulator, with
-// one enrolled kiosk.
+// one enrolled kiosk, and what it logged.
 type testRelay struct {
 	sim      *simulator.Server
 	server   *relay.Server
 	http     *httptest.Server
 	kioskKey string
 	log      *bytes.Buffer
-	keys     relayKeys
-}
-
-// relayKeys are what replicas of one relay share.
-type relayKeys struct {
-	seal     relay.SealKey
-	signing  relay.SigningKey
-	kiosks   *relay.KioskKeys
-	kioskKey string
-}
-
-func newRelayKeys(t *testing.T) relayKeys {
-	t.Helper()
-	seal, err := relay.NewSealKey("s1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signing, err := relay.GenerateSigningKey("a1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, hash, err := relay.NewKioskKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, _ := relay.KioskLine("garage-jansen-1", hash)
-	kiosks, err := relay.ParseKioskKeys(strings.NewReader(line))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return relayKeys{seal: seal, signing: signing, kiosks: kiosks, kioskKey: key}
 }
 
 // replica starts one relay replica with keys, in front of sim.
-func replica(t *testing.T, sim *simulator.Server, keys relayKeys, limits relay.Limits) *testRelay {
+func replica(t *testing.T, sim *simulator.Server, keys authtest.RelayKeys, limits relay.Limits) *testRelay {
+	return replicaWith(t, sim, keys, limits, authtest.Settings(sim))
+}
+
+func replicaWith(t *testing.T, sim *simulator.Server, keys authtest.RelayKeys, limits relay.Limits, settings auth.Settings) *testRelay {
 	t.Helper()
-	up, err := auth.NewUpstream(authtest.Settings(sim))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := up.Settings()
-	sealer, err := relay.NewSealer(relay.SealerConfig{Current: keys.seal, MaxAge: s.MaxCodeAge + s.IdentityRetryLimit, SessionMaxAge: 8 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(nil)
-	public := "http://" + hs.Listener.Addr().String()
-	signer, err := relay.NewSigner(relay.SignerConfig{Issuer: public, Audience: "urn:test-vm:tools", Current: keys.signing})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var log bytes.Buffer
-	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &log, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := relay.NewServer(relay.ServerConfig{Upstream: up, Sealer: sealer, Signer: signer, Kiosks: keys.kiosks,
-		Limits: limits, PublicURL: public, SessionMaxAge: 8 * time.Hour, Log: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs.Config.Handler = srv.Handler()
-	hs.Start()
-	t.Cleanup(hs.Close)
-	return &testRelay{sim: sim, server: srv, http: hs, kioskKey: keys.kioskKey, log: &log, keys: keys}
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &log, mu: &sync.Mutex{}}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r := authtest.StartReplica(t, settings, keys, limits, logger)
+	return &testRelay{sim: sim, server: r.Server, http: r.HTTP, kioskKey: keys.KioskKey, log: &log}
 }
 
 type lockedWriter struct {
@@ -109,7 +59,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func newTestRelay(t *testing.T) *testRelay {
 	sim := authtest.Simulator(t, simulator.Options{})
-	return replica(t, sim, newRelayKeys(t), relay.Limits{})
+	return replica(t, sim, authtest.NewRelayKeys(t), relay.Limits{})
 }
 
 // kiosk is a kiosk's engine on the relay, with the kiosk's key.
@@ -153,6 +103,7 @@ func approveWith(t *testing.T, sim *simulator.Server, persona, pin string) func(
 }
 
 func TestSignInThroughRelay(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	p := kiosk(t, r.http.URL, r.kioskKey)
 	e := signIn(t, p, approveWith(t, r.sim, "ioe", "1234"))
@@ -167,7 +118,7 @@ func TestSignInThroughRelay(t *testing.T) {
 		t.Error("the session has no end")
 	}
 	// A tool verifies the assertion with the relay's published keys.
-	opts := assertion.Options{JWKSURL: r.http.URL + auth.RelayPathJWKS, Issuer: r.http.URL, Audience: "urn:test-vm:tools"}
+	opts := assertion.Options{JWKSURL: r.http.URL + auth.RelayPathJWKS, Issuer: r.http.URL, Audience: authtest.RelayAudience}
 	first, err := assertion.Verify(context.Background(), s.Assertion.Reveal(), opts)
 	if err != nil {
 		t.Fatalf("the sign-in's assertion does not verify: %v", err)
@@ -190,6 +141,7 @@ func TestSignInThroughRelay(t *testing.T) {
 }
 
 func TestChainAuthorisationThroughRelay(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	e := signIn(t, kiosk(t, r.http.URL, r.kioskKey), approveWith(t, r.sim, "rsse", "2345"))
 	if e.Session.Identity.Role != auth.RoleRSSE || e.Session.Identity.RSSEUID == nil {
@@ -198,26 +150,33 @@ func TestChainAuthorisationThroughRelay(t *testing.T) {
 }
 
 func TestUnknownKioskIsToldItIsNotEnrolled(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	key, _, _ := relay.NewKioskKey() // never enrolled
 	e := signIn(t, kiosk(t, r.http.URL, key), func(e auth.Event) bool { return e.Kind == auth.EventFailed })
 	if e.Message != auth.MsgNotEnrolled {
 		t.Errorf("an unknown kiosk saw %s %s, want %s", e.Kind, e.Message, auth.MsgNotEnrolled)
 	}
+	// A kiosk whose keyring holds no key says the same without asking.
+	e = signIn(t, kiosk(t, r.http.URL, ""), func(e auth.Event) bool { return e.Kind == auth.EventFailed })
+	if e.Message != auth.MsgNotEnrolled {
+		t.Errorf("a kiosk without a key saw %s %s, want %s", e.Kind, e.Message, auth.MsgNotEnrolled)
+	}
 }
 
 func TestRevokedKioskIsRefusedAtOnce(t *testing.T) {
+	t.Parallel()
 	sim := authtest.Simulator(t, simulator.Options{})
-	keys := newRelayKeys(t)
+	keys := authtest.NewRelayKeys(t)
 	dir := t.TempDir()
 	path := dir + "/kiosks"
 	_, hash, _ := relay.NewKioskKey()
-	writeFile(t, path, "garage-jansen-1 "+relay.HashKioskKey(keys.kioskKey)+"\nother "+hash+"\n")
+	writeFile(t, path, "garage-jansen-1 "+relay.HashKioskKey(keys.KioskKey)+"\nother "+hash+"\n")
 	file, err := relay.OpenKioskFile(path, func(err error) { t.Log(err) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if name, err := file.Authenticate(keys.kioskKey); err != nil || name != "garage-jansen-1" {
+	if name, err := file.Authenticate(keys.KioskKey); err != nil || name != "garage-jansen-1" {
 		t.Fatalf("enrolled kiosk: %q, %v", name, err)
 	}
 	_ = sim
@@ -225,7 +184,7 @@ func TestRevokedKioskIsRefusedAtOnce(t *testing.T) {
 	writeFile(t, path, "other "+hash+"\n")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := file.Authenticate(keys.kioskKey); err != nil {
+		if _, err := file.Authenticate(keys.KioskKey); err != nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -238,8 +197,9 @@ func TestRevokedKioskIsRefusedAtOnce(t *testing.T) {
 // A poll whose handle is answered by another replica: the relay keeps
 // nothing between calls.
 func TestAnyReplicaAnswersAnyPoll(t *testing.T) {
+	t.Parallel()
 	sim := authtest.Simulator(t, simulator.Options{})
-	keys := newRelayKeys(t)
+	keys := authtest.NewRelayKeys(t)
 	a, b := replica(t, sim, keys, relay.Limits{}), replica(t, sim, keys, relay.Limits{})
 	var turn atomic.Int64
 	hosts := map[string]*atomic.Int64{a.http.Listener.Addr().String(): {}, b.http.Listener.Addr().String(): {}}
@@ -254,7 +214,7 @@ func TestAnyReplicaAnswersAnyPoll(t *testing.T) {
 		}
 		return http.DefaultTransport.RoundTrip(req)
 	})
-	p := kiosk(t, a.http.URL, keys.kioskKey, auth.WithHTTPClient(&http.Client{Transport: alternate}))
+	p := kiosk(t, a.http.URL, keys.KioskKey, auth.WithHTTPClient(&http.Client{Transport: alternate}))
 	polled := 0
 	e := signIn(t, p, func(e auth.Event) bool {
 		if e.Kind == auth.EventWaiting && polled == 0 {
@@ -290,6 +250,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // User info that fails after the approval: the relay keeps the token sealed
 // in the kiosk's handle and reads the identity on a later poll.
 func TestIdentityOutageAfterApprovalStillSignsIn(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	p := kiosk(t, r.http.URL, r.kioskKey)
 	var sawSigningIn bool
@@ -314,6 +275,7 @@ func TestIdentityOutageAfterApprovalStillSignsIn(t *testing.T) {
 }
 
 func TestRefusalThroughRelay(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	e := signIn(t, kiosk(t, r.http.URL, r.kioskKey), func(e auth.Event) bool {
 		if e.Kind == auth.EventQRReady && e.Message == auth.MsgScanCode {
@@ -329,13 +291,14 @@ func TestRefusalThroughRelay(t *testing.T) {
 }
 
 func TestKioskRateLimit(t *testing.T) {
+	t.Parallel()
 	sim := authtest.Simulator(t, simulator.Options{})
-	keys := newRelayKeys(t)
+	keys := authtest.NewRelayKeys(t)
 	r := replica(t, sim, keys, relay.Limits{PerKiosk: 0.1, PerKioskBurst: 2, Global: 100, GlobalBurst: 100})
 	statuses := []int{}
 	for range 3 {
 		req, _ := http.NewRequest(http.MethodPost, r.http.URL+auth.RelayPathStart, nil)
-		req.Header.Set("Authorization", "Bearer "+keys.kioskKey)
+		req.Header.Set("Authorization", "Bearer "+keys.KioskKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -364,6 +327,7 @@ func TestKioskRateLimit(t *testing.T) {
 // Nothing secret reaches the relay's log: not the kiosk's key, the
 // authorisation codes, the handles, the tokens or the assertion.
 func TestRelayNeverLogsSecrets(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	var handles []string
 	transport := roundTripFunc(func(req *http.Request) (*http.Response, error) {
@@ -392,12 +356,13 @@ func TestRelayNeverLogsSecrets(t *testing.T) {
 }
 
 func TestInfoAndHealth(t *testing.T) {
+	t.Parallel()
 	r := newTestRelay(t)
 	var info auth.RelayInfo
 	if err := json.Unmarshal([]byte(get(t, r.http.URL+auth.RelayPathInfo)), &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.JWKSURI != r.http.URL+auth.RelayPathJWKS || info.Audience != "urn:test-vm:tools" || info.AssertionTTL != 300 {
+	if info.JWKSURI != r.http.URL+auth.RelayPathJWKS || info.Audience != authtest.RelayAudience || info.AssertionTTL != 300 {
 		t.Errorf("info = %+v", info)
 	}
 	if got := get(t, r.http.URL+auth.RelayPathReady); got != "ready\n" {
@@ -412,6 +377,9 @@ func TestInfoAndHealth(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("a draining replica's readyz = %d, want 503", resp.StatusCode)
 	}
+	if err := kiosk(t, r.http.URL, "").Relay().Reachable(context.Background()); err != nil {
+		t.Errorf("the relay is not reachable: %v", err)
+	}
 	st, err := kiosk(t, r.http.URL, r.kioskKey).Relay().Check(context.Background())
 	if err != nil || st.Kiosk != "garage-jansen-1" || st.JWKSKeys != 1 {
 		t.Errorf("check = %+v, %v", st, err)
@@ -419,6 +387,7 @@ func TestInfoAndHealth(t *testing.T) {
 }
 
 func TestKioskRefusesPlainHTTPOffLoopback(t *testing.T) {
+	t.Parallel()
 	s := auth.DefaultSettings(auth.EnvSimulator)
 	_, err := auth.NewRelayed(auth.RelaySettings{URL: "http://relay.example.com", KioskKey: "wlk_x"}, s)
 	if err == nil {
@@ -448,5 +417,31 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.Rename(path+".tmp", path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The Trust Centre handles an approved poll but its answer never reaches
+// the relay: the kiosk must not silently show a fresh code as if nothing
+// happened, but say the approval may have been lost.
+func TestApprovalLostBetweenTrustCentreAndRelayIsSaid(t *testing.T) {
+	t.Parallel()
+	sim := authtest.Simulator(t, simulator.Options{})
+	settings := authtest.Settings(sim)
+	settings.TokenTimeout = time.Second
+	keys := authtest.NewRelayKeys(t)
+	r := replicaWith(t, sim, keys, relay.Limits{}, settings)
+	approved := false
+	e := signIn(t, kiosk(t, r.http.URL, keys.KioskKey), func(e auth.Event) bool {
+		if e.Kind == auth.EventWaiting && !approved {
+			approved = true
+			sim.SetFaults(simulator.Faults{SlowTokenAnswers: 1, SlowAnswerMS: 2500})
+			if err := sim.Approve(pendingURI(t, sim), "ioe", "1234"); err != nil {
+				t.Error(err)
+			}
+		}
+		return e.Kind == auth.EventExpired || e.Kind == auth.EventLost || e.Kind == auth.EventFailed
+	})
+	if e.Message != auth.MsgApprovalLost {
+		t.Errorf("after an approval whose answer was lost the kiosk saw %s %s, want %s", e.Kind, e.Message, auth.MsgApprovalLost)
 	}
 }

@@ -86,6 +86,10 @@ type Options struct {
 	// followed by 0). The page shows these, and Approve wants them. By
 	// default PINs have 4 digits.
 	FiveDigitPINs bool
+	// RelayURL is the base address of the relay whose signed identities the
+	// demo repair portal (PortalPath) accepts: https, or http on loopback.
+	// Empty, the portal refuses every hand-off until SetRelayURL names one.
+	RelayURL string
 	// Now is the simulator's clock; default time.Now.
 	Now func() time.Time
 	// Logger receives one line per request; it never sees a code, token or secret.
@@ -149,6 +153,8 @@ type Simulator struct {
 	usedChains map[string]bool           // persona ids whose chain authorisation is used
 	browsers   map[string]browserSession // Digidentity's single sign-on, by the browser's cookie
 	faults     Faults
+
+	portal portal // the demo repair portal (portal.go), with a lock of its own
 }
 
 // New returns a simulator; serve its Handler, or use Listen.
@@ -188,11 +194,18 @@ func New(opts Options) (*Simulator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.RelayURL != "" {
+		if err := ValidRelayURL(opts.RelayURL); err != nil {
+			return nil, fmt.Errorf("simulator: RelayURL: %w", err)
+		}
+	}
 	keys, err := newSigningKey(opts.IDTokenAlg)
 	if err != nil {
 		return nil, err
 	}
 	s := &Simulator{opts: opts, keys: keys}
+	s.portal.client = &http.Client{Timeout: relayTimeout}
+	s.portal.relayURL = strings.TrimRight(opts.RelayURL, "/")
 	s.reset()
 	s.routes()
 	return s, nil
@@ -222,6 +235,7 @@ func (s *Simulator) routes() {
 	m.HandleFunc("GET /sim/faults", s.handleGetFaults)
 	m.HandleFunc("POST /sim/faults", s.handleSetFaults)
 	m.HandleFunc("POST /sim/reset", s.handleReset)
+	m.HandleFunc(PortalPath, s.handlePortal)
 	s.mux = m
 }
 

@@ -12,8 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/platform/config"
@@ -50,14 +50,76 @@ func AnyFailed(rows []Row) bool {
 	return false
 }
 
-// Write prints the rows as a table.
+// Width is the terminal width the table fits: administrators run check
+// over remote shells, often 80 columns wide.
+const Width = 80
+
+// minDetailWidth keeps the detail column readable beside a long check name
+// (a tool's), even if the line then passes Width.
+const minDetailWidth = 30
+
+// Write prints the rows as a table of Width columns: the check, its result,
+// and its detail wrapped under the row, followed by what to do.
 func Write(w io.Writer, rows []Row) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHECK\tRESULT\tDETAIL\tWHAT TO DO")
+	checkWidth, resultWidth := len("CHECK"), len("RESULT")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Check, r.Result, oneLine(r.Detail), dash(oneLine(r.WhatToDo)))
+		checkWidth = max(checkWidth, utf8.RuneCountInString(r.Check))
+		resultWidth = max(resultWidth, utf8.RuneCountInString(string(r.Result)))
 	}
-	return tw.Flush()
+	indent := checkWidth + 2 + resultWidth + 2
+	detailWidth := max(Width-indent, minDetailWidth)
+	var b strings.Builder
+	line := func(check, result, text string) {
+		b.WriteString(strings.TrimRight(pad(check, checkWidth+2)+pad(result, resultWidth+2)+text, " "))
+		b.WriteByte('\n')
+	}
+	line("CHECK", "RESULT", "DETAIL")
+	for _, r := range rows {
+		text := wrap(dash(oneLine(r.Detail)), detailWidth)
+		if todo := oneLine(r.WhatToDo); todo != "" {
+			text = append(text, wrap("what to do: "+todo, detailWidth)...)
+		}
+		line(r.Check, string(r.Result), text[0])
+		for _, more := range text[1:] {
+			line("", "", more)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func pad(s string, width int) string {
+	return s + strings.Repeat(" ", max(width-utf8.RuneCountInString(s), 0))
+}
+
+// wrap breaks s into lines of at most width columns, between words; a
+// word longer than width (a long path or address) is cut within the
+// column, after its last slash that fits when it has one.
+func wrap(s string, width int) []string {
+	var lines []string
+	current := ""
+	for _, word := range strings.Fields(s) {
+		for utf8.RuneCountInString(word) > width {
+			if current != "" {
+				lines, current = append(lines, current), ""
+			}
+			runes := []rune(word)
+			cut := width
+			if slash := strings.LastIndexAny(string(runes[:width]), `/\`); slash > 0 {
+				cut = utf8.RuneCountInString(string(runes[:width])[:slash+1])
+			}
+			lines, word = append(lines, string(runes[:cut])), string(runes[cut:])
+		}
+		switch {
+		case current == "":
+			current = word
+		case utf8.RuneCountInString(current)+1+utf8.RuneCountInString(word) <= width:
+			current += " " + word
+		default:
+			lines, current = append(lines, current), word
+		}
+	}
+	return append(lines, current)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -297,6 +359,34 @@ func Portal(p config.Portal) Row {
 	default:
 		row.Result, row.Detail = Note, "none configured"
 		row.WhatToDo = "set portal.url, and portal.handoff_url when the vehicle manufacturer's portal takes a session hand-off"
+	}
+	return row
+}
+
+// RelayChecker asks a relay what check shows of it (auth.RelayClient).
+type RelayChecker interface {
+	URL() string
+	Check(context.Context) (auth.RelayStatus, error)
+}
+
+// Relay is the relay row: it answers, it accepts this kiosk's key, and it
+// publishes the keys tools and portals check its assertions with.
+func Relay(ctx context.Context, relay RelayChecker) Row {
+	row := Row{Check: "relay"}
+	st, err := relay.Check(ctx)
+	switch {
+	case err == nil:
+		row.Result = OK
+		row.Detail = fmt.Sprintf("%s accepts this kiosk as %q; its key set has %d key(s) for audience %q", relay.URL(), st.Kiosk, st.JWKSKeys, st.Info.Audience)
+	case auth.KeyOf(err) == auth.MsgNotEnrolled:
+		row.Result, row.Detail = Failed, err.Error()
+		row.WhatToDo = "this kiosk is not enrolled: ask the relay's administrator for a key (workshop-login relay add-kiosk NAME) and run workshop-login enrol"
+	case !st.Reachable:
+		row.Result, row.Detail = Failed, err.Error()
+		row.WhatToDo = fmt.Sprintf("check the network: this machine must reach %s over HTTPS, and relay.url must be right", relay.URL())
+	default:
+		row.Result, row.Detail = Failed, err.Error()
+		row.WhatToDo = "ask the relay's administrator: the relay answers, but " + oneLine(err.Error())
 	}
 	return row
 }

@@ -163,10 +163,66 @@ func TestConfigurationRowIsTheWindowsLine(t *testing.T) {
 			!strings.HasPrefix(row.Detail, "/etc/workshop-login/config.toml: "+key+": ") {
 			t.Errorf("%s: row %+v, the window's line %q", bad, row, err)
 		}
+		// In the table, the row wraps under itself and still says the line.
 		var out bytes.Buffer
 		Write(&out, []Row{row})
-		if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 2 {
-			t.Errorf("%s: the row spans lines:\n%s", bad, out.String())
+		_, table, _ := strings.Cut(out.String(), "\n")
+		if got, want := strings.Join(strings.Fields(table), " "), "configuration FAILED "+row.Detail+" what to do: "+row.WhatToDo; got != want {
+			t.Errorf("%s: the table says\n%s\nnot\n%s", bad, got, want)
+		}
+	}
+}
+
+// Administrators run check over remote shells, often 80 columns wide: the
+// table fits them, a long detail wrapping under its own row, and what to
+// do follows under it, so no line is broken by the terminal mid-word.
+func TestTableFitsEightyColumns(t *testing.T) {
+	rows := []Row{
+		{Check: "configuration", Result: OK, Detail: `environment simulator (C:\ProgramData\WorkshopLogin\config.toml)`},
+		{Check: "discovery", Result: OK, Detail: "http://127.0.0.1:44303/.well-known/openid-configuration: issuer http://127.0.0.1:44303, " +
+			"authorization http://127.0.0.1:44303/oauth2/authorize, token http://127.0.0.1:44303/oauth2/token, " +
+			"ID-token algorithms RS256, client authentication client_secret_basic client_secret_post none, PKCE S256"},
+		{Check: "tool Diagnostics", Result: Failed, Detail: "/opt/diag/bin/diag: not found or not executable",
+			WhatToDo: "install the tool, or correct its command in the configuration (a full path is safest)"},
+	}
+	var out bytes.Buffer
+	if err := Write(&out, rows); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	for _, line := range lines {
+		if len([]rune(line)) > Width {
+			t.Errorf("%d columns, wider than %d:\n%s", len([]rune(line)), Width, line)
+		}
+	}
+	if !strings.HasPrefix(lines[0], "CHECK") || !strings.Contains(lines[0], "DETAIL") {
+		t.Fatalf("no header: %q", lines[0])
+	}
+	// Each row starts at the left edge; its continuation lines start under
+	// the detail column, and together they say the result, the detail, then
+	// what to do.
+	result, detail := strings.Index(lines[0], "RESULT"), strings.Index(lines[0], "DETAIL")
+	got := map[string]string{}
+	var name string
+	for _, line := range lines[1:] {
+		if !strings.HasPrefix(line, " ") {
+			name = strings.TrimSpace(line[:result])
+			got[name] = line[result:]
+			continue
+		}
+		if len(line) <= detail || strings.TrimSpace(line[:detail]) != "" || line[detail] == ' ' {
+			t.Errorf("a continuation line not under the detail column:\n%s", line)
+		}
+		got[name] += " " + line
+	}
+	for _, r := range rows {
+		want := string(r.Result) + " " + r.Detail
+		if r.WhatToDo != "" {
+			want += " what to do: " + r.WhatToDo
+		}
+		// Spaces aside: an address longer than the column is cut in two.
+		if g := strings.Join(strings.Fields(got[r.Check]), ""); g != strings.Join(strings.Fields(want), "") {
+			t.Errorf("%s:\n got %s\nwant %s", r.Check, got[r.Check], want)
 		}
 	}
 }

@@ -30,7 +30,19 @@ type Config struct {
 	Kiosk       Kiosk
 	Tools       []Tool
 	Portal      Portal
+	Relay       Relay
 }
+
+// Relay is the VM's relay, when the kiosk signs in through one: the relay
+// holds the client secret, the kiosk its own key, which workshop-login enrol
+// keeps in the OS keyring (never in this file).
+type Relay struct {
+	// URL is the relay's address: https, or http on loopback only.
+	URL string
+}
+
+// OnRelay reports whether the kiosk signs in through a relay.
+func (c Config) OnRelay() bool { return c.Relay.URL != "" }
 
 // The file's keys for these fields are in schema (schema.go); the engine's
 // settings (auth.Settings) know nothing of the file.
@@ -106,12 +118,23 @@ type Simulator struct {
 	// another address than the kiosk (for example http://192.168.1.20:8787).
 	PublicURL       string
 	SessionLifetime time.Duration
+	// Direct signs in at the embedded simulator itself, without the
+	// embedded relay that a production kiosk's sign-in goes through.
+	Direct bool
 }
 
 // EmbeddedSimulator reports whether the program must start its own simulator
 // and point the Trust Centre settings at it.
 func (c Config) EmbeddedSimulator() bool {
 	return c.Environment == auth.EnvSimulator && c.TrustCentre.Issuer == ""
+}
+
+// EmbeddedRelay reports whether the program must also start its own relay
+// in front of the embedded simulator and sign in through it, as a
+// production kiosk signs in through its VM's relay. The web sign-in needs
+// the client secret, so a kiosk that offers it signs in direct.
+func (c Config) EmbeddedRelay() bool {
+	return c.EmbeddedSimulator() && !c.Simulator.Direct && !c.OnRelay() && (c.Kiosk.SignIn == SignInQR || c.Kiosk.SignIn == "")
 }
 
 // VariableName is the environment variable that sets key, as
@@ -275,7 +298,18 @@ func (c Config) validate() error {
 		settings.Issuer = "http://127.0.0.1" // filled in once the simulator listens
 	}
 	var se *auth.SettingError
-	if err := settings.Validate(); errors.As(err, &se) {
+	validate := settings.Validate
+	if c.OnRelay() {
+		// The relay holds the client id and secret; the kiosk needs only
+		// the engine's timings, and a relay address it will use.
+		validate = func() error {
+			if err := auth.CheckRelayURL(c.Relay.URL); err != nil {
+				return err
+			}
+			return settings.ValidateTimings()
+		}
+	}
+	if err := validate(); errors.As(err, &se) {
 		return settingError(c.File, se)
 	} else if err != nil {
 		return &Error{File: c.File, Problem: err.Error()}
@@ -283,6 +317,10 @@ func (c Config) validate() error {
 	switch c.Kiosk.SignIn {
 	case SignInQR:
 	case SignInWeb, SignInBoth:
+		if c.OnRelay() {
+			return &Error{File: c.File, Key: "kiosk.sign_in", Problem: "the web sign-in is not available through a relay",
+				Fix: `use sign_in = "qr"; the web sign-in needs the client secret, which stays at the relay`}
+		}
 		if err := settings.ValidateWeb(c.Environment); errors.As(err, &se) {
 			return settingError(c.File, se)
 		}

@@ -54,6 +54,7 @@ var schema = table(reflect.TypeFor[Config](), []setting{
 	{key: "simulator.listen", field: "Simulator.Listen"},
 	{key: "simulator.public_url", field: "Simulator.PublicURL"},
 	{key: "simulator.session_lifetime", field: "Simulator.SessionLifetime"},
+	{key: "simulator.direct", field: "Simulator.Direct"},
 
 	{key: "kiosk.kiosk_mode", field: "Kiosk.KioskMode"},
 	{key: "kiosk.admin_keys", field: "Kiosk.AdminKeys"},
@@ -65,6 +66,8 @@ var schema = table(reflect.TypeFor[Config](), []setting{
 	{key: "kiosk.idle_sign_out", field: "Kiosk.IdleSignOut"},
 	{key: "kiosk.idle_warning", field: "Kiosk.IdleWarning"},
 	{key: "kiosk.sign_in", field: "Kiosk.SignIn"},
+
+	{key: "relay.url", field: "Relay.URL"},
 
 	{key: "portal.url", field: "Portal.URL"},
 	{key: "portal.handoff_url", field: "Portal.HandoffURL"},
@@ -81,7 +84,7 @@ var toolSchema = table(reflect.TypeFor[Tool](), []setting{
 })
 
 // sections are the tables of the file besides [[tools]].
-var sections = []string{"trust_centre", "simulator", "kiosk", "portal"}
+var sections = []string{"trust_centre", "relay", "simulator", "kiosk", "portal"}
 
 func table(of reflect.Type, settings []setting) map[string]*setting {
 	m := make(map[string]*setting, len(settings))
@@ -112,6 +115,12 @@ func lookup(key string) *setting {
 // trustCentreKey names a field of auth.Settings as the file does:
 // "trust_centre.poll_interval" for "PollInterval".
 func trustCentreKey(field string) string {
+	switch field {
+	case "RelayURL":
+		return "relay.url"
+	case "RelayKioskKey":
+		return "relay.kiosk_key"
+	}
 	if s := trustCentreFields[field]; s != nil {
 		return s.key
 	}

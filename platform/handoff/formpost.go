@@ -240,11 +240,16 @@ func (f *FormPost) serve(w http.ResponseWriter, r *http.Request) {
 	f.log.Info("repair portal hand-off page opened", "portal", f.target.Host)
 }
 
-// portalFields are the form fields the portal receives: the access token
-// and its type, the identity's fields (auth.Identity.Fields, named as a
-// tool's JSON names them) and, when known, when the token expires.
+// portalFields are the form fields the portal receives: on a relay the
+// signed assertion, else the access token and its type; then the
+// identity's fields (auth.Identity.Fields, named as a tool's JSON names
+// them; on a relay for display only) and, when known, when the session
+// ends.
 func portalFields(s *auth.Session) []formField {
 	fields := []formField{{"access_token", s.AccessToken.Reveal()}, {"token_type", "Bearer"}}
+	if signed := s.Assertion.Reveal(); signed != "" {
+		fields = []formField{{"assertion", signed}}
+	}
 	for _, f := range s.Identity.Fields() {
 		fields = append(fields, formField{f.Name, f.Value})
 	}

@@ -540,3 +540,23 @@ func TestPortalFieldsAreWhatThePortalHasAlwaysHad(t *testing.T) {
 		t.Errorf("portal fields\n got %q\nwant %q", got, want)
 	}
 }
+
+// On a relay the portal receives the signed assertion, which it can check,
+// instead of Digidentity's access token, which stays at the relay.
+func TestPortalGetsTheAssertionOnARelay(t *testing.T) {
+	s := rsse(t)
+	s.AccessToken, s.Assertion = "", "eyJ.relay-signed.assertion"
+	fields := map[string]string{}
+	for _, f := range portalFields(s) {
+		fields[f.Name] = f.Value
+	}
+	if fields["assertion"] != "eyJ.relay-signed.assertion" {
+		t.Errorf("portal fields %v lack the assertion", fields)
+	}
+	if _, ok := fields["access_token"]; ok {
+		t.Errorf("portal fields %v carry an access token on a relay", fields)
+	}
+	if fields["ioeuid"] == "" {
+		t.Errorf("portal fields %v lack the identity shown beside the assertion", fields)
+	}
+}

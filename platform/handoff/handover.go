@@ -1,10 +1,12 @@
 package handoff
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"sync/atomic"
+	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
 )
@@ -32,6 +34,10 @@ type Handover struct {
 	// FormPost); it must reap the opener (browser.Open waits for it in the
 	// background).
 	OpenURL func(*url.URL) error
+	// Assertions, on a relay, signs the session's identity afresh for each
+	// hand-off (auth.RelayClient.Assertion): an assertion lives minutes, a
+	// session hours. Nil when the kiosk signs in direct.
+	Assertions func(ctx context.Context, s *auth.Session) (auth.Secret, time.Time, error)
 
 	signOuts atomic.Uint64 // EndSession calls begun so far
 }
@@ -55,6 +61,10 @@ func (d *Handover) LaunchTool(name string, s *auth.Session) error {
 		return errors.New("no tools are configured")
 	}
 	began := d.signOuts.Load()
+	s, err := d.signed(s)
+	if err != nil {
+		return err
+	}
 	cmd, err := d.Launcher.Launch(name, s)
 	if cmd != nil && d.signOuts.Load() != began && d.Launcher.end(cmd) {
 		return fmt.Errorf("%s: %w", name, ErrSignedOut)
@@ -78,6 +88,10 @@ func (d *Handover) OpenPortal(s *auth.Session) error {
 		return d.OpenURL(d.PortalURL)
 	}
 	began := d.signOuts.Load()
+	s, err := d.signed(s)
+	if err != nil {
+		return err
+	}
 	launcher, err := d.PortalHandoff.Page(s)
 	if err != nil {
 		return err
@@ -95,6 +109,26 @@ func (d *Handover) OpenPortal(s *auth.Session) error {
 		return ErrSignedOut
 	}
 	return nil
+}
+
+// assertionWait bounds asking the relay for a fresh assertion: the person
+// is waiting at the button.
+const assertionWait = 15 * time.Second
+
+// signed is s with a fresh assertion when the kiosk is on a relay.
+func (d *Handover) signed(s *auth.Session) (*auth.Session, error) {
+	if d.Assertions == nil || s == nil {
+		return s, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), assertionWait)
+	defer cancel()
+	fresh, _, err := d.Assertions(ctx, s)
+	if err != nil {
+		return nil, fmt.Errorf("the relay could not confirm who you are for this hand-off; check the connection and press again: %w", err)
+	}
+	c := *s
+	c.Assertion = fresh
+	return &c, nil
 }
 
 // EndSession ends the tools that must not outlive the person's session and

@@ -49,6 +49,9 @@ const StartWindow = 5 * time.Second
 
 // Launcher starts tools and ends them at sign-out.
 type Launcher struct {
+	// Env is added to every tool's environment: on a relay,
+	// SERMI_RELAY_URL, where a tool finds the relay's keys.
+	Env         []string
 	tools       []Tool
 	log         *slog.Logger
 	grace       time.Duration
@@ -156,7 +159,7 @@ func (l *Launcher) Launch(name string, s *auth.Session) (*exec.Cmd, error) {
 	}
 	cmd := exec.Command(tool.Command, tool.Args...)
 	cmd.Dir = tool.Dir
-	cmd.Env = childenv.Environ(identityEnv(s.Identity)...)
+	cmd.Env = childenv.Environ(append(identityEnv(s.Identity), l.Env...)...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	newProcessGroup(cmd)
 	stdin, err := cmd.StdinPipe()
@@ -293,8 +296,9 @@ func identityEnv(id auth.Identity) []string {
 // identityDocument is what a tool reads on its standard input: one JSON
 // object on one line, then end of input. Its members are the identity's
 // fields (auth.Identity.Fields), authorisation_uid after the chain's UIDs
-// as tools have always had it, then access_token (only when withToken) and
-// expires_at (when known). A garage's name such as "JANSEN & ZN" reaches the
+// as tools have always had it, then access_token (only when withToken),
+// expires_at (when known) and, on a relay, assertion: the identity signed by
+// the relay, the one member a tool can trust (README "The signed identity"). A garage's name such as "JANSEN & ZN" reaches the
 // tool as written: a tool is no browser, so &, < and > are not escaped as
 // \u0026, \u003c and \u003e.
 func identityDocument(s *auth.Session, withToken bool) ([]byte, error) {
@@ -313,6 +317,9 @@ func identityDocument(s *auth.Session, withToken bool) ([]byte, error) {
 	}
 	if !s.ExpiresAt.IsZero() {
 		members = append(members, member{"expires_at", s.ExpiresAt})
+	}
+	if signed := s.Assertion.Reveal(); signed != "" {
+		members = append(members, member{"assertion", signed})
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

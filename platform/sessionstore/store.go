@@ -94,6 +94,9 @@ type stored struct {
 	Scope     string            `json:"s,omitempty"`
 	IssuedAt  int64             `json:"i"`
 	ExpiresAt int64             `json:"e"`
+	// Relay is the relay's sealed session (auth.Session.RelaySession), for
+	// fresh assertions after a restart; absent when signed in direct.
+	Relay string `json:"rs,omitempty"`
 }
 
 func encode(s *auth.Session) ([]byte, error) {
@@ -104,7 +107,7 @@ func encode(s *auth.Session) ([]byte, error) {
 		}
 	}
 	return marshal(stored{V: 1, Claims: claims, Access: s.AccessToken.Reveal(), Refresh: s.RefreshToken.Reveal(),
-		Scope: s.Scope, IssuedAt: s.IssuedAt.Unix(), ExpiresAt: s.ExpiresAt.Unix()})
+		Scope: s.Scope, IssuedAt: s.IssuedAt.Unix(), ExpiresAt: s.ExpiresAt.Unix(), Relay: s.RelaySession.Reveal()})
 }
 
 // marshal writes JSON with &, < and > as they are (a garage "JANSEN & ZN"),
@@ -130,7 +133,7 @@ func decode(doc string) (*auth.Session, error) {
 		return nil, err
 	}
 	s := &auth.Session{Identity: id, AccessToken: auth.Secret(st.Access), RefreshToken: auth.Secret(st.Refresh),
-		Scope: st.Scope, IssuedAt: time.Unix(st.IssuedAt, 0)}
+		Scope: st.Scope, IssuedAt: time.Unix(st.IssuedAt, 0), RelaySession: auth.Secret(st.Relay)}
 	if st.ExpiresAt > 0 {
 		s.ExpiresAt = time.Unix(st.ExpiresAt, 0)
 	}

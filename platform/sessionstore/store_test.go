@@ -420,3 +420,28 @@ func TestASaveThatLandsAfterSignOutIsUndone(t *testing.T) {
 		t.Errorf("restore after the keyring answered: %v %v", s, err)
 	}
 }
+
+// A session signed in through a relay comes back after a restart able to
+// get fresh assertions: its sealed relay session is kept; a sign-out's
+// Delete leaves the kiosk's own key alone.
+func TestRelaySessionAndKioskKeyAreKept(t *testing.T) {
+	st, _ := memoryStore()
+	s := session(t, false, "")
+	s.RelaySession = "h1.k.sealed-session"
+	if err := st.SaveKioskKey("wlk_kiosk"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Restore()
+	if err != nil || got == nil || got.RelaySession != s.RelaySession {
+		t.Fatalf("restored %v, %v: want the relay session back", got, err)
+	}
+	if err := st.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if key, err := st.KioskKey(); err != nil || key != "wlk_kiosk" {
+		t.Errorf("after a sign-out the kiosk key is %q, %v", key, err)
+	}
+}

@@ -5,11 +5,14 @@
 package xvfbtest
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -35,36 +38,100 @@ func NeedTools(t testing.TB) {
 	}
 }
 
-// Start starts Xvfb on the first free display from :90.
+// Start starts Xvfb on a display it picks itself (-displayfd): scanning for
+// a free number races other test processes, and a socket left by a killed
+// server would look taken forever.
 func Start(t testing.TB) *Display {
 	t.Helper()
+	return startIn(t, 90, 140)
+}
+
+// startIn starts Xvfb on the first free display in [first, last).
+func startIn(t testing.TB, first, last int) *Display {
+	t.Helper()
 	dir := t.TempDir()
-	for n := 90; n < 140; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue // taken
-		}
-		d := &Display{Name: fmt.Sprintf(":%d", n), Screen: filepath.Join(dir, "Xvfb_screen0")}
-		d.xvfb = exec.Command("Xvfb", d.Name, "-screen", "0", "1024x768x24", "-fbdir", dir, "-nolisten", "tcp")
-		if err := d.xvfb.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- d.xvfb.Wait() }()
-		for i := 0; i < 100; i++ {
-			if _, err := os.Stat(d.Screen); err == nil {
-				t.Cleanup(func() { d.xvfb.Process.Kill(); <-exited })
-				return d
-			}
-			select {
-			case <-exited:
-				i = 100 // this display number failed: try the next
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-		d.xvfb.Process.Kill()
+	d := &Display{Screen: filepath.Join(dir, "Xvfb_screen0")}
+	read, write, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free X display for Xvfb")
+	d.xvfb = exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-fbdir", dir, "-nolisten", "tcp")
+	d.xvfb.ExtraFiles = []*os.File{write}
+	if err := d.xvfb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	write.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- d.xvfb.Wait() }()
+	number := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(read).ReadString('\n')
+		read.Close()
+		number <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-number:
+		if n == "" {
+			d.xvfb.Process.Kill()
+			<-exited
+			t.Fatal("Xvfb did not say which display it took")
+		}
+		d.Name = ":" + n
+	case err := <-exited:
+		t.Fatalf("Xvfb stopped at start: %v", err)
+	case <-time.After(30 * time.Second):
+		d.xvfb.Process.Kill()
+		<-exited
+		t.Fatal("Xvfb did not start within 30 s")
+	}
+	t.Cleanup(func() {
+		// SIGTERM lets Xvfb remove its lock file and socket; a server
+		// killed outright leaves them behind.
+		d.xvfb.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			d.xvfb.Process.Kill()
+			<-exited
+		}
+	})
+	for i := 0; i < 100; i++ { // the screen file follows the display
+		if _, err := os.Stat(d.Screen); err == nil {
+			return d
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("Xvfb made no screen file")
 	return nil
+}
+
+// taken reports whether a running X server holds display n. A lock file
+// whose server is gone (killed, so it could not remove it) does not count:
+// Xvfb removes such a lock itself. Skipping every display with a socket
+// file once left a shared machine with no display after 50 killed runs.
+func taken(n int) bool {
+	lock, err := os.ReadFile(fmt.Sprintf("/tmp/.X%d-lock", n))
+	if err != nil {
+		_, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n))
+		return err == nil // a socket without a lock: someone else's, leave it
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(lock)))
+	if err != nil || pid <= 0 {
+		return true
+	}
+	return syscall.Kill(pid, 0) != syscall.ESRCH
+}
+
+// stop ends Xvfb with SIGTERM, so it removes its lock and socket, and by
+// force if it has not ended 5 s later.
+func stop(xvfb *exec.Cmd, exited <-chan error) {
+	xvfb.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		xvfb.Process.Kill()
+		<-exited
+	}
 }
 
 // QR decodes the QR code on the screen, or returns "".

@@ -54,7 +54,9 @@ func checkRun(ctx context.Context, opts *CheckOptions) int {
 func machineRows(ctx context.Context, f *Factory, cfg config.Config, cfgErr error, timeout time.Duration) []check.Row {
 	rows := []check.Row{check.Configuration(cfg, cfgErr)}
 	if cfgErr == nil {
-		trustCentre, refused := trustCentreRows(ctx, f, cfg, timeout)
+		// The embedded relay gives a kiosk without tools or portal the demo
+		// ones: their rows follow.
+		trustCentre, refused := trustCentreRows(ctx, f, &cfg, timeout)
 		if refused != nil {
 			rows[0] = check.Configuration(cfg, refused) // the line the window would stop with
 		}
@@ -81,8 +83,8 @@ func machineRows(ctx context.Context, f *Factory, cfg config.Config, cfgErr erro
 // trustCentreRows ask the Trust Centre (the embedded simulator, when the
 // configuration asks for one) within timeout. When the engine refuses one
 // of the configuration's settings, there are no rows and refused says why.
-func trustCentreRows(ctx context.Context, f *Factory, cfg config.Config, timeout time.Duration) (rows []check.Row, refused error) {
-	tc, err := f.TrustCentre(&cfg, f.Logger(false))
+func trustCentreRows(ctx context.Context, f *Factory, cfg *config.Config, timeout time.Duration) (rows []check.Row, refused error) {
+	tc, err := f.TrustCentre(cfg, f.Logger(false))
 	switch {
 	case errors.Is(err, errSimulator):
 		return []check.Row{{Check: "trust centre", Result: check.Failed, Detail: err.Error(),
@@ -93,6 +95,19 @@ func trustCentreRows(ctx context.Context, f *Factory, cfg config.Config, timeout
 	defer tc.Close()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if rc := tc.Engine.Relay(); rc != nil {
+		// The relay holds the Trust Centre's settings; a QR code through it
+		// proves the way to the Trust Centre too.
+		rows = []check.Row{check.Relay(ctx, rc)}
+		if rows[0].Result == check.OK {
+			row := check.TrustCentre(ctx, cfg.TrustCentre, tc.Engine)
+			if row.Result == check.OK {
+				row.Detail = "the relay gives this kiosk QR codes"
+			}
+			rows = append(rows, row)
+		}
+		return rows, nil
+	}
 	rows = []check.Row{check.TrustCentre(ctx, cfg.TrustCentre, tc.Engine)}
 	rows = append(rows, check.Discovery(ctx, cfg.TrustCentre, tc.Engine)...)
 	return append(rows, check.CodeLifetime(cfg.TrustCentre)), nil

@@ -42,6 +42,8 @@ const usageText = `Usage:
   workshop-login audit [-n 50]                  the newest audit log entries
   workshop-login simulator [--listen 127.0.0.1:8787] ...
                                                 the Trust Centre simulator on its own
+  workshop-login enrol [--relay URL] [--key-file FILE]
+                                                keep this kiosk's relay key (pasted on stdin) in the keyring
 ` + relaycmd.Usage + `  workshop-login version                        the version, commit and build date (also --version)
   workshop-login COMMAND -h                     a command's flags
 
@@ -69,6 +71,8 @@ func newCommand(f *Factory, name string) *Command {
 		return NewCmdAudit(f)
 	case "simulator":
 		return NewCmdSimulator(f)
+	case "enrol", "enroll":
+		return NewCmdEnrol(f)
 	case "version":
 		return NewCmdVersion(f)
 	}
@@ -97,10 +101,10 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	cmd := newCommand(f, command)
 	switch {
 	case cmd == nil && len(global) > 0:
-		fmt.Fprintf(f.Err, "workshop-login: unknown command %q after %s; use login, simulator, relay, audit, check or version, or none for the window\n", command, strings.Join(global, " "))
+		fmt.Fprintf(f.Err, "workshop-login: unknown command %q after %s; use login, enrol, simulator, relay, audit, check or version, or none for the window\n", command, strings.Join(global, " "))
 		return exitUsage
 	case cmd == nil:
-		fmt.Fprintf(f.Err, "workshop-login: unknown command %q; use login, simulator, relay, audit, check or version, or none for the window (see workshop-login -h)\n", command)
+		fmt.Fprintf(f.Err, "workshop-login: unknown command %q; use login, enrol, simulator, relay, audit, check or version, or none for the window (see workshop-login -h)\n", command)
 		return exitUsage
 	}
 	if code, ok := parseFlags(cmd.Flags, append(global, args...), f.Out, f.Err); !ok {

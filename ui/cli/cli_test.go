@@ -152,8 +152,14 @@ func checkRows(t *testing.T, doc string) (int, map[string]string) {
 	if len(lines) < 2 || !strings.HasPrefix(lines[0], "CHECK") {
 		t.Fatalf("no table:\n%s", out.String())
 	}
+	var name string
 	for _, line := range lines[1:] {
-		name, rest, _ := strings.Cut(line, "  ")
+		if strings.HasPrefix(line, " ") { // the row above, wrapped
+			rows[name] += " " + strings.TrimSpace(line)
+			continue
+		}
+		var rest string
+		name, rest, _ = strings.Cut(line, "  ")
 		rows[name] = strings.TrimSpace(rest)
 	}
 	return code, rows
@@ -181,7 +187,7 @@ url = "https://rmi.example-vm.com/"
 		"trust centre":     "ok      " + sim.URL + ` gives QR codes to client "workshop-login-simulator"`,
 		"audit log":        "ok",
 		"tool Shell":       "ok      /",
-		"tool Diagnostics": "FAILED  /opt/no-such-diag/bin/diag: not found or not executable  install the tool",
+		"tool Diagnostics": "FAILED  /opt/no-such-diag/bin/diag: not found or not executable what to do: install the tool",
 		"repair portal":    "ok      opens https://rmi.example-vm.com/",
 	} {
 		if !strings.HasPrefix(oneSpace(rows[name]), oneSpace(want)) {
@@ -324,6 +330,7 @@ func TestBadInputsSayWhatToFix(t *testing.T) {
 		{"simulator public url", []string{"simulator", "--public-url", "192.168.1.20:8787"}, nil, exitUsage, "--public-url must be an http or https address"},
 		{"simulator id token alg", []string{"simulator", "--id-token-alg", "HS256"}, nil, exitUsage, "--id-token-alg must be RS256 or ES256"},
 		{"simulator token paths", []string{"simulator", "--token-paths", "all"}, nil, exitUsage, "--token-paths must be both, token or token.json"},
+		{"simulator relay url off loopback", []string{"simulator", "--relay-url", "http://relay.example.com"}, nil, exitUsage, `--relay-url: the relay's address "http://relay.example.com" is plain http off this machine`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()

@@ -6,8 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/relay"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/platform/handoff"
@@ -24,6 +29,8 @@ type Build struct{ Version, Commit, Date string }
 // session store and the hand-off. main makes one for the process.
 type Factory struct {
 	Build Build
+	// In is where enrol reads a pasted key; nil means os.Stdin.
+	In io.Reader
 	// Out takes a command's result (the identity as JSON, a table), Err its
 	// messages and the terminal's screen.
 	Out, Err io.Writer
@@ -72,6 +79,8 @@ type TrustCentre struct {
 	Engine *auth.Passwordless
 	// Simulator is the embedded simulator, or nil.
 	Simulator *simulator.Server
+	// Relay is the embedded relay in front of it, or nil.
+	Relay *relay.Embedded
 }
 
 // errSimulator is TrustCentre's error when the embedded simulator could not
@@ -85,6 +94,7 @@ var errSimulator = errors.New("starting the simulator")
 // row and the window's message both show it. Close stops the simulator.
 func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCentre, error) {
 	tc := &TrustCentre{}
+	embeddedRelay := cfg.EmbeddedRelay()
 	if cfg.EmbeddedSimulator() {
 		sim, err := simulator.Listen(cfg.Simulator.Listen, simulator.Options{
 			PublicURL:       cfg.Simulator.PublicURL,
@@ -99,7 +109,31 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 		tc.Simulator = sim
 		cfg.TrustCentre.Issuer = sim.URL
 	}
-	engine, err := auth.NewPasswordless(cfg.TrustCentre, auth.WithLogger(logger))
+	var engine *auth.Passwordless
+	var err error
+	switch {
+	case embeddedRelay:
+		if tc.Relay, err = relay.StartEmbedded(cfg.TrustCentre, logger); err != nil {
+			tc.Close()
+			return nil, fmt.Errorf("%w: the embedded relay: %w", errSimulator, err)
+		}
+		if err := tc.Simulator.SetRelayURL(tc.Relay.URL); err != nil {
+			tc.Close()
+			return nil, fmt.Errorf("%w: the demo portal: %w", errSimulator, err)
+		}
+		demoHandoffs(cfg, tc.Simulator)
+		engine, err = auth.NewRelayed(auth.RelaySettings{URL: tc.Relay.URL, KioskKey: tc.Relay.KioskKey}, cfg.TrustCentre, auth.WithLogger(logger))
+	case cfg.OnRelay():
+		// Without a key the screen says "not enrolled: ask your
+		// administrator"; the log says why there is none.
+		key, keyErr := f.Sessions().KioskKey()
+		if keyErr != nil {
+			logger.Warn("no kiosk key for the relay", "error", keyErr)
+		}
+		engine, err = auth.NewRelayed(auth.RelaySettings{URL: cfg.Relay.URL, KioskKey: key}, cfg.TrustCentre, auth.WithLogger(logger))
+	default:
+		engine, err = auth.NewPasswordless(cfg.TrustCentre, auth.WithLogger(logger))
+	}
 	if err != nil {
 		tc.Close()
 		return nil, cfg.Explain(err)
@@ -108,8 +142,53 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 	return tc, nil
 }
 
-// Close stops the embedded simulator, if any.
+// DemoToolName is the demo diagnostic tool's button.
+const DemoToolName = "Demo diagnostic tool"
+
+// demoToolBinary is the demo tool's program (ui/demotool), which make run
+// builds beside workshop-login.
+const demoToolBinary = "workshop-login-demo-tool"
+
+// demoHandoffs gives a kiosk on the embedded simulator and relay, with no
+// tools or portal of its own, the demo tool and the simulator's demo
+// portal, so the first run shows what a garage gets: a tool and a portal
+// that check the relay's signature.
+func demoHandoffs(cfg *config.Config, sim *simulator.Server) {
+	if len(cfg.Tools) == 0 {
+		if command := findDemoTool(); command != "" {
+			cfg.Tools = []config.Tool{{Name: DemoToolName, Command: command, EndAtSignOut: true}}
+		}
+	}
+	if cfg.Portal.URL == "" && cfg.Portal.HandoffURL == "" {
+		cfg.Portal.HandoffURL = sim.URL + simulator.PortalPath
+	}
+}
+
+// findDemoTool looks beside this program, then on PATH.
+func findDemoTool() string {
+	name := demoToolBinary
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if self, err := os.Executable(); err == nil {
+		beside := filepath.Join(filepath.Dir(self), name)
+		if st, err := os.Stat(beside); err == nil && !st.IsDir() {
+			return beside
+		}
+	}
+	if found, err := exec.LookPath(name); err == nil {
+		if abs, err := filepath.Abs(found); err == nil {
+			return abs
+		}
+	}
+	return ""
+}
+
+// Close stops the embedded relay and simulator, if any.
 func (tc *TrustCentre) Close() {
+	if tc.Relay != nil {
+		tc.Relay.Close()
+	}
 	if tc.Simulator != nil {
 		tc.Simulator.Close()
 	}
@@ -130,7 +209,10 @@ func (f *Factory) Sessions() *sessionstore.Store { return sessionstore.New() }
 // portal, opened through openURL, or when the portal takes a session
 // hand-off, posted to it from a one-time page (Handover.PortalHandoff: close it
 // when done). cfg was checked when it was read, so its addresses parse.
-func (f *Factory) Handoff(cfg config.Config, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Handover, error) {
+//
+// On a relay (rc not nil) each hand-off gets a freshly signed assertion,
+// and tools find the relay at SERMI_RELAY_URL.
+func (f *Factory) Handoff(cfg config.Config, rc *auth.RelayClient, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Handover, error) {
 	tools := make([]handoff.Tool, len(cfg.Tools))
 	for i, t := range cfg.Tools {
 		tools[i] = handoff.Tool(t)
@@ -140,6 +222,10 @@ func (f *Factory) Handoff(cfg config.Config, openURL func(*url.URL) error, logge
 		return nil, err
 	}
 	desk := &handoff.Handover{Launcher: launcher, OpenURL: openURL}
+	if rc != nil {
+		launcher.Env = []string{"SERMI_RELAY_URL=" + rc.URL()}
+		desk.Assertions = rc.Assertion
+	}
 	if cfg.Portal.URL != "" {
 		desk.PortalURL, _ = url.Parse(cfg.Portal.URL)
 	}

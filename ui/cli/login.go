@@ -79,6 +79,10 @@ func loginRun(ctx context.Context, opts *LoginOptions) int {
 		defer cancel()
 	}
 	var signIn auth.SignIn = tc.Engine
+	if opts.Web && cfg.OnRelay() {
+		fmt.Fprintln(stderr, "workshop-login login: --web is not available through a relay (it needs the client secret, which stays at the relay); sign in with the QR code")
+		return exitUsage
+	}
 	if opts.Web {
 		// The address is printed by the terminal; a person or a script opens it.
 		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, func(context.Context, string) error { return nil }, auth.WithLogger(logger))

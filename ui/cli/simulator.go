@@ -32,6 +32,7 @@ func NewCmdSimulator(f *Factory) *Command {
 	flags.StringVar(&o.TokenPaths, "token-paths", "both", "token path spellings served: both, token or token.json")
 	flags.BoolVar(&o.SeparateUserInfoHost, "separate-user-info-host", false, "serve /user_info.json from a second loopback host")
 	flags.BoolVar(&o.FiveDigitPINs, "five-digit-pins", false, "give the test persons 5-digit PINs, as the real app has")
+	flags.StringVar(&o.RelayURL, "relay-url", "", "the relay whose signed hand-offs the demo repair portal ("+simulator.PortalPath+") accepts")
 	return &Command{Flags: flags, Run: func(ctx context.Context) int { return simulatorRun(ctx, opts) }}
 }
 
@@ -61,6 +62,12 @@ func simulatorRun(ctx context.Context, opts *SimulatorOptions) int {
 		fmt.Fprintf(stderr, "workshop-login simulator: --token-paths must be both, token or token.json, not %q\n", o.TokenPaths)
 		return exitUsage
 	}
+	if o.RelayURL != "" {
+		if err := simulator.ValidRelayURL(o.RelayURL); err != nil {
+			fmt.Fprintf(stderr, "workshop-login simulator: --relay-url: %v\n", err)
+			return exitUsage
+		}
+	}
 	o.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	sim, err := simulator.Listen(opts.Listen, o)
 	if err != nil {
@@ -75,6 +82,11 @@ func simulatorRun(ctx context.Context, opts *SimulatorOptions) int {
 	fmt.Fprintf(stdout, "  client_id = %q, client_secret = %q, product_scope = %q\n",
 		simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope)
 	fmt.Fprintln(stdout, "  approve a code: POST <qr_code_uri> with persona, pin and decision=approve (see README)")
+	if o.RelayURL != "" {
+		fmt.Fprintf(stdout, "  demo repair portal at %s%s, trusting the relay at %s\n", sim.URL, simulator.PortalPath, o.RelayURL)
+	} else {
+		fmt.Fprintf(stdout, "  demo repair portal at %s%s refuses every hand-off: --relay-url names the relay it trusts\n", sim.URL, simulator.PortalPath)
+	}
 	<-ctx.Done()
 	return 0
 }

@@ -68,7 +68,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	// environment cleaned of our secrets.
 	opener := browser.Opener{Log: logger}
 	openURL := func(u *url.URL) error { return opener.Open(ctx, u.String()) }
-	desk, err := f.Handoff(cfg, openURL, logger)
+	desk, err := f.Handoff(cfg, tc.Engine.Relay(), openURL, logger)
 	if err != nil { // checked with the configuration already
 		fmt.Fprintln(stderr, "workshop-login:", err)
 		return exitConfig
@@ -117,6 +117,9 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		Environment: cfg.Environment,
 		Version:     fmt.Sprintf("%s (%s, %s)", f.Build.Version, f.Build.Commit, f.Build.Date),
 		CheckTrustCentre: func(ctx context.Context) error {
+			if rc := tc.Engine.Relay(); rc != nil {
+				return rc.Reachable(ctx) // the kiosk's way to the Trust Centre
+			}
 			return auth.Reachable(ctx, cfg.TrustCentre, nil)
 		},
 		OpenURL: openURL,

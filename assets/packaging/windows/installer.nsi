@@ -1,5 +1,9 @@
 ; Workshop Login's Windows installer. make dist builds it on Linux with
-; Debian's NSIS: makensis -DVERSION=0.1.0 -DVERSION4=0.1.0.0 -DEXE=... -DOUTFILE=...
+; Debian's NSIS, as a 64-bit installer for the 64-bit program:
+; makensis -XTarget amd64-unicode -DVERSION=0.1.0 -DVERSION4=0.1.0.0 -DEXE=... -DOUTFILE=...
+!if ${NSIS_PTR_SIZE} != 8
+  !error "build the 64-bit installer: makensis -XTarget amd64-unicode (make dist does)"
+!endif
 Unicode true
 SetCompressor /SOLID lzma
 RequestExecutionLevel admin
@@ -25,6 +29,15 @@ VIAddVersionKey "FileVersion" "${VERSION}"
 VIAddVersionKey "FileDescription" "${APP} installer"
 VIAddVersionKey "CompanyName" "Workshop Login"
 VIAddVersionKey "LegalCopyright" "Workshop Login"
+
+; A 64-bit installer sees 64-bit Windows as it is: Program Files, not
+; Program Files (x86), and the registry without WOW6432Node.
+Function .onInit
+  SetRegView 64
+FunctionEnd
+Function un.onInit
+  SetRegView 64
+FunctionEnd
 
 Page directory
 Page instfiles

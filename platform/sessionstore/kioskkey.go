@@ -1,0 +1,36 @@
+package sessionstore
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/workshop-login/workshop-login/auth"
+)
+
+// kioskKeyItem holds the kiosk's relay key: the machine's, not a person's,
+// so no sign-out touches it. `workshop-login enrol` puts it there.
+const kioskKeyItem = "relay-kiosk-key"
+
+// ErrNotEnrolled is KioskKey's answer when no key was ever stored.
+var ErrNotEnrolled = errors.New("this kiosk has no relay key in the keyring: run workshop-login enrol")
+
+// SaveKioskKey keeps the kiosk's relay key, replacing any other.
+func (st *Store) SaveKioskKey(key auth.Secret) error {
+	if err := st.call(func() error { return st.backend.Set(service, kioskKeyItem, key.Reveal()) }); err != nil {
+		return fmt.Errorf("keeping the kiosk key: %w", err)
+	}
+	return nil
+}
+
+// KioskKey reads the kiosk's relay key: ErrNotEnrolled when there is none.
+func (st *Store) KioskKey() (auth.Secret, error) {
+	var key string
+	err := st.call(func() (err error) { key, err = st.backend.Get(service, kioskKeyItem); return err })
+	switch {
+	case isNotFound(err):
+		return "", ErrNotEnrolled
+	case err != nil:
+		return "", fmt.Errorf("reading the kiosk key: %w", err)
+	}
+	return auth.Secret(key), nil
+}
