@@ -62,7 +62,7 @@ test: test-deps relay-static
 	XDG_DATA_HOME="$$(mktemp -d)" dbus-run-session -- sh -c 'echo -n kiosk-test | \
 		gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
 		WORKSHOP_LOGIN_KEYRING_TEST=1 WORKSHOP_LOGIN_WINDOW_TEST=1 WORKSHOP_LOGIN_BROWSER_TEST=1 WORKSHOP_LOGIN_OIDC_PROVIDER_TEST=1 \
-		WORKSHOP_LOGIN_NGINX_TEST=1 WORKSHOP_LOGIN_RELAY_BINARY=$(CURDIR)/$(RELAY_BINARY) \
+		WORKSHOP_LOGIN_NGINX_TEST=1 WORKSHOP_LOGIN_STATIC_RELAY=$(CURDIR)/$(RELAY_BINARY) \
 		$(GO) test $(GOFLAGS) -race -count=1 ./...'
 
 # The relay server alone, for the container image (assets/deploy): static,
@@ -75,7 +75,7 @@ relay-static: check-go
 # for 60 s, through the static relay to the simulator on loopback (about
 # three minutes; README "Figures").
 bench-relay: relay-static
-	WORKSHOP_LOGIN_RELAY_BINARY=$(CURDIR)/$(RELAY_BINARY) \
+	WORKSHOP_LOGIN_STATIC_RELAY=$(CURDIR)/$(RELAY_BINARY) \
 		$(GO) test $(GOFLAGS) -v -run='^$$' -bench=RelayLoad -benchtime=1x -timeout=15m ./ui/cli/relaycmd/workshop-login-relay/
 
 # Approval-to-identity against the simulator over loopback, 1 s poll interval.
