@@ -67,7 +67,7 @@ type Config struct {
 
 // TrustCentreConfig is the VM's registration at Digidentity. The secret is
 // read from a file (a Kubernetes Secret mounted) or the environment
-// variable WORKSHOP_LOGIN_RELAY_CLIENT_SECRET, never from relay.toml itself.
+// variable RELAY_CLIENT_SECRET, never from relay.toml itself.
 type TrustCentreConfig struct {
 	Environment      string   `toml:"environment"` // production, preproduction or simulator
 	Issuer           string   `toml:"issuer"`
@@ -89,8 +89,9 @@ type TrustCentreConfig struct {
 }
 
 // ClientSecretEnv names the environment variable that may hold the client
-// secret instead of a file.
-const ClientSecretEnv = "WORKSHOP_LOGIN_RELAY_CLIENT_SECRET"
+// secret instead of a file. Not WORKSHOP_LOGIN_RELAY_…: a kiosk reads those
+// as settings of its [relay] section, and would refuse this one.
+const ClientSecretEnv = "RELAY_CLIENT_SECRET"
 
 type duration struct{ time.Duration }
 

@@ -27,7 +27,9 @@ import (
 )
 
 // relayBinaryEnv names the static relay binary that `make relay-static`
-// built; without it the tests build their own copy (once per run).
+// built; without it the tests build their own copy (once per run). Not
+// WORKSHOP_LOGIN_RELAY_…: the kiosk reads those as settings of its [relay]
+// section, and every program a test starts inherits the variable.
 const relayBinaryEnv = "WORKSHOP_LOGIN_STATIC_RELAY"
 
 var built struct {

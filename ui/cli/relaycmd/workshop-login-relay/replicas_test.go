@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,8 +67,16 @@ func newCluster(t *testing.T) *cluster {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill() // the master; its worker follows it out
-		<-exited
+		// SIGTERM: the master stops its worker, then itself. A killed
+		// master would leave its worker running, orphaned.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+			t.Errorf("nginx did not stop within 15 s of SIGTERM; its worker may be left running")
+		}
 	})
 	deadline := time.Now().Add(15 * time.Second)
 	for {
