@@ -11,7 +11,9 @@ BINARY  := workshop-login
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE    := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
-LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+# The stamps live in platform/buildinfo, which answers --version before Fyne loads.
+STAMP   := github.com/workshop-login/workshop-login/platform/buildinfo
+LDFLAGS := -X $(STAMP).Version=$(VERSION) -X $(STAMP).Commit=$(COMMIT) -X $(STAMP).Date=$(DATE)
 
 # Debian packages the build and tests need: gcc and the X11/OpenGL headers for
 # Fyne's cgo build (and the race detector); Xvfb, zbarimg and xdotool for the
@@ -121,7 +123,7 @@ ifeq ($(DIST_VERSION),)
 DIST_VERSION  := 0.0.0
 endif
 DIST_VERSION4 := $(shell echo $(DIST_VERSION) | sed 's/[-+].*//').0
-DIST_LDFLAGS  := -s -w -X main.version=$(DIST_VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+DIST_LDFLAGS  := -s -w -X $(STAMP).Version=$(DIST_VERSION) -X $(STAMP).Commit=$(COMMIT) -X $(STAMP).Date=$(DATE)
 GOBIN         := $(shell $(GO) env GOPATH 2>/dev/null)/bin
 FYNE_CLI      := fyne.io/tools/cmd/fyne@v1.7.4
 NFPM          := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
