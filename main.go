@@ -24,11 +24,12 @@ import (
 	"github.com/workshop-login/workshop-login/platform/buildinfo"
 	"github.com/workshop-login/workshop-login/platform/console"
 	// First of the program's packages to initialise: see its comment.
-	_ "github.com/workshop-login/workshop-login/platform/startup"
+	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui/cli"
 )
 
 func main() {
+	startup.Step("packages initialised")
 	if len(os.Args) > 1 {
 		console.Attach() // a command, not the window: print where it was typed
 	}

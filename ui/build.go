@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/workshop-login/workshop-login/platform/startup"
 )
 
 func (k *Kiosk) build() {
@@ -120,8 +122,13 @@ func (k *Kiosk) build() {
 	// the system cannot tell idle time: a pointer over the background, a
 	// tap, a key.
 	input := k.act(k.m.Input)
-	k.Window.SetContent(container.NewStack(&inputCatcher{onInput: input}, container.NewBorder(top, nil, nil, nil,
-		container.NewPadded(container.NewStack(k.signInScreen, k.signedInScreen, k.settingsScreen)))))
+	content := container.NewStack(&inputCatcher{onInput: input}, container.NewBorder(top, nil, nil, nil,
+		container.NewPadded(container.NewStack(k.signInScreen, k.signedInScreen, k.settingsScreen))))
+	if startup.Tracing() {
+		k.probe = newPaintProbe()
+		content.Objects = append([]fyne.CanvasObject{k.probe.raster}, content.Objects...)
+	}
+	k.Window.SetContent(content)
 	if c, ok := k.Window.Canvas().(desktop.Canvas); ok {
 		c.SetOnKeyDown(func(*fyne.KeyEvent) { input() })
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/workshop-login/workshop-login/assets"
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui/state"
 )
 
@@ -109,6 +110,7 @@ type Kiosk struct {
 
 	captions map[*widget.Label]string // caption label → message key
 	laidOut  string                   // language and screen of the last full layout
+	probe    *paintProbe              // with the start-up trace on, else nil
 }
 
 // detailRow is one caption and value on the signed-in screen.
@@ -124,6 +126,7 @@ func create(a fyne.App, opts Options, do func(func())) (*Kiosk, error) {
 	if err != nil {
 		return nil, err
 	}
+	startup.Step("language files loaded")
 	k := &Kiosk{App: a, opts: opts, tr: tr, captions: map[*widget.Label]string{},
 		look:  kioskTheme{highContrast: opts.Settings.HighContrast, largeText: opts.Settings.LargeText},
 		inbox: make(chan any, 64), done: make(chan struct{})}
@@ -132,6 +135,7 @@ func create(a fyne.App, opts Options, do func(func())) (*Kiosk, error) {
 	k.m = state.New(opts, state.Wiring{Post: func(m state.Msg) { k.post(m) }, PageText: k.pageText, LogError: fyne.LogError})
 	a.Settings().SetTheme(k.look)
 	k.Window = a.NewWindow("Workshop Login")
+	startup.Step("Fyne window made")
 	k.build()
 	if err := k.bindKeys(); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui/state"
 )
 
@@ -206,6 +207,8 @@ func (k *Kiosk) setQR(uri string) {
 	if uri != "" {
 		if drawn, err := qrImage(uri); err == nil {
 			img = drawn
+			startup.Step("first QR code drawn")
+			k.probe.codeDrawn()
 		}
 	}
 	k.qr.Image = img

@@ -5,7 +5,8 @@
 // this package's init. That is the locale, made readable for Fyne (which
 // otherwise logs "Fyne error: Error parsing user locale C" from an
 // initialiser of its own), and `--version`, answered before Fyne's
-// initialisers spend their ~20 ms.
+// initialisers spend their ~20 ms. It also keeps the start-up trace
+// (trace.go).
 //
 // Why this init runs before Fyne's: Go initialises, step by step, the
 // first package in import-path order whose imports are all initialised

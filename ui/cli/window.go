@@ -16,6 +16,7 @@ import (
 	"github.com/workshop-login/workshop-login/platform/browser"
 	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/platform/idle"
+	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui"
 )
 
@@ -42,11 +43,14 @@ func NewCmdWindow(f *Factory) *Command {
 // (key combinations included, refused before the window opens).
 func windowRun(ctx context.Context, opts *WindowOptions) int {
 	f, stderr := opts.Factory, opts.Factory.Err
+	stopProfiles := startProfiles(stderr)
+	defer stopProfiles()
 	cfg, err := f.WindowConfig(opts.ConfigPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "workshop-login:", err)
 		return exitConfig
 	}
+	startup.Step("configuration read")
 	// Before Fyne starts: without a display GLFW ends in a stack trace.
 	if why := noDisplay(); why != "" {
 		fmt.Fprintf(stderr, "workshop-login: no display to open the window on (%s): run it in a desktop session, or use `workshop-login login --terminal`\n", why)
@@ -63,6 +67,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	}
 	defer tc.Close()
 	tc.announce(stderr)
+	startup.Step("Trust Centre engine made")
 
 	// The system browser, started and waited for (no zombies), with an
 	// environment cleaned of our secrets.
@@ -104,8 +109,10 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		}
 	}
 
+	startup.Step("hand-off, audit log and idle time ready")
 	a := app.NewWithID("eu.workshoplogin.kiosk")
 	a.SetIcon(fyne.NewStaticResource("workshop-login.png", assets.Icon))
+	startup.Step("Fyne app made")
 	kc := cfg.Kiosk
 	kiosk, err := ui.New(a, ui.Options{
 		SignIn:      tc.Engine,
@@ -134,16 +141,19 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		fmt.Fprintf(stderr, "workshop-login: %s: kiosk.%v\n", where, err)
 		return exitConfig
 	}
+	startup.Step("window built")
 	closed := make(chan struct{})
 	defer close(closed)
 	go func() {
 		select {
 		case <-ctx.Done(): // Ctrl+C or SIGTERM: close the window like a person would
+			stopProfiles() // while the window still holds what it holds
 			kiosk.Quit()
 		case <-closed:
 		}
 	}()
 	kiosk.Start()
+	startup.Step("window shown, first code asked for")
 	a.Run()
 	kiosk.Stop()
 	desk.Launcher.EndAll() // closing the kiosk signs the person out
