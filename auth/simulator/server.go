@@ -137,7 +137,7 @@ type grant struct {
 // Simulator is the Trust Centre's state and HTTP handler.
 type Simulator struct {
 	opts        Options
-	keys        signingKey
+	keys        lazyKey
 	mux         *http.ServeMux
 	userInfoURL string // the other host's base, with SeparateUserInfoHost; set by Listen before serving
 
@@ -188,11 +188,7 @@ func New(opts Options) (*Simulator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	keys, err := newSigningKey(opts.IDTokenAlg)
-	if err != nil {
-		return nil, err
-	}
-	s := &Simulator{opts: opts, keys: keys}
+	s := &Simulator{opts: opts, keys: lazyKey{alg: opts.IDTokenAlg}}
 	s.reset()
 	s.routes()
 	return s, nil
