@@ -34,6 +34,10 @@ type (
 	Sessions  = state.Sessions
 )
 
+// ErrNoIdleTime is Options.IdleTime's error when the machine cannot tell
+// its idle time at all.
+var ErrNoIdleTime = state.ErrNoIdleTime
+
 // The events the kiosk records for the garage's audit.
 const (
 	AuditSignIn       = state.AuditSignIn
@@ -148,9 +152,11 @@ func create(a fyne.App, opts Options, do func(func())) (*Kiosk, error) {
 
 // Start begins signing in and shows the window. A session kept from before a
 // restart, still valid, takes over as soon as the keyring has answered.
+// The first code is asked for before the window opens: the request
+// travels while the window's graphics start.
 func (k *Kiosk) Start() {
-	k.Window.Show()
 	k.m.Start()
+	k.Window.Show()
 	k.refresh()
 }
 

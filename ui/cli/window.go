@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -100,16 +102,12 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	}
 	var idleTime func() (time.Duration, error)
 	if cfg.Kiosk.IdleSignOut > 0 {
-		if meter, err := idle.System(); err != nil {
-			logger.Warn("only input to the kiosk's window counts towards the idle sign-out", "error", err)
-		} else {
-			defer meter.Close()
-			idleTime = meter.Idle
-			logger.Info("idle sign-out", "after", cfg.Kiosk.IdleSignOut, "idle_time_from", meter.Name())
-		}
+		meter := &idleMeter{after: cfg.Kiosk.IdleSignOut, log: logger}
+		defer meter.Close()
+		idleTime = meter.Idle
 	}
 
-	startup.Step("hand-off, audit log and idle time ready")
+	startup.Step("hand-off and audit log ready")
 	a := app.NewWithID("eu.workshoplogin.kiosk")
 	a.SetIcon(fyne.NewStaticResource("workshop-login.png", assets.Icon))
 	startup.Step("Fyne app made")
@@ -163,4 +161,45 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		}
 	}
 	return 0
+}
+
+// idleMeter is the system's idle time (platform/idle), its meter opened
+// when first asked, which is once someone has signed in: at start a
+// display server or D-Bus connection would only hold the first code up.
+type idleMeter struct {
+	after time.Duration
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	opened bool
+	meter  idle.Meter
+	err    error
+}
+
+// Idle is the machine's idle time; an error when the system cannot tell,
+// and then only input to the window counts.
+func (m *idleMeter) Idle() (time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.opened {
+		m.opened = true
+		if m.meter, m.err = idle.System(); m.err != nil {
+			m.log.Warn("only input to the kiosk's window counts towards the idle sign-out", "error", m.err)
+		} else {
+			m.log.Info("idle sign-out", "after", m.after, "idle_time_from", m.meter.Name())
+		}
+	}
+	if m.err != nil {
+		return 0, fmt.Errorf("%w: %w", ui.ErrNoIdleTime, m.err)
+	}
+	return m.meter.Idle()
+}
+
+// Close closes the meter, if it was opened.
+func (m *idleMeter) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.meter != nil {
+		m.meter.Close()
+	}
 }

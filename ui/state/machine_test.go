@@ -328,10 +328,26 @@ func TestSignOutIsDurableBeforeTheNextCode(t *testing.T) {
 	}
 }
 
+// The keyring (D-Bus, seconds when slow) is asked for a kept session only
+// once the first engine event is handled, so it never holds up the first
+// code: here the first event is an approval, whose save is queued before
+// the restore.
+func TestTheKeyringWaitsForTheFirstEngineEvent(t *testing.T) {
+	store := &keyring{}
+	h := newHarness(t, func(o *Options) { o.Sessions = store })
+	h.Start()
+	h.event(auth.Event{Kind: auth.EventApproved, Session: session(t, false)})
+	h.until(t, "the keyring calls", func() bool { return strings.Count(store.log(), ",") == 1 })
+	if got := store.log(); got != "save 1234567890B, restore" {
+		t.Errorf("keyring calls: %s", got)
+	}
+}
+
 func TestRestoredSessionTakesOverOnlyFromNobody(t *testing.T) {
 	store := &keyring{restore: session(t, false)}
 	h := newHarness(t, func(o *Options) { o.Sessions = store })
 	h.Start()
+	h.event(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1})
 	h.until(t, "the restored session", func() bool { return h.Session() != nil })
 	if v := h.View(); v.Screen != ScreenSignedIn || h.LastInput() != t0 {
 		t.Errorf("restored: %+v", v)
