@@ -46,7 +46,8 @@ func (k *Kiosk) build() {
 	k.backToQR.Hide()
 	web := container.NewVBox(container.NewCenter(container.NewHBox(k.webSignInBtn, k.backToQR)), k.webHint)
 	if k.opts.WebSignIn == nil {
-		web.Hide() // takes no room at all
+		web.Hide()       // takes no room at all
+		k.webHint.Hide() // nor loads the italic fonts when Fyne refreshes the hidden box
 	}
 	below := container.NewVBox(k.countdown, k.status, k.tryAgain, container.NewCenter(k.deeplink), web)
 	k.signInScreen = container.New(qrLayout{}, k.qr, below)
@@ -74,6 +75,11 @@ func (k *Kiosk) build() {
 	k.handoffStatus = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	k.sessionNotSaved = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	k.sessionNotSaved.Wrapping = fyne.TextWrapWord
+	// The two italic notes are hidden until they have something to say:
+	// Fyne lays out hidden screens too, and an empty but visible italic
+	// label loads the italic fonts (~50 ms and 3 MB at every start).
+	k.singleUse.Hide()
+	k.sessionNotSaved.Hide()
 	k.signOut = widget.NewButtonWithIcon("", theme.LogoutIcon(), k.act(k.m.SignOut))
 	k.signOut.Importance = widget.HighImportance
 	k.signOutHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})

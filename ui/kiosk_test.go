@@ -863,7 +863,8 @@ func TestScreenSaysWhenTheKeyringFails(t *testing.T) {
 	k, q := newKioskWith(t, "en", idle{}, nil, func(o *Options) { o.Sessions = store })
 	k.show(auth.Event{Kind: auth.EventApproved, Session: ioeSession(t)})
 	q.until(t, "the keyring's answer", func() bool { return k.m.View().SessionNotSaved })
-	if !strings.Contains(k.sessionNotSaved.Text, "will not survive a restart") || !k.signedInScreen.Visible() {
+	if !strings.Contains(k.sessionNotSaved.Text, "will not survive a restart") || !k.signedInScreen.Visible() ||
+		!k.sessionNotSaved.Visible() || k.sessionNotSaved.Size().Height == 0 {
 		t.Errorf("the keyring note = %q; sign-in must still work", k.sessionNotSaved.Text)
 	}
 }

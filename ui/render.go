@@ -252,6 +252,10 @@ func (k *Kiosk) renderSession(v state.View) {
 	} else {
 		setText(k.sessionNotSaved, "")
 	}
+	if k.sessionNotSaved.Visible() != v.SessionNotSaved {
+		setShown(k.sessionNotSaved, v.SessionNotSaved)
+		k.signedInScreen.Refresh() // the note takes its room, or gives it back
+	}
 	if k.opts.Settings.SignOutKeys != "" {
 		setText(k.signOutHint, tr.text("ui.sign_out_hint", map[string]string{"Keys": k.opts.Settings.SignOutKeys}))
 	}
