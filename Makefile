@@ -80,13 +80,24 @@ figures: deps build
 	@[ -x "$(KIOSKBENCH)" ] || { echo "kioskbench is missing: set KIOSKBENCH to its bench.sh"; exit 1; }
 	@out=$$(mktemp -d) home=$$(mktemp -d); \
 	env -u DISPLAY -u WAYLAND_DISPLAY OUT=$$out TICK=1 FYNE_BIN=$(CURDIR)/$(BINARY) EXPECT_PREFIX=http://127.0.0.1: \
+		WORKSHOP_LOGIN_TRACE_STARTUP=1 \
 		HOME=$$home XDG_CONFIG_HOME=$$home/.config XDG_DATA_HOME=$$home/.local/share \
 		XDG_STATE_HOME=$$home/.local/state XDG_CACHE_HOME=$$home/.cache \
 		$(KIOSKBENCH) $(FIGURES_RUNS) || exit 1; \
 	echo "workshop-login $(VERSION) against Chromium, medians of $(FIGURES_RUNS) (results in $$out):"; \
 	awk '$$1 == "qr_ms" { printf "  start to a decodable QR code: %.1fx sooner (goal: at least 4x)\n", $$NF } \
 		$$1 == "pss_MiB" { printf "  memory (PSS): 1/%.1f of Chromium'"'"'s (goal: at most 1/4)\n", $$NF } \
-		$$1 == "cpu_pct" { printf "  CPU while waiting: %.2fx Chromium'"'"'s (goal: at most 1x)\n", 1 / $$NF }' $$out/summary.txt
+		$$1 == "cpu_pct" { printf "  CPU while waiting: %.2fx Chromium'"'"'s (goal: at most 1x)\n", 1 / $$NF }' $$out/summary.txt; \
+	echo "the window's start-up steps, medians of the measured runs (WORKSHOP_LOGIN_TRACE_STARTUP):"; \
+	awk '/^startup:/ { match($$0, /\(\+ *[0-9.]+ ms\)/); d = substr($$0, RSTART + 2, RLENGTH - 6) + 0; \
+			name = substr($$0, RSTART + RLENGTH + 2); sub(/ +unix_us=.*/, "", name); \
+			if (!(name in n)) order[++k] = name; v[name, ++n[name]] = d } \
+		END { for (i = 1; i <= k; i++) { name = order[i]; m = n[name]; \
+				for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++) if (v[name, b] < v[name, a]) { t = v[name, a]; v[name, a] = v[name, b]; v[name, b] = t } \
+				med[name] = (m % 2) ? v[name, (m + 1) / 2] : (v[name, m / 2] + v[name, m / 2 + 1]) / 2; \
+				total += med[name]; if (name == "QR code painted") break } \
+			for (j = 1; j <= i && j <= k; j++) printf "  %7.1f ms %3.0f%%  %s\n", med[order[j]], 100 * med[order[j]] / total, order[j] }' \
+		$$out/logs/A-run*.log
 	WORKSHOP_LOGIN_BINARY=$(CURDIR)/$(BINARY) $(GO) test $(GOFLAGS) -run='^$$' -bench='^BenchmarkVersion$$' -benchtime=50x .
 
 # 720 simulated hours against the simulator with a fault every hour and a
