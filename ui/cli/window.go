@@ -110,7 +110,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 
 	startup.Step("hand-off and audit log ready")
 	a := app.NewWithID("eu.workshoplogin.kiosk")
-	a.SetIcon(fyne.NewStaticResource("workshop-login.png", assets.Icon))
+	a.SetIcon(fyne.NewStaticResource("workshop-login.png", assets.WindowIcon))
 	startup.Step("Fyne app made")
 	kc := cfg.Kiosk
 	kiosk, err := ui.New(a, ui.Options{
