@@ -132,7 +132,7 @@ func (k *Kiosk) build() {
 		container.NewPadded(container.NewStack(k.signInScreen, k.signedInScreen, k.settingsScreen))))
 	if startup.Tracing() {
 		k.probe = newPaintProbe()
-		content.Objects = append([]fyne.CanvasObject{k.probe.raster}, content.Objects...)
+		content.Add(k.probe.raster) // on top, so painted last in its frame
 	}
 	k.Window.SetContent(content)
 	if c, ok := k.Window.Canvas().(desktop.Canvas); ok {

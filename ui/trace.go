@@ -11,8 +11,9 @@ import (
 // paintProbe, with the start-up trace on (platform/startup), notes the
 // first frame painted and the first painted with a QR code: a raster's
 // pixels are asked for while its frame is painted, so a transparent raster
-// behind the window's content, refreshed when a code is drawn, is asked
-// again in the frame that shows the code.
+// on top of the window's content (painted last, and no widget: it takes no
+// input), refreshed when a code is drawn, is asked again at the end of the
+// frame that shows the code.
 type paintProbe struct {
 	raster *canvas.Raster
 	code   bool // a code has been drawn since
