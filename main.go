@@ -21,18 +21,15 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/workshop-login/workshop-login/platform/buildinfo"
 	"github.com/workshop-login/workshop-login/platform/console"
+	// First of the program's packages to initialise: see its comment.
+	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui/cli"
 )
 
-// Set at build time with -ldflags "-X main.version=…".
-var (
-	version = "dev"
-	commit  = "unknown"
-	date    = "unknown"
-)
-
 func main() {
+	startup.Step("packages initialised")
 	if len(os.Args) > 1 {
 		console.Attach() // a command, not the window: print where it was typed
 	}
@@ -45,6 +42,7 @@ func main() {
 // messages to stderr, until it is done or ctx ends, and returns the exit
 // code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f := &cli.Factory{Build: cli.Build{Version: version, Commit: commit, Date: date}, Out: stdout, Err: stderr}
+	build := cli.Build{Version: buildinfo.Version, Commit: buildinfo.Commit, Date: buildinfo.Date}
+	f := &cli.Factory{Build: build, Out: stdout, Err: stderr}
 	return cli.Run(ctx, f, args)
 }

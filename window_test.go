@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,8 +21,8 @@ import (
 	"github.com/workshop-login/workshop-login/platform/xvfbtest"
 )
 
-// The real-window test and the figures run the real program in a real X
-// server (Xvfb, see platform/xvfbtest) and read the screen's pixels.
+// The real-window tests run the real program in a real X server (Xvfb,
+// see platform/xvfbtest) and read the screen's pixels.
 
 func TestMain(m *testing.M) {
 	// The test binary doubles as the program, so the window test runs the
@@ -234,86 +231,6 @@ func TestIdleSignOutInARealWindow(t *testing.T) {
 	if err != nil || !strings.Contains(string(log), `"idle_sign_out"`) {
 		t.Errorf("the audit log does not record the idle sign-out (%v):\n%s", err, log)
 	}
-}
-
-// BenchmarkWindowFigures measures the built program (make figures): process
-// start to a decodable QR code on screen (median of warm runs), resident
-// memory after 60 s of waiting, and CPU share over that minute.
-func BenchmarkWindowFigures(b *testing.B) {
-	xvfbtest.NeedTools(b)
-	binary := os.Getenv("WORKSHOP_LOGIN_BINARY")
-	if binary == "" {
-		b.Skip("set WORKSHOP_LOGIN_BINARY to the built program (make figures does)")
-	}
-	d := xvfbtest.Start(b)
-	sim, err := simulator.Listen("127.0.0.1:0", simulator.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sim.Close()
-	startToQR := func() (time.Duration, *exec.Cmd) {
-		start := time.Now()
-		cmd, _ := startApp(b, d, sim, binary)
-		eventually(b, "a QR code", 30*time.Second, func() bool { return d.QR() != "" })
-		return time.Since(start), cmd
-	}
-	// Warm up once (page cache, fonts), then five measured starts.
-	_, cmd := startToQR()
-	stop(cmd)
-	var starts []time.Duration
-	for range 5 {
-		took, cmd := startToQR()
-		starts = append(starts, took)
-		stop(cmd)
-		eventually(b, "the QR code gone", 10*time.Second, func() bool { return d.QR() == "" })
-	}
-	slices.Sort(starts)
-	b.ReportMetric(float64(starts[2])/1e6, "start-to-qr-median-ms")
-
-	_, cmd = startToQR()
-	ticks0 := cpuTicks(b, cmd.Process.Pid)
-	time.Sleep(60 * time.Second)
-	ticks1 := cpuTicks(b, cmd.Process.Pid)
-	b.ReportMetric(float64(ticks1-ticks0)/100/60*100, "cpu-percent-of-one-core")
-	b.ReportMetric(float64(rssKiB(b, cmd.Process.Pid))/1024, "rss-after-60s-MB")
-	stop(cmd)
-}
-
-func stop(cmd *exec.Cmd) {
-	cmd.Process.Signal(syscall.SIGTERM)
-	for i := 0; i < 100 && cmd.ProcessState == nil; i++ {
-		if err := cmd.Process.Signal(syscall.Signal(0)); errors.Is(err, os.ErrProcessDone) {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// cpuTicks is the process's user and system time, in clock ticks (1/100 s).
-func cpuTicks(b *testing.B, pid int) int64 {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return utime + stime
-}
-
-func rssKiB(b *testing.B, pid int) int64 {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kib, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kib
-		}
-	}
-	b.Fatal("no VmRSS")
-	return 0
 }
 
 // The whole story of `make run`, in a real window: with no configuration

@@ -65,3 +65,14 @@ func boxDownscale(img image.Image, n int) [][][3]int {
 	}
 	return out
 }
+
+// The window's icon is the same drawing at 128 px.
+func TestWindowIconIs128(t *testing.T) {
+	img, err := png.Decode(bytes.NewReader(WindowIcon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 128 || b.Dy() != 128 {
+		t.Fatalf("window icon is %v", b)
+	}
+}

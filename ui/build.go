@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/workshop-login/workshop-login/platform/startup"
 )
 
 func (k *Kiosk) build() {
@@ -44,7 +46,8 @@ func (k *Kiosk) build() {
 	k.backToQR.Hide()
 	web := container.NewVBox(container.NewCenter(container.NewHBox(k.webSignInBtn, k.backToQR)), k.webHint)
 	if k.opts.WebSignIn == nil {
-		web.Hide() // takes no room at all
+		web.Hide()       // takes no room at all
+		k.webHint.Hide() // nor loads the italic fonts when Fyne refreshes the hidden box
 	}
 	below := container.NewVBox(k.countdown, k.status, k.tryAgain, container.NewCenter(k.deeplink), web)
 	k.signInScreen = container.New(qrLayout{}, k.qr, below)
@@ -72,6 +75,11 @@ func (k *Kiosk) build() {
 	k.handoffStatus = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	k.sessionNotSaved = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	k.sessionNotSaved.Wrapping = fyne.TextWrapWord
+	// The two italic notes are hidden until they have something to say:
+	// Fyne lays out hidden screens too, and an empty but visible italic
+	// label loads the italic fonts (~50 ms and 3 MB at every start).
+	k.singleUse.Hide()
+	k.sessionNotSaved.Hide()
 	k.signOut = widget.NewButtonWithIcon("", theme.LogoutIcon(), k.act(k.m.SignOut))
 	k.signOut.Importance = widget.HighImportance
 	k.signOutHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
@@ -120,8 +128,13 @@ func (k *Kiosk) build() {
 	// the system cannot tell idle time: a pointer over the background, a
 	// tap, a key.
 	input := k.act(k.m.Input)
-	k.Window.SetContent(container.NewStack(&inputCatcher{onInput: input}, container.NewBorder(top, nil, nil, nil,
-		container.NewPadded(container.NewStack(k.signInScreen, k.signedInScreen, k.settingsScreen)))))
+	content := container.NewStack(&inputCatcher{onInput: input}, container.NewBorder(top, nil, nil, nil,
+		container.NewPadded(container.NewStack(k.signInScreen, k.signedInScreen, k.settingsScreen))))
+	if startup.Tracing() {
+		k.probe = newPaintProbe()
+		content.Add(k.probe.raster) // on top, so painted last in its frame
+	}
+	k.Window.SetContent(content)
 	if c, ok := k.Window.Canvas().(desktop.Canvas); ok {
 		c.SetOnKeyDown(func(*fyne.KeyEvent) { input() })
 	}

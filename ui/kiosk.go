@@ -21,6 +21,7 @@ import (
 
 	"github.com/workshop-login/workshop-login/assets"
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui/state"
 )
 
@@ -32,6 +33,10 @@ type (
 	Handoff   = state.Handoff
 	Sessions  = state.Sessions
 )
+
+// ErrNoIdleTime is Options.IdleTime's error when the machine cannot tell
+// its idle time at all.
+var ErrNoIdleTime = state.ErrNoIdleTime
 
 // The events the kiosk records for the garage's audit.
 const (
@@ -109,6 +114,7 @@ type Kiosk struct {
 
 	captions map[*widget.Label]string // caption label → message key
 	laidOut  string                   // language and screen of the last full layout
+	probe    *paintProbe              // with the start-up trace on, else nil
 }
 
 // detailRow is one caption and value on the signed-in screen.
@@ -124,6 +130,7 @@ func create(a fyne.App, opts Options, do func(func())) (*Kiosk, error) {
 	if err != nil {
 		return nil, err
 	}
+	startup.Step("language files loaded")
 	k := &Kiosk{App: a, opts: opts, tr: tr, captions: map[*widget.Label]string{},
 		look:  kioskTheme{highContrast: opts.Settings.HighContrast, largeText: opts.Settings.LargeText},
 		inbox: make(chan any, 64), done: make(chan struct{})}
@@ -132,6 +139,7 @@ func create(a fyne.App, opts Options, do func(func())) (*Kiosk, error) {
 	k.m = state.New(opts, state.Wiring{Post: func(m state.Msg) { k.post(m) }, PageText: k.pageText, LogError: fyne.LogError})
 	a.Settings().SetTheme(k.look)
 	k.Window = a.NewWindow("Workshop Login")
+	startup.Step("Fyne window made")
 	k.build()
 	if err := k.bindKeys(); err != nil {
 		return nil, err
@@ -144,9 +152,11 @@ func create(a fyne.App, opts Options, do func(func())) (*Kiosk, error) {
 
 // Start begins signing in and shows the window. A session kept from before a
 // restart, still valid, takes over as soon as the keyring has answered.
+// The first code is asked for before the window opens: the request
+// travels while the window's graphics start.
 func (k *Kiosk) Start() {
-	k.Window.Show()
 	k.m.Start()
+	k.Window.Show()
 	k.refresh()
 }
 

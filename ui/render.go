@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui/state"
 )
 
@@ -206,6 +207,8 @@ func (k *Kiosk) setQR(uri string) {
 	if uri != "" {
 		if drawn, err := qrImage(uri); err == nil {
 			img = drawn
+			startup.Step("first QR code drawn")
+			k.probe.codeDrawn()
 		}
 	}
 	k.qr.Image = img
@@ -248,6 +251,10 @@ func (k *Kiosk) renderSession(v state.View) {
 		setText(k.sessionNotSaved, tr.text("ui.not_kept", nil))
 	} else {
 		setText(k.sessionNotSaved, "")
+	}
+	if k.sessionNotSaved.Visible() != v.SessionNotSaved {
+		setShown(k.sessionNotSaved, v.SessionNotSaved)
+		k.signedInScreen.Refresh() // the note takes its room, or gives it back
 	}
 	if k.opts.Settings.SignOutKeys != "" {
 		setText(k.signOutHint, tr.text("ui.sign_out_hint", map[string]string{"Keys": k.opts.Settings.SignOutKeys}))

@@ -2,9 +2,7 @@ package ui
 
 import (
 	"strings"
-	"sync"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 
 	"github.com/workshop-login/workshop-login/assets"
@@ -15,24 +13,18 @@ var languages = []struct{ code, name string }{
 	{"en", "English"}, {"nl", "Nederlands"}, {"de", "Deutsch"}, {"fr", "Français"},
 }
 
-var registerOnce sync.Once
-
-// translator holds the chosen language's catalogue. The files are the ones
-// Fyne's lang package loads (registered with it, so Fyne's own dialogs speak
-// the same language); Fyne picks one language for the process from the
-// system, while a kiosk lets each person choose on the screen, so the
-// chosen catalogue is kept here.
+// translator holds the chosen language's catalogue, the only one loaded.
+// Fyne picks one language for the process from the system, while a kiosk
+// lets each person choose on the screen, so the chosen catalogue is kept
+// here. The catalogues are not registered with Fyne's lang package: they
+// hold only the kiosk's own messages, which Fyne never asks for, and
+// parsing all four at start held the first code up for nothing.
 type translator struct {
 	language string
 	messages assets.Catalogue
 }
 
 func newTranslator(language string) (*translator, error) {
-	registerOnce.Do(func() {
-		if err := lang.AddTranslationsFS(assets.Lang, "lang"); err != nil {
-			fyne.LogError("loading translations into Fyne", err)
-		}
-	})
 	if language == "" {
 		language = systemLanguage()
 	}

@@ -69,6 +69,7 @@ func (s *Simulator) checkScope(scope string) string {
 }
 
 func (s *Simulator) handleToken(w http.ResponseWriter, r *http.Request) {
+	s.keys.warm() // a code is on screen and polled: time to make the key
 	arrived := s.opts.Now()
 	s.mu.Lock()
 	slow := s.faults.SlowTokenAnswers > 0
@@ -182,7 +183,12 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) string {
 		if sess.web != nil {
 			claims.nonce = sess.web.nonce
 		}
-		idToken, err := s.keys.sign(s.tamper(claims))
+		key, err := s.keys.get()
+		if err != nil {
+			oauthError(w, http.StatusInternalServerError, "server_error", "making the signing key failed")
+			return "server_error"
+		}
+		idToken, err := key.sign(s.tamper(claims))
 		if err != nil {
 			oauthError(w, http.StatusInternalServerError, "server_error", "signing the ID token failed")
 			return "server_error"

@@ -8,6 +8,8 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -57,6 +59,32 @@ func newSigningKey(alg string) (signingKey, error) {
 		public: jose.JSONWebKey{Key: public, KeyID: id, Algorithm: alg, Use: "sig"},
 		signer: signer,
 	}, nil
+}
+
+// lazyKey is the simulator's signing key, made when first needed: an RSA
+// key takes from 20 to a few hundred ms to make, and the kiosk's window,
+// on its embedded simulator, should not wait for it before showing its
+// first code. warm starts making it in the background, once a code is on
+// screen, so that the first approval does not wait for it either.
+type lazyKey struct {
+	alg     string
+	once    sync.Once
+	key     signingKey
+	err     error
+	warming atomic.Bool
+}
+
+// get is the key, made now if it is not yet.
+func (k *lazyKey) get() (signingKey, error) {
+	k.once.Do(func() { k.key, k.err = newSigningKey(k.alg) })
+	return k.key, k.err
+}
+
+// warm makes the key in the background, if it is not made yet.
+func (k *lazyKey) warm() {
+	if k.warming.CompareAndSwap(false, true) {
+		go k.get()
+	}
 }
 
 // idClaims are an ID token's claims.
@@ -112,7 +140,7 @@ func (s *Simulator) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
 		"jwks_uri":                              iss + "/oauth2/keys",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{string(s.keys.alg)},
+		"id_token_signing_alg_values_supported": []string{s.opts.IDTokenAlg},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"scopes_supported":                      []string{"openid", "sermi"},
@@ -128,5 +156,10 @@ func (s *Simulator) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Simulator) handleKeys(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{s.keys.public}})
+	key, err := s.keys.get()
+	if err != nil {
+		http.Error(w, "making the signing key failed: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.public}})
 }

@@ -141,7 +141,7 @@ type grant struct {
 // Simulator is the Trust Centre's state and HTTP handler.
 type Simulator struct {
 	opts        Options
-	keys        signingKey
+	keys        lazyKey
 	mux         *http.ServeMux
 	userInfoURL string // the other host's base, with SeparateUserInfoHost; set by Listen before serving
 
@@ -199,11 +199,7 @@ func New(opts Options) (*Simulator, error) {
 			return nil, fmt.Errorf("simulator: RelayURL: %w", err)
 		}
 	}
-	keys, err := newSigningKey(opts.IDTokenAlg)
-	if err != nil {
-		return nil, err
-	}
-	s := &Simulator{opts: opts, keys: keys}
+	s := &Simulator{opts: opts, keys: lazyKey{alg: opts.IDTokenAlg}}
 	s.portal.client = &http.Client{Timeout: relayTimeout}
 	s.portal.relayURL = strings.TrimRight(opts.RelayURL, "/")
 	s.reset()

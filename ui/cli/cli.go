@@ -9,6 +9,12 @@
 // and the window (ui.Kiosk on Fyne's app), which check follows in what it
 // refuses. platform/ knows the operating system, never a screen; ui itself
 // never imports Fyne's app package, so that its tests need no display.
+//
+// Only windowRun starts the GUI toolkit (Fyne's app, GLFW, OpenGL); every
+// other command, new ones included, leaves it alone by not calling it.
+// Fyne's packages are still linked and initialised in every command (Go
+// initialises all of a program's packages), which platform/startup keeps
+// quiet, and it answers --version before they run.
 package cli
 
 import (

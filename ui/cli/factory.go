@@ -17,6 +17,7 @@ import (
 	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/platform/handoff"
 	"github.com/workshop-login/workshop-login/platform/sessionstore"
+	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui"
 )
 
@@ -108,6 +109,7 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 		}
 		tc.Simulator = sim
 		cfg.TrustCentre.Issuer = sim.URL
+		startup.Step("embedded simulator listening")
 	}
 	var engine *auth.Passwordless
 	var err error

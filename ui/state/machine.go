@@ -67,6 +67,10 @@ type Machine struct {
 	signedIn      atomic.Bool
 	idleErrLogged atomic.Bool
 	keyring       chan func()
+	// restore is the keyring's restore at start, until it is asked for:
+	// after the first code (see maybeRestore).
+	restore     func()
+	ticksBefore int // ticks handled while restore waited
 }
 
 // New makes the machine; Start begins signing in.
@@ -88,17 +92,41 @@ func New(opts Options, w Wiring) *Machine {
 }
 
 // Start begins signing in, and ticking. A session kept from before a
-// restart, still valid, takes over as soon as the keyring has answered.
+// restart, still valid, takes over as soon as the keyring has answered,
+// which it is asked once the first code is on its way to the screen
+// (maybeRestore). Whether Digidentity answers is asked when the about
+// panel opens, the only place that shows it.
 func (m *Machine) Start() {
 	ctx, stop := context.WithCancel(context.Background())
 	m.stop = stop
 	m.ticker(ctx)
 	m.startAttempt()
-	m.checkTrustCentre()
-	m.onKeyring(func(s Sessions) Msg {
-		restored, err := s.Restore()
-		return Restored{Session: restored, Err: err}
-	})
+	m.restore = func() {
+		m.onKeyring(func(s Sessions) Msg {
+			restored, err := s.Restore()
+			return Restored{Session: restored, Err: err}
+		})
+	}
+}
+
+// maybeRestore asks the keyring for a kept session once the first engine
+// event has been handled (the first code, or why there is none), or two
+// ticks after the start when none came: the keyring (a D-Bus service,
+// seconds when it is slow) must not hold the first code up, nor compete
+// with it for the processor, and a person restored a moment later than
+// the code was shown loses nothing.
+func (m *Machine) maybeRestore(tick bool) {
+	if m.restore == nil {
+		return
+	}
+	if tick {
+		if m.ticksBefore++; m.ticksBefore < 2 {
+			return
+		}
+	}
+	restore := m.restore
+	m.restore = nil
+	restore()
 }
 
 // Stop ends the current attempt and the ticker.
@@ -116,9 +144,11 @@ func (m *Machine) Handle(msg Msg) {
 		if msg.Attempt == m.attempt {
 			m.show(msg.Event)
 		}
+		m.maybeRestore(false)
 	case Tick:
 		m.tick()
 		m.checkIdle(msg.Idle)
+		m.maybeRestore(true)
 	case Restored:
 		if msg.Err != nil {
 			m.w.LogError("restoring the session from the keyring", msg.Err)

@@ -109,7 +109,7 @@ func TestTheCodeAndItsCountdown(t *testing.T) {
 	h.event(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1})
 	h.now = t0.Add(15 * time.Second)
 	v := h.View()
-	if v.CodeURI != code1.URI || v.Countdown.Params["Time"] != "0:45" || v.Status.Key != string(auth.MsgScanCode) || !v.Deeplink {
+	if v.CodeURI != code1.URI || v.Countdown.Params["Time"] != "0:40" || v.Status.Key != string(auth.MsgScanCode) || !v.Deeplink {
 		t.Errorf("with a code: %+v", v)
 	}
 	// A tick moves only the countdowns ...
@@ -190,7 +190,7 @@ func TestSignedInView(t *testing.T) {
 		v.OnBehalfOf.Params["UID"] != "1234567890B" || v.AuthorisationUID.Plain != "9876543210D" {
 		t.Errorf("the details: %+v", v)
 	}
-	if v.Remaining.Key != "ui.session_ends" || v.Remaining.Params["Time"] != "59:45" {
+	if v.Remaining.Key != "ui.session_ends" || v.Remaining.Params["Time"] != "59:40" {
 		t.Errorf("remaining %+v", v.Remaining)
 	}
 	h.OpenPortal()
@@ -328,10 +328,26 @@ func TestSignOutIsDurableBeforeTheNextCode(t *testing.T) {
 	}
 }
 
+// The keyring (D-Bus, seconds when slow) is asked for a kept session only
+// once the first engine event is handled, so it never holds up the first
+// code: here the first event is an approval, whose save is queued before
+// the restore.
+func TestTheKeyringWaitsForTheFirstEngineEvent(t *testing.T) {
+	store := &keyring{}
+	h := newHarness(t, func(o *Options) { o.Sessions = store })
+	h.Start()
+	h.event(auth.Event{Kind: auth.EventApproved, Session: session(t, false)})
+	h.until(t, "the keyring calls", func() bool { return strings.Count(store.log(), ",") == 1 })
+	if got := store.log(); got != "save 1234567890B, restore" {
+		t.Errorf("keyring calls: %s", got)
+	}
+}
+
 func TestRestoredSessionTakesOverOnlyFromNobody(t *testing.T) {
 	store := &keyring{restore: session(t, false)}
 	h := newHarness(t, func(o *Options) { o.Sessions = store })
 	h.Start()
+	h.event(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1})
 	h.until(t, "the restored session", func() bool { return h.Session() != nil })
 	if v := h.View(); v.Screen != ScreenSignedIn || h.LastInput() != t0 {
 		t.Errorf("restored: %+v", v)
@@ -391,6 +407,33 @@ func TestBrowserSignInAndBack(t *testing.T) {
 	h.CancelWeb()
 	if v := h.View(); v.Web || !v.ShowQR || v.Status.Key != "" {
 		t.Errorf("back to the QR code: %+v", v)
+	}
+}
+
+// Far from the end the countdowns move in 10 s steps, rounded down so they
+// never promise more time than there is; in the last 30 s, every second.
+// Each change repaints the whole window, so the code's countdown now
+// changes 33 times in a minute instead of 60.
+func TestCountdownsMoveInStepsFarFromTheEnd(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Hour: "1:00:00", 59*time.Minute + 45*time.Second: "59:40", 2 * time.Minute: "2:00",
+		119*time.Second + 600*time.Millisecond: "2:00", 119 * time.Second: "1:50", 45 * time.Second: "0:40",
+		31 * time.Second: "0:30", 30 * time.Second: "0:30", 29 * time.Second: "0:29", time.Second: "0:01", 0: "0:00",
+	} {
+		if got := CountdownText(d); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
+	}
+	h := newHarness(t, nil)
+	h.event(auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1})
+	shown := map[any]bool{}
+	for s := range 60 {
+		h.now = t0.Add(time.Duration(s) * time.Second)
+		h.Handle(Tick{})
+		shown[h.View().Countdown.Params["Time"]] = true
+	}
+	if len(shown) != 33 {
+		t.Errorf("the countdown showed %d texts in the code's minute, want 33: %v", len(shown), shown)
 	}
 }
 

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
@@ -100,6 +101,10 @@ func (m *Machine) ticker(ctx context.Context) {
 	}()
 }
 
+// ErrNoIdleTime is Options.IdleTime's error when this machine cannot tell
+// its idle time at all.
+var ErrNoIdleTime = errors.New("the machine's idle time cannot be read")
+
 // SampleIdle asks the system for its idle time, off the screen's goroutine
 // (a display server or D-Bus call), and only while someone is signed in.
 // It is safe from any goroutine.
@@ -109,7 +114,7 @@ func (m *Machine) SampleIdle() IdleSample {
 	}
 	d, err := m.opts.IdleTime()
 	if err != nil {
-		if !m.idleErrLogged.Swap(true) {
+		if !errors.Is(err, ErrNoIdleTime) && !m.idleErrLogged.Swap(true) {
 			m.w.LogError("reading the machine's idle time; counting only this window's input", err)
 		}
 		return IdleSample{}

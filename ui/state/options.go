@@ -101,7 +101,9 @@ type Options struct {
 	Sessions Sessions
 	// IdleTime is how long since anyone used the machine, in any program
 	// (platform/idle). It is asked off the screen's goroutine; nil, or an
-	// error, leaves only the window's own input to count.
+	// error, leaves only the window's own input to count. An error is
+	// logged once, unless it is ErrNoIdleTime: the system cannot tell at
+	// all, which is no news.
 	IdleTime func() (time.Duration, error)
 	Settings Settings
 	Now      func() time.Time // default time.Now

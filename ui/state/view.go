@@ -107,7 +107,7 @@ func (m *Machine) viewCode(v *View, now time.Time) {
 		// The Trust Centre's lifetime is not known yet: a countdown would
 		// be a guess. The code stays until the engine says it is gone.
 	default:
-		v.Countdown = key("ui.valid_for", map[string]any{"Time": ClockText(m.code.ExpiresAt.Sub(now))})
+		v.Countdown = key("ui.valid_for", map[string]any{"Time": CountdownText(m.code.ExpiresAt.Sub(now))})
 	}
 	if m.message != "" {
 		// "Trying again in N s" counts down too.
@@ -139,9 +139,30 @@ func (m *Machine) viewSession(v *View, now time.Time) {
 	if m.session.ExpiresAt.IsZero() {
 		v.Remaining = key("ui.session_no_end", nil)
 	} else {
-		v.Remaining = key("ui.session_ends", map[string]any{"Time": ClockText(m.session.ExpiresAt.Sub(now))})
+		v.Remaining = key("ui.session_ends", map[string]any{"Time": CountdownText(m.session.ExpiresAt.Sub(now))})
 	}
 	v.Portal = m.opts.Handoff != nil && m.opts.Handoff.HasPortal()
+}
+
+// The countdowns of the code and of the session move to the second only
+// in their last FineCountdown; before, in CoarseStep steps. Far from the
+// end nobody needs the seconds, and each change of a text repaints the
+// whole window, in software on a kiosk without a graphics card.
+const (
+	FineCountdown = 30 * time.Second
+	CoarseStep    = 10 * time.Second
+)
+
+// CountdownText is the time left d as a countdown shows it: ClockText,
+// and while more than FineCountdown is left, rounded down to a CoarseStep
+// (1:57 shows as 1:50), never up: a code or session must not seem to
+// last longer than it does.
+func CountdownText(d time.Duration) string {
+	d = max(d, 0).Round(time.Second)
+	if d > FineCountdown {
+		d = d.Truncate(CoarseStep)
+	}
+	return ClockText(d)
 }
 
 // ClockText shows a duration as m:ss (or h:mm:ss), never negative.

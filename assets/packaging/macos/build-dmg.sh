@@ -18,12 +18,12 @@ arch=$(uname -m)
 command -v fyne >/dev/null || go install fyne.io/tools/cmd/fyne@v1.7.4
 export PATH="$PATH:$(go env GOPATH)/bin"
 
-# fyne package builds the binary itself; the version reaches main through
+# fyne package builds the binary itself; the version reaches platform/buildinfo through
 # GOFLAGS so that --version tells the truth.
 # fyne package rewrites FyneApp.toml (it bumps Build): keep the committed one.
 cp FyneApp.toml FyneApp.toml.kept
 trap 'mv FyneApp.toml.kept FyneApp.toml' EXIT
-GOFLAGS="-tags=migrated_fynedo -ldflags=-X=main.version=$version" \
+GOFLAGS="-tags=migrated_fynedo,no_emoji -ldflags=-X=github.com/workshop-login/workshop-login/platform/buildinfo.Version=$version" \
 	fyne package -os darwin --name "Workshop Login" --app-id eu.workshoplogin.kiosk \
 	--app-version "$version" --icon assets/icon/icon.png --release
 if [ -n "${SIGN_IDENTITY:-}" ]; then
