@@ -23,7 +23,7 @@ export PATH="$PATH:$(go env GOPATH)/bin"
 # fyne package rewrites FyneApp.toml (it bumps Build): keep the committed one.
 cp FyneApp.toml FyneApp.toml.kept
 trap 'mv FyneApp.toml.kept FyneApp.toml' EXIT
-GOFLAGS="-tags=migrated_fynedo,no_emoji -ldflags=-X=github.com/workshop-login/workshop-login/platform/buildinfo.Version=$version" \
+GOFLAGS="-tags=migrated_fynedo -ldflags=-X=github.com/workshop-login/workshop-login/platform/buildinfo.Version=$version" \
 	fyne package -os darwin --name "Workshop Login" --app-id eu.workshoplogin.kiosk \
 	--app-version "$version" --icon assets/icon/icon.png --release
 if [ -n "${SIGN_IDENTITY:-}" ]; then
