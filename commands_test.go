@@ -36,6 +36,9 @@ func TestNoFyneErrorUnderTheCLocale(t *testing.T) {
 		{"check", "--config", config, "--timeout", "5s"},
 		{"login", "--terminal", "--config", config, "--timeout", "1s"},
 		{"simulator", "--listen", "127.0.0.1:0"},
+		{"relay", "--config", filepath.Join(dir, "no-relay.toml")},
+		{"relay", "add-kiosk", "garage-1", "--config", filepath.Join(dir, "no-relay.toml")},
+		{"enrol", "--relay", "http://127.0.0.1:1", "--key-file", filepath.Join(dir, "no-key")},
 	}
 	for _, locale := range []string{"C.UTF-8", "C.utf8", "POSIX.UTF-8"} {
 		for _, args := range commands {
