@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -96,8 +95,8 @@ func TestAdministratorsCommands(t *testing.T) {
 
 	// Serve: the kiosk's key is accepted; removing its line revokes it.
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	logs := &syncBuffer{}
+	out := &authtest.Buffer{}
+	logs := &authtest.Buffer{}
 	done := make(chan int, 1)
 	go func() { done <- Run(ctx, []string{"--config", cfg}, out, logs) }()
 	var base string
@@ -151,23 +150,6 @@ func TestRelayRefusesABadConfiguration(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // With tls_cert and tls_key the relay serves HTTPS itself.
 func TestRelayServesHTTPS(t *testing.T) {
 	sim := authtest.Simulator(t, simulator.Options{})
@@ -198,7 +180,7 @@ func TestRelayServesHTTPS(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, logs := &syncBuffer{}, &syncBuffer{}
+	out, logs := &authtest.Buffer{}, &authtest.Buffer{}
 	go Run(ctx, []string{"--config", cfg}, out, logs)
 	var base string
 	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

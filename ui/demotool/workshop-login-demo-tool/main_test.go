@@ -2,14 +2,12 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,7 +43,7 @@ func start(t *testing.T, r *authtest.Relay, s *auth.Session, env ...string) (*ex
 	cmd.Env = append(os.Environ(), "DEMO_TOOL_RUN_MAIN=1", demotool.EnvRelayURL+"="+r.URL, "LANG=en_US.UTF-8")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdin = strings.NewReader(string(line) + "\n")
-	stderr := &lockedBuffer{}
+	stderr := &authtest.Buffer{}
 	cmd.Stderr = stderr
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -148,22 +146,4 @@ func TestWindowShowsTheVerifiedIdentityAndEndsOnSIGTERM(t *testing.T) {
 	if d.WindowTitled("Demo tool") {
 		t.Error("the tool's window is still there after it ended")
 	}
-}
-
-// lockedBuffer collects a child's stderr for a failure's message.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

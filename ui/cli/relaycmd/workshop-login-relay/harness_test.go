@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/relay"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 )
@@ -156,7 +157,7 @@ audience = "urn:test-vm:tools"
 type replica struct {
 	addr   string
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *authtest.Buffer
 	exited chan struct{}
 }
 
@@ -164,7 +165,7 @@ type replica struct {
 // addr and waits until it says it serves.
 func startReplica(t testing.TB, s *site, addr string) *replica {
 	t.Helper()
-	r := &replica{addr: addr, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	r := &replica{addr: addr, stderr: &authtest.Buffer{}, exited: make(chan struct{})}
 	r.cmd = exec.Command(relayBinary(t), "--config", s.config(t, addr))
 	r.cmd.Stderr = r.stderr
 	stdout, err := r.cmd.StdoutPipe()
@@ -264,23 +265,6 @@ func freeAddr(t testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // procStat is a process's CPU time so far and its resident memory, from
