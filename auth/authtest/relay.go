@@ -3,6 +3,9 @@ package authtest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
 	"net"
@@ -184,4 +187,24 @@ func ClosedPort(t testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return "http://" + addr
+}
+
+// Forge signs id with a forger's own key under the relay's key id: an
+// assertion that names the right key but whose signature must not verify.
+func (r *Relay) Forge(t testing.TB, id auth.Identity) string {
+	t.Helper()
+	forger, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := relay.NewSigner(relay.SignerConfig{Issuer: r.URL, Audience: RelayAudience,
+		Current: relay.SigningKey{ID: r.Key.ID, Key: forger}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := signer.Sign(id, "garage-jansen-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

@@ -1,9 +1,6 @@
 package simulator_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,7 +10,6 @@ import (
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
-	"github.com/workshop-login/workshop-login/auth/relay"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 )
 
@@ -113,19 +109,7 @@ func TestPortalRefusesWhatDoesNotVerify(t *testing.T) {
 	s := r.SignIn(t, "ioe", "1234")
 	good := s.Assertion.Reveal()
 
-	forger, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forgedSigner, err := relay.NewSigner(relay.SignerConfig{Issuer: r.URL, Audience: authtest.RelayAudience,
-		Current: relay.SigningKey{ID: r.Key.ID, Key: forger}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged, err := forgedSigner.Sign(s.Identity, "garage-jansen-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	forged := r.Forge(t, s.Identity)
 	direct := handoff(s, "")
 	direct.Set("access_token", "a-digidentity-access-token")
 	direct.Set("token_type", "Bearer")

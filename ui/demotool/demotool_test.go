@@ -3,9 +3,6 @@ package demotool_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,7 +12,6 @@ import (
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
-	"github.com/workshop-login/workshop-login/auth/relay"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/ui/demotool"
 )
@@ -102,20 +98,7 @@ func TestRefusesWhatDoesNotVerify(t *testing.T) {
 	s := r.SignIn(t, "ioe", "1234")
 	good := s.Assertion.Reveal()
 
-	// A forger's own key under the relay's key id.
-	forger, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged, err := relay.NewSigner(relay.SignerConfig{Issuer: r.URL, Audience: authtest.RelayAudience,
-		Current: relay.SigningKey{ID: r.Key.ID, Key: forger}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	forgedRaw, err := forged.Sign(s.Identity, "garage-jansen-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	forgedRaw := r.Forge(t, s.Identity) // a forger's own key under the relay's key id
 	closed := authtest.ClosedPort(t)
 
 	for _, tt := range []struct {
