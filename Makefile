@@ -9,6 +9,11 @@ GO      ?= go
 TAGS    := migrated_fynedo
 GOFLAGS := -tags=$(TAGS)
 BINARY  := workshop-login
+# Fyne with the kiosk's patches (ui/fynepatch: the idle main loop): every go
+# command below runs in the workspace that replaces Fyne with the patched
+# copy; check-go prepares it. A bare `go build` still works, with upstream's
+# 60 Hz loop; `eval $$(make -s env)` gives a shell the same builds as make.
+export GOWORK := $(CURDIR)/build/go.work
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE    := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -44,7 +49,7 @@ ifneq ($(filter C C.UTF-8 C.utf8 POSIX,$(LANG)),)
 LANG := en_US.UTF-8
 endif
 
-.PHONY: run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
+.PHONY: env run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
 	wine-check wine-helpers relay-static bench-relay
 
 run: deps build
@@ -171,6 +176,11 @@ endef
 # An older Go fetches the toolchain go.mod names through the module proxy by itself.
 check-go:
 	@command -v $(GO) >/dev/null || { echo "Go $(GO_MIN) or newer is needed: https://go.dev/dl/ (Debian's golang package is too old)"; exit 1; }
+	@GO=$(GO) sh ui/fynepatch/prepare.sh >/dev/null
+
+# For a shell that builds and tests as make does: eval $$(make -s env)
+env: check-go
+	@echo "export GOWORK=$(GOWORK) GOFLAGS=$(GOFLAGS)"
 
 # ---- Installers ----------------------------------------------------------
 # make dist builds every installer this machine can build into dist/, with
@@ -200,7 +210,7 @@ dist-tools: check-go
 	@$(call apt_install,$(APT_DIST_PACKAGES))
 	@for tool in $(FYNE_CLI) $(NFPM) $(GO_WINRES); do \
 		name=$$(basename $${tool%@*}); \
-		[ -x "$(GOBIN)/$$name" ] || GOFLAGS= $(GO) install $$tool || exit 1; \
+		[ -x "$(GOBIN)/$$name" ] || GOFLAGS= GOWORK=off $(GO) install $$tool || exit 1; \
 	done
 
 dist: dist-linux dist-windows

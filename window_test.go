@@ -141,6 +141,47 @@ func TestRealWindow(t *testing.T) {
 	}
 }
 
+// A kiosk waits all day: while nothing on screen changes, the window's
+// main thread sleeps until input or news arrives, instead of waking 60
+// times a second to look for input as Fyne's own loop does (ui/fynepatch).
+// The screen still follows the phone and the keyboard (the other window
+// tests approve and sign out of a waiting window).
+func TestAWaitingWindowSleeps(t *testing.T) {
+	xvfbtest.NeedTools(t)
+	d := xvfbtest.Start(t)
+	cmd, _ := startApp(t, d, authtest.Simulator(t, simulator.Options{}), os.Args[0])
+	eventually(t, "a QR code on screen", 60*time.Second, func() bool { return d.QR() != "" })
+	time.Sleep(2 * time.Second) // the first code's start-up work done
+	const window = 5 * time.Second
+	before := mainThreadWakeUps(t, cmd.Process.Pid)
+	time.Sleep(window)
+	perSecond := float64(mainThreadWakeUps(t, cmd.Process.Pid)-before) / window.Seconds()
+	// Fyne's own loop: 60 or more; the patched one: a few (the countdown's
+	// once-a-second tick and its frames).
+	if perSecond >= 20 {
+		t.Errorf("the waiting window's main thread woke %.0f times a second; the idle loop sleeps between events (is Fyne patched? make test builds with ui/fynepatch)", perSecond)
+	}
+}
+
+// mainThreadWakeUps counts the times the program's main thread (Fyne's)
+// went to sleep and was woken, from /proc.
+func mainThreadWakeUps(t *testing.T, pid int) int {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", pid, pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if n, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
+			var v int
+			fmt.Sscan(strings.TrimSpace(n), &v)
+			return v
+		}
+	}
+	t.Fatal("no voluntary_ctxt_switches in /proc status")
+	return 0
+}
+
 // A kiosk killed while signed in (kill -9, a power cut) does not hand the
 // next person the last one's session on restart, although the keyring
 // still holds it: the restart signs out and says so in the audit log. A
