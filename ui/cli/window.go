@@ -18,6 +18,7 @@ import (
 	"github.com/workshop-login/workshop-login/platform/audit"
 	"github.com/workshop-login/workshop-login/platform/browser"
 	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/platform/heaptrim"
 	"github.com/workshop-login/workshop-login/platform/idle"
 	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui"
@@ -225,4 +226,5 @@ func settleMemory(closed <-chan struct{}) {
 	}
 	debug.SetGCPercent(25)
 	debug.FreeOSMemory()
+	heaptrim.Trim() // and what the OpenGL driver freed
 }

@@ -32,6 +32,9 @@ if [ ! -f "$dir/go.mod" ]; then
 	done
 	mv "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp" # another build got there first
 fi
+touch "$dir"
+# Copies of earlier patches that no build has used for a week.
+find "$cache" -mindepth 1 -maxdepth 1 -name 'fyne-*' -mtime +7 -exec rm -rf {} + 2>/dev/null || true
 mkdir -p "$root/build"
 work=$root/build/go.work
 gover=$(sed -n 's/^go //p' "$root/go.mod")
