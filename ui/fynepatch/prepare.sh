@@ -19,7 +19,8 @@ if [ "$have" != "$want" ]; then
 fi
 src=$(cd "$root" && GOWORK=off "$go" mod download -json "fyne.io/fyne/v2@$want" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 [ -d "$src" ] || { echo "could not download fyne.io/fyne/v2@$want" >&2; exit 1; }
-hash=$(cd "$patches" && find . -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)
+sha256() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi; } # macOS has shasum
+hash=$(cd "$patches" && find . -type f | LC_ALL=C sort | xargs cat | sha256 | cut -c1-16)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/workshop-login
 dir=$cache/fyne-$want-$hash
 if [ ! -f "$dir/go.mod" ]; then

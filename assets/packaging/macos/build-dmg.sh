@@ -18,6 +18,10 @@ arch=$(uname -m)
 command -v fyne >/dev/null || go install fyne.io/tools/cmd/fyne@v1.7.4
 export PATH="$PATH:$(go env GOPATH)/bin"
 
+# Fyne with the kiosk's patches (ui/fynepatch), as make builds it.
+GOWORK=$(sh ui/fynepatch/prepare.sh)
+export GOWORK
+
 # fyne package builds the binary itself; the version reaches platform/buildinfo through
 # GOFLAGS so that --version tells the truth.
 # fyne package rewrites FyneApp.toml (it bumps Build): keep the committed one.
