@@ -53,6 +53,7 @@ func runOnMainWithWait(f func(), wait bool) {
 		return
 	}
 
+	queued.Add(1) // before the send: the loop must not go to sleep past it
 	if wait {
 		done := common.DonePool.Get()
 		defer common.DonePool.Put(done)
@@ -66,19 +67,27 @@ func runOnMainWithWait(f func(), wait bool) {
 	}
 }
 
-// The idle mode. After quietFrames frames that painted nothing, the loop
-// stops its 60 Hz ticker and waits in GLFW for input, for a function queued
-// to run on the main thread, for a quit, or at most idleWait. A queued
-// function always posts an empty event: one X11 message, and never a lost
-// wake-up, since the event stays queued until the loop takes it.
+// The idle mode. After quietFrames frames that painted nothing while no
+// animation ran, the loop stops its 60 Hz ticker and waits in GLFW for
+// input, for a function queued to run on the main thread, for a quit, or at
+// most idleWait. A function queued while the loop sleeps posts an empty
+// event, which stays queued until the loop takes it, so no wake-up is lost:
+// either the loop sees the function counted in queued before it sleeps, or
+// the function's sender sees the loop sleeping and posts.
 const (
 	quietFrames = 3
 	idleWait    = 1.0 // seconds
 )
 
 var (
+	// queued counts functions sent to funcQueue and not yet taken from it
+	// (they pass through the queue's own goroutine on the way).
+	queued atomic.Int64
+	// sleeping is set while the loop is about to wait or waits in GLFW.
+	sleeping atomic.Bool
+
 	// wakeLock keeps empty events away from GLFW before it is initialised
-	// and after it is terminated: go-gl's glfw panics on such an error.
+	// and after it is terminated.
 	wakeLock sync.RWMutex
 	wakeable bool
 )
@@ -89,8 +98,12 @@ func setWakeable(on bool) {
 	wakeLock.Unlock()
 }
 
-// wakeMain makes an idle loop take its queued functions now.
+// wakeMain wakes the loop if it sleeps, so that it takes its queued
+// functions or its quit now.
 func wakeMain() {
+	if !sleeping.Load() {
+		return
+	}
 	wakeLock.RLock()
 	defer wakeLock.RUnlock()
 	if wakeable {
@@ -98,18 +111,25 @@ func wakeMain() {
 	}
 }
 
-// nothingWaiting says whether the loop may sleep: no function queued and no
-// quit asked for.
-func (d *gLDriver) nothingWaiting() bool {
-	if len(funcQueue.Out()) > 0 {
-		return false
+// takeQueued is the loop's receive from funcQueue.
+func takeQueued(f funcData) funcData {
+	queued.Add(-1)
+	return f
+}
+
+// sleep waits in GLFW unless a function is queued or a quit asked for.
+func (d *gLDriver) sleep() {
+	sleeping.Store(true)
+	defer sleeping.Store(false)
+	if queued.Load() > 0 {
+		return
 	}
 	select {
 	case <-d.done:
-		return false
+		return
 	default:
-		return true
 	}
+	waitEventsTimeout(idleWait)
 }
 
 // drawSingleFrame paints the windows whose content changed and says whether
@@ -163,6 +183,7 @@ func (d *gLDriver) runGL() {
 	}
 
 	d.init()
+	setWakeable(true)
 	if d.trayStart != nil {
 		d.trayStart()
 	}
@@ -186,16 +207,15 @@ func (d *gLDriver) runGL() {
 
 	const frame = time.Second / 60
 	eventTick := time.NewTicker(frame)
-	setWakeable(true)
 	go func() {
 		<-d.done
 		wakeMain()
 	}()
 	quiet := 0
 	for {
-		if canIdle && quiet >= quietFrames && d.nothingWaiting() {
+		if canIdle && quiet >= quietFrames {
 			eventTick.Stop()
-			waitEventsTimeout(idleWait)
+			d.sleep()
 			eventTick.Reset(frame)
 			quiet = 0
 			d.runFrame(false)
@@ -214,7 +234,7 @@ func (d *gLDriver) runGL() {
 
 			// as we are shutting down make sure we drain the pending funcQueue and close it out.
 			for len(funcQueue.Out()) > 0 {
-				f := <-funcQueue.Out()
+				f := takeQueued(<-funcQueue.Out())
 				if f.done != nil {
 					f.done <- struct{}{}
 				}
@@ -223,6 +243,7 @@ func (d *gLDriver) runGL() {
 			funcQueue.Close()
 			return
 		case f := <-funcQueue.Out():
+			f = takeQueued(f)
 			f.f()
 			if f.done != nil {
 				f.done <- struct{}{}
@@ -274,6 +295,11 @@ func (d *gLDriver) runFrame(poll bool) (busy bool) {
 		}
 	}
 
+	// A running animation keeps the loop awake, also on frames it leaves
+	// unchanged (a cursor that stays lit for a while).
+	if d.animation.Running() {
+		busy = true
+	}
 	d.animation.TickAnimations()
 	if d.drawSingleFrame() {
 		busy = true

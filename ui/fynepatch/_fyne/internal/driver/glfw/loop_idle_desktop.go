@@ -17,6 +17,11 @@ func waitEventsTimeout(seconds float64) {
 }
 
 // postEmptyEvent wakes waitEventsTimeout; GLFW allows it from any thread.
+// go-gl's glfw reports errors through one channel for all threads and
+// panics on an error its caller did not expect: one raised on the main
+// thread at the same moment (a clipboard without text) must not end the
+// program here.
 func postEmptyEvent() {
+	defer func() { _ = recover() }()
 	glfw.PostEmptyEvent()
 }
