@@ -67,6 +67,10 @@ type Kiosk struct {
 	inbox    chan any
 	done     chan struct{}
 	stopOnce sync.Once
+	do       func(func()) // how the loop reaches the screen's goroutine
+	// early: signing in began before the window was built; the loop
+	// starts once the window is shown.
+	early, started bool
 
 	// Always visible.
 	title       *widget.Label
@@ -120,12 +124,16 @@ type Kiosk struct {
 // detailRow is one caption and value on the signed-in screen.
 type detailRow struct{ caption, value *widget.Label }
 
-// New builds the kiosk's window on a. Call Start to begin signing in.
-func New(a fyne.App, opts Options) (*Kiosk, error) { return create(a, opts, nil) }
+// New begins signing in and builds the kiosk's window on a; Start shows
+// it. The first code is asked for before the window is built: it travels
+// while the window is built and its graphics start, and when it is back
+// by then, the window's first frame shows it.
+func New(a fyne.App, opts Options) (*Kiosk, error) { return create(a, opts, nil, true) }
 
 // create is New whose inbound loop hands its work to the screen through
-// do; nil is Fyne's goroutine (fyne.Do).
-func create(a fyne.App, opts Options, do func(func())) (*Kiosk, error) {
+// do (nil is Fyne's goroutine: fyne.Do); without early, signing in begins
+// at Start and the loop at once.
+func create(a fyne.App, opts Options, do func(func()), early bool) (*Kiosk, error) {
 	tr, err := newTranslator(opts.Settings.Language)
 	if err != nil {
 		return nil, err
@@ -137,27 +145,59 @@ func create(a fyne.App, opts Options, do func(func())) (*Kiosk, error) {
 	messages := tr.messages
 	k.pages.Store(&messages)
 	k.m = state.New(opts, state.Wiring{Post: func(m state.Msg) { k.post(m) }, PageText: k.pageText, LogError: fyne.LogError})
+	k.do, k.early = do, early
+	if early {
+		k.m.Start()
+		k.started = true
+		startup.Step("first code asked for")
+	}
 	a.Settings().SetTheme(k.look)
 	k.Window = a.NewWindow("Workshop Login")
 	startup.Step("Fyne window made")
 	k.build()
 	if err := k.bindKeys(); err != nil {
+		k.Stop()
 		return nil, err
 	}
 	k.applyWindowMode()
 	k.render()
-	go k.loop(do)
+	if !early {
+		go k.loop(do)
+	}
 	return k, nil
 }
 
-// Start begins signing in and shows the window. A session kept from before a
-// restart, still valid, takes over as soon as the keyring has answered.
-// The first code is asked for before the window opens: the request
-// travels while the window's graphics start.
+// Start shows the window, and begins signing in unless New did. A session
+// kept from before a restart, still valid, takes over as soon as the
+// keyring has answered. What arrived while the window was built (the first
+// code, with luck) is on screen in its first frame.
 func (k *Kiosk) Start() {
-	k.m.Start()
+	if !k.started {
+		k.m.Start()
+		k.started = true
+	}
+	if k.early {
+		k.handleArrived()
+	}
 	k.Window.Show()
 	k.refresh()
+	if k.early {
+		go k.loop(k.do)
+	}
+}
+
+// handleArrived handles the goroutines' results already waiting, without
+// waiting for more, on the caller's goroutine: before the window is shown,
+// and before Fyne's loop runs, that is the screen's.
+func (k *Kiosk) handleArrived() {
+	for {
+		select {
+		case msg := <-k.inbox:
+			k.handle(msg)
+		default:
+			return
+		}
+	}
 }
 
 // Stop ends the sign-in, its goroutines and the inbound loop.

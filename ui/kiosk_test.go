@@ -122,7 +122,7 @@ func newKioskWith(t *testing.T, language string, signIn auth.SignIn, h Handoff, 
 	}
 	adjust(&opts)
 	q := &uiQueue{}
-	k, err := create(a, opts, q.do)
+	k, err := create(a, opts, q.do, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -962,7 +962,7 @@ func (a *quitting) Quit() { a.quits.Add(1) }
 func TestQuitGoesThroughTheInboundLoop(t *testing.T) {
 	a := &quitting{App: test.NewTempApp(t)}
 	q := &uiQueue{}
-	k, err := create(a, Options{SignIn: idle{}}, q.do)
+	k, err := create(a, Options{SignIn: idle{}}, q.do, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -974,4 +974,86 @@ func TestQuitGoesThroughTheInboundLoop(t *testing.T) {
 	if n := a.quits.Load(); n != 1 {
 		t.Errorf("quit %d times", n)
 	}
+}
+
+// codeAtOnce is a SignIn whose first code is back as soon as it is asked
+// for (the embedded simulator, a Trust Centre close by); then it waits.
+type codeAtOnce struct{}
+
+func (codeAtOnce) Start(ctx context.Context) <-chan auth.Event {
+	ch := make(chan auth.Event, 1)
+	ch <- auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1}
+	go func() { <-ctx.Done(); close(ch) }()
+	return ch
+}
+
+func earlyKiosk(t *testing.T, signIn auth.SignIn) (*Kiosk, *uiQueue) {
+	t.Helper()
+	q := &uiQueue{}
+	opts := Options{SignIn: signIn, Environment: auth.EnvSimulator, Settings: Settings{Language: "en"},
+		Now: func() time.Time { return t0.Add(time.Second) }}
+	k, err := create(test.NewTempApp(t), opts, q.do, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Window.Resize(fyne.NewSize(900, 720))
+	t.Cleanup(k.Stop)
+	return k, q
+}
+
+// As New makes it, the kiosk asks for its first code while the window is
+// built; a code back by the time the window opens is in its first frame,
+// with nothing queued for a later one.
+func TestACodeBackBeforeTheWindowOpensIsInItsFirstFrame(t *testing.T) {
+	k, q := earlyKiosk(t, codeAtOnce{})
+	deadline := time.Now().Add(15 * time.Second)
+	for len(k.inbox) == 0 { // the code on its way to the screen
+		if time.Now().After(deadline) {
+			t.Fatal("the first code was not asked for before the window opened")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	k.Start()
+	if k.qrFor != code1.URI || k.status.Text != "Scan this code with the Digidentity app" {
+		t.Errorf("the window opens with code %q and status %q; want the first code at once", k.qrFor, k.status.Text)
+	}
+	if len(q.tasks) != 0 {
+		t.Errorf("%d results left for a later frame", len(q.tasks))
+	}
+}
+
+// A code that is not back yet does not hold the window up: it opens asking
+// for one, and the code follows through the inbound loop.
+func TestACodeStillOnItsWayDoesNotHoldTheWindowUp(t *testing.T) {
+	engine := &handOver{events: make(chan auth.Event, 1)}
+	k, q := earlyKiosk(t, engine)
+	k.Start()
+	if k.qrFor != "" {
+		t.Fatalf("a code %q on screen before any came", k.qrFor)
+	}
+	engine.events <- auth.Event{Kind: auth.EventQRReady, At: t0, Message: auth.MsgScanCode, QR: code1}
+	q.until(t, "the code, through the loop", func() bool { return k.qrFor == code1.URI })
+}
+
+// handOver is a SignIn whose events the test sends.
+type handOver struct{ events chan auth.Event }
+
+func (h *handOver) Start(ctx context.Context) <-chan auth.Event {
+	out := make(chan auth.Event)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case e := <-h.events:
+				select {
+				case out <- e:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }

@@ -156,7 +156,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		}
 	}()
 	kiosk.Start()
-	startup.Step("window shown, first code asked for")
+	startup.Step("window shown")
 	go settleMemory(closed)
 	a.Run()
 	kiosk.Stop()
