@@ -49,7 +49,7 @@ ifneq ($(filter C C.UTF-8 C.utf8 POSIX,$(LANG)),)
 LANG := en_US.UTF-8
 endif
 
-.PHONY: env run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
+.PHONY: env fonts run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
 	wine-check wine-helpers relay-static bench-relay
 
 run: deps build
@@ -141,6 +141,12 @@ screenshots: test-deps
 SOAK_HOURS ?= 720
 soak: check-go
 	WORKSHOP_LOGIN_SOAK_HOURS=$(SOAK_HOURS) $(GO) test $(GOFLAGS) -count=1 -run='^TestSoak$$' -v -timeout=30m ./auth/
+
+# The window's fonts (assets/fonts, committed): Fyne's own Noto Sans cut
+# down to Latin, with Debian's fonttools.
+fonts: check-go
+	@$(call apt_install,fonttools)
+	sh assets/fonts/subset.sh
 
 fuzz: deps
 	@for pair in $(FUZZ_TARGETS); do \

@@ -27,6 +27,19 @@ var Icon []byte
 //go:embed icon/window.png
 var WindowIcon []byte
 
+// TextFont and BoldFont are the window's fonts: Fyne's own Noto Sans
+// Regular and Bold, cut down to Latin (fonts/subset.sh), which covers every
+// character of the messages. Parsing the full fonts held more than half of
+// the window's Go heap and a tenth of its build.
+//
+//go:embed fonts/NotoSans-Regular-Latin.ttf
+var TextFont []byte
+
+// BoldFont: see TextFont.
+//
+//go:embed fonts/NotoSans-Bold-Latin.ttf
+var BoldFont []byte
+
 // Lang holds one JSON file per language, named by its language tag.
 //
 //go:embed lang/*.json

@@ -1,10 +1,14 @@
 package assets_test
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/go-text/typesetting/font"
 
 	"github.com/workshop-login/workshop-login/assets"
 	"github.com/workshop-login/workshop-login/auth"
@@ -91,5 +95,39 @@ func BenchmarkText(b *testing.B) {
 	}
 	for b.Loop() {
 		c.Text(string(auth.MsgOffline), map[string]int{"Seconds": 8})
+	}
+}
+
+// Every character of every language's messages is in the window's fonts,
+// cut down to Latin: none of the kiosk's own words sends the window to the
+// full fonts.
+func TestTheWindowsFontsHoldEveryMessage(t *testing.T) {
+	for name, data := range map[string][]byte{"text": assets.TextFont, "bold": assets.BoldFont} {
+		face, err := font.ParseTTF(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("the %s font: %v", name, err)
+		}
+		files, err := assets.Lang.ReadDir("lang")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			language := strings.TrimSuffix(f.Name(), ".json")
+			c, err := assets.LoadCatalogue(language)
+			if err != nil {
+				t.Fatal(err)
+			}
+			missing := map[rune]string{}
+			for key, text := range c {
+				for _, r := range text {
+					if _, ok := face.NominalGlyph(r); !ok && r >= ' ' {
+						missing[r] = key
+					}
+				}
+			}
+			for r, key := range missing {
+				t.Errorf("the %s font lacks %q (U+%04X) of %s's %s: widen assets/fonts/subset.sh", name, r, r, language, key)
+			}
+		}
 	}
 }

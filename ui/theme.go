@@ -5,6 +5,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+
+	"github.com/workshop-login/workshop-login/assets"
 )
 
 // kioskTheme is Fyne's theme, always light (a workshop is bright and a dark
@@ -42,7 +44,23 @@ func (t kioskTheme) Color(name fyne.ThemeColorName, _ fyne.ThemeVariant) color.C
 	return theme.DefaultTheme().Color(name, theme.VariantLight)
 }
 
-func (t kioskTheme) Font(style fyne.TextStyle) fyne.Resource { return theme.DefaultTheme().Font(style) }
+// The window's text and bold text come from Fyne's own fonts cut down to
+// Latin (assets/fonts); a character outside it is drawn from the full font,
+// loaded then. The other styles are Fyne's.
+var (
+	textFont = fyne.NewStaticResource("NotoSans-Regular-Latin.ttf", assets.TextFont)
+	boldFont = fyne.NewStaticResource("NotoSans-Bold-Latin.ttf", assets.BoldFont)
+)
+
+func (t kioskTheme) Font(style fyne.TextStyle) fyne.Resource {
+	switch {
+	case style.Monospace || style.Symbol || style.Italic:
+		return theme.DefaultTheme().Font(style)
+	case style.Bold:
+		return boldFont
+	}
+	return textFont
+}
 
 func (t kioskTheme) Icon(name fyne.ThemeIconName) fyne.Resource {
 	return theme.DefaultTheme().Icon(name)

@@ -1,10 +1,12 @@
 // This file is Fyne v2.7.1's internal/painter/font.go (BSD 3-Clause,
 // Copyright (C) 2018 Fyne.io developers) with fallback fonts loaded lazily,
-// put in place by ui/fynepatch. Upstream parses the emoji font and a system
-// font for the locale's language for every text style as soon as it is
-// first measured, about 20 MB for a window of Latin text that never needs
-// them; here each is parsed the first time a character is missing from the
-// fonts before it, so what is drawn, and with which font, stays the same.
+// put in place by ui/fynepatch. Upstream parses, for every text style as
+// soon as it is first measured, the theme's font and behind it Fyne's
+// default font (when the theme's differs), the emoji font and a system font
+// for the locale's language: about 20 MB for a window of Latin text that
+// never needs the last two. Here each font after the theme's is parsed the
+// first time a character is missing from the fonts before it, so what is
+// drawn, and with which font, stays the same.
 
 package painter
 
@@ -87,11 +89,9 @@ func lookupRuneFont(r rune, family string, aspect font.Aspect) *font.Face {
 
 func lookupFaces(theme, fallback, emoji fyne.Resource, family string, style fyne.TextStyle) (faces *dynamicFontMap) {
 	f1 := loadMeasureFont(theme)
-	if theme == fallback {
-		faces = &dynamicFontMap{family: family, faces: []*font.Face{f1}}
-	} else {
-		f2 := loadMeasureFont(fallback)
-		faces = &dynamicFontMap{family: family, faces: []*font.Face{f1, f2}}
+	faces = &dynamicFontMap{family: family, faces: []*font.Face{f1}}
+	if theme != fallback {
+		faces.addFallback(func() *font.Face { return loadMeasureFont(fallback) })
 	}
 
 	aspect := font.Aspect{Style: font.StyleNormal}
