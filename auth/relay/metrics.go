@@ -2,66 +2,77 @@ package relay
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/VictoriaMetrics/metrics"
 )
 
 // Metrics are what a VM's platform team watches, under
 // workshop_login_relay_: sign-ins started, approved and refused, the Trust
-// Centre's latency and errors, and the kiosks refused. Labels are bounded
-// (no kiosk names), so thousands of kiosks cost no more series than one.
+// Centre's latency and errors, and the kiosks refused, with the Go
+// runtime's and the process's (go_*, process_*). Labels are bounded (no
+// kiosk names), so thousands of kiosks cost no more series than one.
+//
+// VictoriaMetrics' metrics package writes Prometheus's text format without
+// the Prometheus client's protocol buffers: the relay is in every kiosk's
+// program (the default run embeds one), and the client made that program
+// 2.4 MB bigger, which a waiting kiosk holds in memory.
 type Metrics struct {
-	registry       *prometheus.Registry
-	started        prometheus.Counter
-	approved       prometheus.Counter
-	refused        prometheus.Counter
-	assertions     prometheus.Counter
-	polls          *prometheus.CounterVec
-	upstream       *prometheus.HistogramVec
-	upstreamErrors *prometheus.CounterVec
-	rejections     *prometheus.CounterVec
+	set                                    *metrics.Set
+	started, approved, refused, assertions *metrics.Counter
 }
 
-// NewMetrics registers the relay's metrics, and the Go runtime's and the
-// process's, on reg (a new registry when nil).
-func NewMetrics(reg *prometheus.Registry) *Metrics {
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+const metricPrefix = "workshop_login_relay_"
+
+// upstreamBuckets are the Trust Centre latency histogram's bounds, seconds.
+var upstreamBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
+
+// NewMetrics makes a relay's metrics, apart from any other relay's in the
+// process.
+func NewMetrics() *Metrics {
+	metrics.ExposeMetadata(true) // # TYPE lines, as Prometheus's client writes
+	set := metrics.NewSet()
+	return &Metrics{
+		set:        set,
+		started:    set.NewCounter(metricPrefix + "sign_ins_started_total"),
+		approved:   set.NewCounter(metricPrefix + "sign_ins_approved_total"),
+		refused:    set.NewCounter(metricPrefix + "sign_ins_refused_total"),
+		assertions: set.NewCounter(metricPrefix + "assertions_signed_total"),
 	}
-	const ns = "workshop_login_relay"
-	m := &Metrics{
-		registry: reg,
-		started: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "sign_ins_started_total",
-			Help: "QR codes issued to kiosks: sign-ins started."}),
-		approved: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "sign_ins_approved_total",
-			Help: "Sign-ins approved on a phone whose identity was read and signed."}),
-		refused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "sign_ins_refused_total",
-			Help: "Sign-ins the person or the Trust Centre refused."}),
-		assertions: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "assertions_signed_total",
-			Help: "Identity assertions signed, at sign-in and for later hand-offs."}),
-		polls: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "polls_total",
-			Help: "Kiosk polls answered, by the state answered."}, []string{"state"}),
-		upstream: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "trust_centre_request_seconds",
-			Help:    "Latency of calls to the Trust Centre, by call (qr, token, identity).",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}, []string{"call"}),
-		upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "trust_centre_errors_total",
-			Help: "Trust Centre calls that failed, by call and outcome."}, []string{"call", "outcome"}),
-		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "kiosk_rejections_total",
-			Help: "Kiosk calls refused: not_enrolled, kiosk_rate_limited, global_rate_limited, bad_handle."}, []string{"reason"}),
-	}
-	reg.MustRegister(m.started, m.approved, m.refused, m.assertions, m.polls, m.upstream, m.upstreamErrors, m.rejections)
-	return m
 }
 
 // Handler serves the metrics in Prometheus's text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		m.set.WritePrometheus(w)
+		metrics.WriteProcessMetrics(w)
+	})
 }
 
+// labelled is the series of family with one label; values are the relay's
+// own words (states, calls, reasons), never a kiosk's input.
+func (m *Metrics) labelled(family, label, value string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(metricPrefix + family + "{" + label + "=" + strconv.Quote(value) + "}")
+}
+
+// poll counts a kiosk poll answered, by the state answered.
+func (m *Metrics) poll(state string) { m.labelled("polls_total", "state", state).Inc() }
+
+// reject counts a kiosk call refused: not_enrolled, kiosk_rate_limited,
+// global_rate_limited, bad_handle.
+func (m *Metrics) reject(reason string) { m.labelled("kiosk_rejections_total", "reason", reason).Inc() }
+
+// upstreamError counts a Trust Centre call that failed, by call and outcome.
+func (m *Metrics) upstreamError(call, outcome string) {
+	m.set.GetOrCreateCounter(metricPrefix + "trust_centre_errors_total{call=" + strconv.Quote(call) +
+		",outcome=" + strconv.Quote(outcome) + "}").Inc()
+}
+
+// observe records the latency of a call to the Trust Centre (qr, token,
+// identity).
 func (m *Metrics) observe(call string, began, ended time.Time) {
-	m.upstream.WithLabelValues(call).Observe(ended.Sub(began).Seconds())
+	m.set.GetOrCreatePrometheusHistogramExt(metricPrefix+"trust_centre_request_seconds{call="+strconv.Quote(call)+"}",
+		upstreamBuckets).Update(ended.Sub(began).Seconds())
 }

@@ -92,7 +92,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Metrics == nil {
-		cfg.Metrics = NewMetrics(nil)
+		cfg.Metrics = NewMetrics()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -141,14 +141,14 @@ func (s *Server) kioskCall(next func(http.ResponseWriter, *http.Request, string)
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		kiosk, err := s.cfg.Kiosks.Authenticate(strings.TrimSpace(key))
 		if !ok || err != nil {
-			s.cfg.Metrics.rejections.WithLabelValues("not_enrolled").Inc()
+			s.cfg.Metrics.reject("not_enrolled")
 			s.cfg.Log.Warn("refused a kiosk that is not enrolled", "remote", r.RemoteAddr, "path", r.URL.Path)
 			writeJSON(w, http.StatusUnauthorized, auth.RelayErrorAnswer{Error: auth.RelayErrNotEnrolled,
 				Message: "This kiosk is not enrolled: ask your administrator"})
 			return
 		}
 		if wait, reason := s.admit(kiosk); wait > 0 {
-			s.cfg.Metrics.rejections.WithLabelValues(reason).Inc()
+			s.cfg.Metrics.reject(reason)
 			s.cfg.Log.Warn("rate limited", "kiosk", kiosk, "reason", reason, "retry_after", wait)
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			writeJSON(w, http.StatusTooManyRequests, auth.RelayPollAnswer{State: auth.RelayBusy, RetryIn: int(math.Ceil(wait.Seconds())),
@@ -191,7 +191,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, kiosk string) {
 	s.cfg.Metrics.observe("qr", began, s.cfg.Now())
 	if err != nil {
 		answer := auth.Classify(err, s.cfg.Upstream.Settings().MaxRetryWait)
-		s.cfg.Metrics.upstreamErrors.WithLabelValues("qr", string(answer.State)).Inc()
+		s.cfg.Metrics.upstreamError("qr", string(answer.State))
 		s.cfg.Log.Warn("QR code request failed", "kiosk", kiosk, "state", answer.State, "detail", answer.Err.Error())
 		s.writeTrouble(w, answer)
 		return
@@ -216,7 +216,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 	if err != nil || h.Kind == HandleSession {
 		// Why only goes to the log: a handle that is too old, from another
 		// kiosk or tampered with is "start again" to the kiosk alike.
-		s.cfg.Metrics.rejections.WithLabelValues("bad_handle").Inc()
+		s.cfg.Metrics.reject("bad_handle")
 		s.cfg.Log.Warn("a poll's handle was refused", "kiosk", kiosk, "why", handleWhy(err, h))
 		s.answer(w, auth.RelayPollAnswer{State: auth.RelayGone, Error: auth.MsgCodeExpired, Detail: "the sign-in is unknown or too old"})
 		return
@@ -242,7 +242,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 	case auth.PollIssued:
 		s.identify(w, r.Context(), kiosk, Handle{Kind: HandleToken, Kiosk: kiosk, Token: answer.Token, ApprovedAt: s.cfg.Now()})
 	default:
-		s.cfg.Metrics.upstreamErrors.WithLabelValues("token", string(answer.State)).Inc()
+		s.cfg.Metrics.upstreamError("token", string(answer.State))
 		s.cfg.Log.Warn("token poll failed", "kiosk", kiosk, "state", answer.State, "lost", answer.Lost, "detail", answer.Err.Error())
 		s.writeTrouble(w, answer)
 	}
@@ -267,7 +267,7 @@ func (s *Server) identify(w http.ResponseWriter, ctx context.Context, kiosk stri
 		return
 	}
 	key, detail := auth.KeyOf(err), err.Error()
-	s.cfg.Metrics.upstreamErrors.WithLabelValues("identity", string(key)).Inc()
+	s.cfg.Metrics.upstreamError("identity", string(key))
 	if auth.Retryable(err) {
 		wait := min(2*time.Second<<min(h.Tries, 4), 30*time.Second)
 		if now.Add(wait).Before(deadline) {
@@ -325,7 +325,7 @@ func (s *Server) assertion(w http.ResponseWriter, r *http.Request, kiosk string)
 	}
 	h, err := s.cfg.Sealer.Open(req.Session, kiosk)
 	if err != nil || h.Kind != HandleSession {
-		s.cfg.Metrics.rejections.WithLabelValues("bad_handle").Inc()
+		s.cfg.Metrics.reject("bad_handle")
 		s.cfg.Log.Warn("an assertion's session was refused", "kiosk", kiosk, "why", handleWhy(err, h))
 		writeJSON(w, http.StatusGone, auth.RelayErrorAnswer{Error: auth.RelayErrSessionEnded,
 			Message: "This sign-in has ended: sign in again"})
@@ -378,7 +378,7 @@ func (s *Server) writeTrouble(w http.ResponseWriter, a auth.PollAnswer) {
 }
 
 func (s *Server) answer(w http.ResponseWriter, a auth.RelayPollAnswer) {
-	s.cfg.Metrics.polls.WithLabelValues(string(a.State)).Inc()
+	s.cfg.Metrics.poll(string(a.State))
 	writeJSON(w, http.StatusOK, a)
 }
 
