@@ -3,6 +3,7 @@ package relay
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -21,7 +22,13 @@ import (
 type Metrics struct {
 	set                                    *metrics.Set
 	started, approved, refused, assertions *metrics.Counter
+	// series holds the labelled series by seriesKey, so that a poll finds
+	// its counter without building its name.
+	series sync.Map
 }
+
+// seriesKey names a labelled series: its family and up to two label values.
+type seriesKey struct{ family, a, b string }
 
 const metricPrefix = "workshop_login_relay_"
 
@@ -54,7 +61,13 @@ func (m *Metrics) Handler() http.Handler {
 // labelled is the series of family with one label; values are the relay's
 // own words (states, calls, reasons), never a kiosk's input.
 func (m *Metrics) labelled(family, label, value string) *metrics.Counter {
-	return m.set.GetOrCreateCounter(metricPrefix + family + "{" + label + "=" + strconv.Quote(value) + "}")
+	key := seriesKey{family: family, a: value}
+	if c, ok := m.series.Load(key); ok {
+		return c.(*metrics.Counter)
+	}
+	c := m.set.GetOrCreateCounter(metricPrefix + family + "{" + label + "=" + strconv.Quote(value) + "}")
+	m.series.Store(key, c)
+	return c
 }
 
 // poll counts a kiosk poll answered, by the state answered.
@@ -66,13 +79,24 @@ func (m *Metrics) reject(reason string) { m.labelled("kiosk_rejections_total", "
 
 // upstreamError counts a Trust Centre call that failed, by call and outcome.
 func (m *Metrics) upstreamError(call, outcome string) {
-	m.set.GetOrCreateCounter(metricPrefix + "trust_centre_errors_total{call=" + strconv.Quote(call) +
-		",outcome=" + strconv.Quote(outcome) + "}").Inc()
+	key := seriesKey{family: "trust_centre_errors_total", a: call, b: outcome}
+	c, ok := m.series.Load(key)
+	if !ok {
+		c = m.set.GetOrCreateCounter(metricPrefix + key.family + "{call=" + strconv.Quote(call) +
+			",outcome=" + strconv.Quote(outcome) + "}")
+		m.series.Store(key, c)
+	}
+	c.(*metrics.Counter).Inc()
 }
 
 // observe records the latency of a call to the Trust Centre (qr, token,
 // identity).
 func (m *Metrics) observe(call string, began, ended time.Time) {
-	m.set.GetOrCreatePrometheusHistogramExt(metricPrefix+"trust_centre_request_seconds{call="+strconv.Quote(call)+"}",
-		upstreamBuckets).Update(ended.Sub(began).Seconds())
+	key := seriesKey{family: "trust_centre_request_seconds", a: call}
+	h, ok := m.series.Load(key)
+	if !ok {
+		h = m.set.GetOrCreatePrometheusHistogramExt(metricPrefix+key.family+"{call="+strconv.Quote(call)+"}", upstreamBuckets)
+		m.series.Store(key, h)
+	}
+	h.(*metrics.PrometheusHistogram).Update(ended.Sub(began).Seconds())
 }
