@@ -9,7 +9,7 @@ GO      ?= go
 TAGS    := migrated_fynedo
 GOFLAGS := -tags=$(TAGS)
 BINARY  := workshop-login
-# Fyne with the kiosk's patches (ui/fynepatch: the idle main loop): every go
+# Fyne with the kiosk's patches (ui/fynepatch: the idle loop, lazy fallback fonts, no depth buffer): every go
 # command below runs in the workspace that replaces Fyne with the patched
 # copy; check-go prepares it. A bare `go build` still works, with upstream's
 # 60 Hz loop; `eval $$(make -s env)` gives a shell the same builds as make.
