@@ -16,6 +16,10 @@ type liveCode struct {
 	QRCode
 	rotateAt    time.Time // when its successor is fetched
 	lastPending time.Time // the last "still waiting" answer about it
+	retiredAt   time.Time // when it left the screen (a successor, or rest)
+	// provisional: the lifetime was not known when it was fetched, so
+	// ExpiresAt is a guess on the safe side, corrected once it is learnt.
+	provisional bool
 	// uncertain: a poll's answer was lost on the way, so an approval may
 	// have been used up at the Trust Centre.
 	uncertain bool
@@ -47,14 +51,26 @@ func (a *attempt) run() {
 	for a.ctx.Err() == nil {
 		now := a.p.clock.Now()
 		a.dropOld(now)
-		fetchAt, pollAt := a.fetchDue(), a.pollDue()
+		resting, changed := a.p.demand()
+		if resting && a.current != nil {
+			a.retire(now) // off the screen, still polled until it is gone
+		}
+		fetchAt, pollAt := a.fetchDue(resting), a.pollDue()
+		if fetchAt.IsZero() && pollAt.IsZero() {
+			// At rest, and no code alive: nothing to ask anyone until
+			// someone is there.
+			if !a.wait(-1, changed) {
+				return
+			}
+			continue
+		}
 		fetch := !fetchAt.IsZero() && (pollAt.IsZero() || !pollAt.Before(fetchAt))
 		due := pollAt
 		if fetch {
 			due = fetchAt
 		}
 		if now.Before(due) {
-			if !a.sleep(due.Sub(now)) {
+			if !a.wait(due.Sub(now), changed) {
 				return
 			}
 			continue
@@ -68,8 +84,11 @@ func (a *attempt) run() {
 }
 
 // fetchDue is when the next code is fetched: now when none is on screen,
-// else when the one on screen is to be replaced.
-func (a *attempt) fetchDue() time.Time {
+// else when the one on screen is to be replaced; never at rest.
+func (a *attempt) fetchDue(resting bool) time.Time {
+	if resting {
+		return time.Time{}
+	}
 	if a.current == nil {
 		return later(a.notBefore, a.lastFetch.Add(a.interval))
 	}
@@ -86,7 +105,11 @@ func (a *attempt) pollDue() time.Time {
 
 // sleep waits on the engine's clock, cut short by RetryNow (which also ends
 // any back-off), and reports whether the attempt goes on.
-func (a *attempt) sleep(d time.Duration) bool {
+func (a *attempt) sleep(d time.Duration) bool { return a.wait(d, nil) }
+
+// wait is sleep, cut short too when changed is closed (someone came, or
+// left: see OnDemand); d < 0 waits for that alone.
+func (a *attempt) wait(d time.Duration, changed <-chan struct{}) bool {
 	ctx, cancel := context.WithCancel(a.ctx)
 	defer cancel()
 	woken := make(chan struct{})
@@ -95,20 +118,23 @@ func (a *attempt) sleep(d time.Duration) bool {
 		case <-a.p.wake:
 			close(woken)
 			cancel()
+		case <-changed:
+			cancel()
 		case <-ctx.Done():
 		}
 	}()
-	if a.p.clock.Sleep(ctx, d) {
+	if d < 0 {
+		<-ctx.Done()
+	} else if a.p.clock.Sleep(ctx, d) {
 		return true
 	}
 	select {
 	case <-woken:
 		a.notBefore, a.retries = time.Time{}, 0
 		a.p.log.Info("trying again now, as the person asked")
-		return a.ctx.Err() == nil
 	default:
-		return false
 	}
+	return a.ctx.Err() == nil
 }
 
 // dropOld stops polling codes older than MaxCodeAge: the bound on how
@@ -122,6 +148,9 @@ func (a *attempt) dropOld(now time.Time) {
 }
 
 func (a *attempt) fetchCode() {
+	// The code's life begins at the Trust Centre after this moment: its
+	// end is counted from here, on the safe side.
+	asked := a.p.clock.Now()
 	qr, err := a.p.tc.requestQR(a.ctx)
 	if err != nil {
 		a.handle(asNonPollFailure(err, MsgUnexpected), nil)
@@ -129,23 +158,15 @@ func (a *attempt) fetchCode() {
 	}
 	s := a.p.settings
 	now := a.p.clock.Now()
+	noneAlive := a.current == nil && len(a.older) == 0
 	if a.current != nil {
-		a.older = append([]*liveCode{a.current}, a.older...)
-		if len(a.older) >= MaxLiveCodes {
-			a.p.log.Warn("stopped polling the oldest code: too many codes alive at once", "live", len(a.older)+1)
-			a.older = a.older[:MaxLiveCodes-1]
-		}
+		a.retire(now)
 	}
-	code := &liveCode{qrSession: qr, QRCode: QRCode{URI: qr.uri, IssuedAt: now}}
-	if lifetime := a.p.CodeLifetime(); lifetime > 0 {
-		code.ExpiresAt = now.Add(lifetime)
-		code.rotateAt = code.ExpiresAt.Add(-min(s.QRRefreshLead, lifetime/4))
-	} else {
-		code.rotateAt = now.Add(s.MaxCodeAge / 2)
-	}
+	code := &liveCode{qrSession: qr, QRCode: QRCode{URI: qr.uri, IssuedAt: asked}}
+	a.setLifetime(code)
 	// Each code starts from PollInterval again (slow_down is reset); codes
 	// already polled keep their turn if it comes sooner.
-	if a.current == nil && len(a.older) == 0 || a.nextPoll.After(now.Add(s.PollInterval)) {
+	if noneAlive || a.nextPoll.After(now.Add(s.PollInterval)) {
 		a.nextPoll = now.Add(s.PollInterval)
 	}
 	a.current = code
@@ -214,6 +235,7 @@ func (a *attempt) handle(err error, code *liveCode) (goOn bool) {
 		a.nextPoll = now.Add(a.interval)
 		a.retries, a.failures = 0, 0
 		code.lastPending = now
+		a.p.sawAlive(now.Sub(code.IssuedAt))
 		if code == a.current && !a.waiting {
 			a.waiting = true
 			a.emit(Event{Kind: EventWaiting, Message: MsgScanCode})
@@ -262,9 +284,7 @@ func (a *attempt) handle(err error, code *liveCode) (goOn bool) {
 // or it was used by an answer that never arrived.
 func (a *attempt) gone(code *liveCode, ce *callError) (goOn bool) {
 	onScreen := code == a.current
-	if !code.uncertain && !code.lastPending.IsZero() {
-		a.p.learn(code.lastPending.Sub(code.IssuedAt), onScreen)
-	}
+	a.learnFrom(code, onScreen)
 	msg := MsgCodeExpired
 	if code.uncertain {
 		msg = MsgApprovalLost

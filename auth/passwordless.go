@@ -21,6 +21,16 @@ type SignIn interface {
 	Start(ctx context.Context) <-chan Event
 }
 
+// OnDemand is a SignIn that fetches codes only while someone is at the
+// kiosk (Passwordless). At rest it fetches none; the codes it already
+// showed are still polled until the Trust Centre says they are gone, so an
+// approval given on one still signs the person in, and then it asks
+// nothing at all. Wake brings a code at once.
+type OnDemand interface {
+	Rest()
+	Wake()
+}
+
 // EventKind is a state of a sign-in attempt.
 type EventKind string
 
@@ -97,6 +107,14 @@ type Passwordless struct {
 	// the Trust Centre showed; zero while unknown.
 	lifetime time.Duration
 	shorter  time.Duration // one code on screen ended sooner than lifetime
+	// seenAlive is the oldest age at which a code was still pending: the
+	// lifetime is at least that.
+	seenAlive time.Duration
+	// resting: nobody is at the kiosk, so no code is fetched (OnDemand).
+	// demandChanged is closed, and replaced, when resting changes: every
+	// waiting attempt sees it, also one that began before the change.
+	resting       bool
+	demandChanged chan struct{}
 }
 
 // Option adjusts the engine, mostly for tests.
@@ -140,7 +158,7 @@ func NewPasswordless(s Settings, opts ...Option) (*Passwordless, error) {
 	tc := newHTTPTrustCentre(s, o.client, o.clock.Now)
 	p := &Passwordless{
 		settings: s, tc: tc, client: o.client, clock: o.clock, random: o.random, log: o.log,
-		wake: make(chan struct{}, 1), lifetime: s.QRLifetime,
+		wake: make(chan struct{}, 1), lifetime: s.QRLifetime, demandChanged: make(chan struct{}),
 	}
 	p.identity = &identityReader{settings: s, tc: tc, idTokens: &idTokenVerifier{settings: s, client: o.client, now: o.clock.Now},
 		clock: o.clock, random: o.random, log: o.log}
@@ -167,44 +185,35 @@ func (p *Passwordless) RetryNow() {
 	}
 }
 
+// Rest stops fetching codes: nobody is at the kiosk (OnDemand).
+func (p *Passwordless) Rest() { p.setResting(true) }
+
+// Wake fetches a code at once, and keeps them coming (OnDemand).
+func (p *Passwordless) Wake() { p.setResting(false) }
+
+func (p *Passwordless) setResting(resting bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.resting == resting {
+		return
+	}
+	p.resting = resting
+	close(p.demandChanged)
+	p.demandChanged = make(chan struct{})
+}
+
+// demand says whether the engine rests, and the channel that is closed
+// when that changes.
+func (p *Passwordless) demand() (resting bool, changed <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.resting, p.demandChanged
+}
+
 // Discovery reads the Trust Centre's discovery document now and returns
 // it (nil when there is none or it failed: err says which) and the
 // endpoints in use as a result, for workshop-login check.
 func (p *Passwordless) Discovery(ctx context.Context) (*Discovery, Endpoints, error) {
 	found, err := Discover(ctx, p.settings, p.client)
 	return found, p.settings.Resolve(found), err
-}
-
-// CodeLifetime is the code lifetime in use: QRLifetime, or what the Trust
-// Centre showed; zero while unknown.
-func (p *Passwordless) CodeLifetime() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.lifetime
-}
-
-// learn takes what a gone code showed: it was still pending at age seen.
-// An older code may have been ended by its successor, so it can only raise
-// the lifetime. The code on screen had no successor, so its age is the
-// lifetime; but one early end (a Trust Centre restart, say) must not shorten
-// every later code, so it takes two in a row to lower it.
-func (p *Passwordless) learn(seen time.Duration, onScreen bool) {
-	if seen < 10*time.Second {
-		return // ended before anyone could scan it: no lifetime to learn
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	was := p.lifetime
-	switch {
-	case seen >= p.lifetime:
-		p.lifetime, p.shorter = seen, 0
-	case !onScreen:
-	case p.shorter > 0:
-		p.lifetime, p.shorter = max(p.shorter, seen), 0
-	default:
-		p.shorter = seen
-	}
-	if p.lifetime != was {
-		p.log.Info("learnt the Trust Centre's code lifetime", "lifetime", p.lifetime, "was", was)
-	}
 }

@@ -122,6 +122,7 @@ func testSettings() Settings {
 	s := DefaultSettings(EnvProduction)
 	s.ClientID, s.ClientSecret, s.ProductScope = "kiosk", "secret", "e9x4a6m254p663l4"
 	s.QRLifetime = time.Minute
+	s.PollInterval = 5 * time.Second // the timelines below were written with it
 	return s
 }
 

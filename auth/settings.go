@@ -67,7 +67,12 @@ type Settings struct {
 	// Centre says a code is gone. Either way it only decides when a new code
 	// is shown: a code is polled until the Trust Centre says it is gone, or
 	// for MaxCodeAge.
-	QRLifetime    time.Duration
+	QRLifetime time.Duration
+	// MinQRLifetime: while QRLifetime is not known, a code leaves the
+	// screen (a new one replaces it) at this age at the latest, so no code
+	// stays on screen past its end before the lifetime is learnt; 0 keeps
+	// a code until the Trust Centre says it is gone.
+	MinQRLifetime time.Duration
 	QRRefreshLead time.Duration // a new code is shown this long before the old one expires
 	// MaxCodeAge bounds how long any code is polled; while the lifetime is
 	// unknown, a code on screen is replaced after half of it.
@@ -129,8 +134,11 @@ const (
 // the issuer is left empty: the program fills in its embedded simulator's address.
 func DefaultSettings(env Environment) Settings {
 	s := Settings{
-		AuthorizePath:      "/oauth2/authorize.json",
-		PollInterval:       5 * time.Second,
+		AuthorizePath: "/oauth2/authorize.json",
+		// BankID's collect interval: a kiosk polls only while someone is
+		// signing in (codes on demand), so a short wait costs little.
+		PollInterval:       2 * time.Second,
+		MinQRLifetime:      15 * time.Second,
 		QRRefreshLead:      10 * time.Second,
 		MaxCodeAge:         10 * time.Minute,
 		HTTPTimeout:        10 * time.Second,
@@ -271,7 +279,7 @@ func (s Settings) ValidateTimings() error {
 		least, most time.Duration
 		fix         string
 	}{
-		{"PollInterval", s.PollInterval, MinPollInterval, MaxPollInterval, `use "5s" unless Digidentity says otherwise`},
+		{"PollInterval", s.PollInterval, MinPollInterval, MaxPollInterval, `use "2s" unless Digidentity says otherwise`},
 		{"MaxCodeAge", s.MaxCodeAge, time.Minute, time.Hour, `use "10m"`},
 		{"HTTPTimeout", s.HTTPTimeout, 100 * time.Millisecond, 2 * time.Minute, `use "10s"`},
 		{"TokenTimeout", s.TokenTimeout, time.Second, 5 * time.Minute, `use "60s": a token answer cut off is an approval lost`},
@@ -286,9 +294,13 @@ func (s Settings) ValidateTimings() error {
 		return &SettingError{Field: "QRLifetime", problem: says("%s is outside 10s to %s (%s)", s.QRLifetime, setting("MaxCodeAge"), s.MaxCodeAge),
 			fix: plain(`leave it out to learn it from the Trust Centre, or give the lifetime Digidentity states, for example "2m"`)}
 	}
+	if s.MinQRLifetime != 0 && (s.MinQRLifetime < 10*time.Second || s.MinQRLifetime > s.MaxCodeAge/2) {
+		return &SettingError{Field: "MinQRLifetime", problem: says("%s is outside 10s to half of %s (%s)", s.MinQRLifetime, setting("MaxCodeAge"), s.MaxCodeAge),
+			fix: plain(`use "15s", or "0s" to keep each code until the Trust Centre says it is gone`)}
+	}
 	if s.QRLifetime != 0 && s.PollInterval > s.QRLifetime/3 {
 		return &SettingError{Field: "PollInterval", problem: says("%s leaves fewer than three polls in %s (%s)", s.PollInterval, setting("QRLifetime"), s.QRLifetime),
-			fix: plain(`use "5s"`)}
+			fix: plain(`use "2s"`)}
 	}
 	if s.QRRefreshLead < 0 || s.QRRefreshLead > time.Minute || (s.QRLifetime != 0 && s.QRRefreshLead > s.QRLifetime/2) {
 		return &SettingError{Field: "QRRefreshLead", problem: says("%s is not between 0s and a minute, within half of %s", s.QRRefreshLead, setting("QRLifetime")),

@@ -95,7 +95,19 @@ type Kiosk struct {
 	// SignIn is how people sign in: "qr" (default), "web" or "both" (the
 	// browser offered beside the QR code).
 	SignIn string
+	// Codes is when QR codes are fetched: "on_demand" (default) only once
+	// someone touches the kiosk, resting after CodeRestAfter without
+	// input; "always" keeps a code on screen day and night, at about 1,800
+	// Trust Centre requests an hour with a 2 s poll interval.
+	Codes         string
+	CodeRestAfter time.Duration
 }
+
+// When codes are fetched.
+const (
+	CodesOnDemand = "on_demand"
+	CodesAlways   = "always"
+)
 
 // The ways to sign in.
 const (
@@ -105,7 +117,8 @@ const (
 )
 
 func defaultKiosk() Kiosk {
-	return Kiosk{AdminKeys: "Ctrl+Alt+Q", SignOutKeys: "Ctrl+L", IdleSignOut: 5 * time.Minute, IdleWarning: 30 * time.Second, SignIn: SignInQR}
+	return Kiosk{AdminKeys: "Ctrl+Alt+Q", SignOutKeys: "Ctrl+L", IdleSignOut: 5 * time.Minute, IdleWarning: 30 * time.Second, SignIn: SignInQR,
+		Codes: CodesOnDemand, CodeRestAfter: 2 * time.Minute}
 }
 
 // Simulator configures the embedded Trust Centre simulator, used when the
@@ -327,6 +340,16 @@ func (c Config) validate() error {
 	default:
 		return &Error{File: c.File, Key: "kiosk.sign_in", Problem: fmt.Sprintf("%q is not a way to sign in", c.Kiosk.SignIn),
 			Fix: `use "qr" (the Digidentity app scans a code), "web" (the browser) or "both"`}
+	}
+	switch c.Kiosk.Codes {
+	case CodesOnDemand, CodesAlways:
+	default:
+		return &Error{File: c.File, Key: "kiosk.codes", Problem: fmt.Sprintf("%q is not a way to show codes", c.Kiosk.Codes),
+			Fix: `use "on_demand" (a code once someone touches the kiosk) or "always"`}
+	}
+	if c.Kiosk.CodeRestAfter < 10*time.Second || c.Kiosk.CodeRestAfter > time.Hour {
+		return &Error{File: c.File, Key: "kiosk.code_rest_after", Problem: fmt.Sprintf("%s is outside 10s to 1h", c.Kiosk.CodeRestAfter),
+			Fix: `use "2m": long enough to take out a phone and scan, short enough that nobody's code waits`}
 	}
 	if err := checkTools(c.Tools); err != nil {
 		return &Error{File: c.File, Key: "tools", Problem: err.Error(), Fix: "give each [[tools]] entry a unique name and a command"}

@@ -38,6 +38,7 @@ var schema = table(reflect.TypeFor[Config](), []setting{
 	{key: "trust_centre.extra_scopes", field: "TrustCentre.ExtraScopes", example: `["profile"]`},
 	{key: "trust_centre.poll_interval", field: "TrustCentre.PollInterval"},
 	{key: "trust_centre.qr_lifetime", field: "TrustCentre.QRLifetime"},
+	{key: "trust_centre.min_qr_lifetime", field: "TrustCentre.MinQRLifetime"},
 	{key: "trust_centre.qr_refresh_lead", field: "TrustCentre.QRRefreshLead"},
 	{key: "trust_centre.max_code_age", field: "TrustCentre.MaxCodeAge"},
 	{key: "trust_centre.http_timeout", field: "TrustCentre.HTTPTimeout"},
@@ -66,6 +67,8 @@ var schema = table(reflect.TypeFor[Config](), []setting{
 	{key: "kiosk.idle_sign_out", field: "Kiosk.IdleSignOut"},
 	{key: "kiosk.idle_warning", field: "Kiosk.IdleWarning"},
 	{key: "kiosk.sign_in", field: "Kiosk.SignIn"},
+	{key: "kiosk.codes", field: "Kiosk.Codes"},
+	{key: "kiosk.code_rest_after", field: "Kiosk.CodeRestAfter"},
 
 	{key: "relay.url", field: "Relay.URL"},
 
