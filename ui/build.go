@@ -103,17 +103,31 @@ func (k *Kiosk) build() {
 		container.NewCenter(handoffs), k.handoffStatus, k.sessionNotSaved, layout.NewSpacer(),
 		container.New(bigButtonLayout{}, k.signOut), k.signOutHint)
 
+	// Rest: the kiosk's name, a large Sign in, and the one line that says
+	// any input will do.
+	k.restName = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	k.restName.SizeName = theme.SizeNameHeadingText
+	k.restName.Wrapping = fyne.TextWrapWord
+	k.restSignIn = widget.NewButtonWithIcon("", theme.LoginIcon(), k.act(k.m.Input))
+	k.restSignIn.Importance = widget.HighImportance
+	k.restHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	k.restHint.Wrapping = fyne.TextWrapWord
+	k.restScreen = container.NewVBox(layout.NewSpacer(), k.restName,
+		container.New(bigButtonLayout{least: fyne.NewSize(480, 120)}, k.restSignIn), k.restHint, layout.NewSpacer())
+	k.restScreen.Hide()
+
 	// Settings and about.
 	k.highContrast = widget.NewCheck("", func(on bool) { k.look.highContrast = on; k.applyTheme() })
 	k.highContrast.SetChecked(k.look.highContrast)
 	k.largeText = widget.NewCheck("", func(on bool) { k.look.largeText = on; k.applyTheme() })
 	k.largeText.SetChecked(k.look.largeText)
 	k.aboutVersion, k.aboutEnvironment, k.aboutReachability = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	k.aboutCodes = widget.NewLabel("")
 	about := container.New(layout.NewFormLayout())
 	for _, row := range []struct {
 		caption string
 		value   *widget.Label
-	}{{"ui.version", k.aboutVersion}, {"ui.environment", k.aboutEnvironment}, {"ui.trust_centre", k.aboutReachability}} {
+	}{{"ui.version", k.aboutVersion}, {"ui.environment", k.aboutEnvironment}, {"ui.trust_centre", k.aboutReachability}, {"ui.codes", k.aboutCodes}} {
 		caption := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 		k.captions[caption] = row.caption
 		about.Add(caption)
@@ -129,7 +143,7 @@ func (k *Kiosk) build() {
 	// tap, a key.
 	input := k.act(k.m.Input)
 	content := container.NewStack(&inputCatcher{onInput: input}, container.NewBorder(top, nil, nil, nil,
-		container.NewPadded(container.NewStack(k.signInScreen, k.signedInScreen, k.settingsScreen))))
+		container.NewPadded(container.NewStack(k.signInScreen, k.signedInScreen, k.settingsScreen, k.restScreen))))
 	if startup.Tracing() {
 		k.probe = newPaintProbe()
 		content.Add(k.probe.raster) // on top, so painted last in its frame
@@ -201,12 +215,16 @@ func (qrLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 	objects[1].Move(fyne.NewPos(0, side+theme.Padding()))
 }
 
-// bigButtonLayout makes Sign out a large target for gloved or greasy hands:
-// at least 320 by 72, centred.
-type bigButtonLayout struct{}
+// bigButtonLayout makes Sign out (and Sign in at rest) a large target for
+// gloved or greasy hands: at least least, else 320 by 72, centred.
+type bigButtonLayout struct{ least fyne.Size }
 
-func (bigButtonLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
-	return objects[0].MinSize().Max(fyne.NewSize(320, 72))
+func (l bigButtonLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	least := l.least
+	if least.IsZero() {
+		least = fyne.NewSize(320, 72)
+	}
+	return objects[0].MinSize().Max(least)
 }
 
 func (l bigButtonLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {

@@ -110,10 +110,16 @@ type Kiosk struct {
 	staySignedIn *widget.Button
 	idleBox      *fyne.Container
 
+	// The rest screen: nobody there, no code (codes on demand).
+	restScreen         *fyne.Container
+	restName, restHint *widget.Label
+	restSignIn         *widget.Button
+
 	// The settings and about screen.
 	settingsScreen                                    *fyne.Container
 	highContrast, largeText                           *widget.Check
 	aboutVersion, aboutEnvironment, aboutReachability *widget.Label
+	aboutCodes                                        *widget.Label
 	closeSettings                                     *widget.Button
 
 	captions map[*widget.Label]string // caption label → message key

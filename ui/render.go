@@ -23,6 +23,7 @@ func (k *Kiosk) render() {
 	k.renderSettings(v)
 	settings := v.Screen == state.ScreenSettings
 	setShown(k.settingsScreen, settings)
+	k.renderRest(v)
 	if v.SignedIn {
 		k.signInScreen.Hide()
 		k.renderTryAgain(v)
@@ -31,7 +32,7 @@ func (k *Kiosk) render() {
 	} else {
 		k.renderIdleWarning(v)
 		k.signedInScreen.Hide()
-		setShown(k.signInScreen, !settings)
+		setShown(k.signInScreen, !settings && v.Screen != state.ScreenRest)
 		k.renderCode(v)
 	}
 	k.relayout(v)
@@ -55,7 +56,7 @@ func (k *Kiosk) renderCountdowns() {
 // relayout lays the whole window out again when its texts changed size: a
 // new language, screen or person. Not on every tick: only a countdown moves.
 func (k *Kiosk) relayout(v state.View) {
-	key := fmt.Sprint(k.tr.language, v.SignedIn, v.Screen == state.ScreenSettings, k.look.largeText, v.PersonID)
+	key := fmt.Sprint(k.tr.language, v.SignedIn, v.Screen, k.look.largeText, v.PersonID)
 	if key == k.laidOut {
 		return
 	}
@@ -134,6 +135,20 @@ func (k *Kiosk) renderSettings(v state.View) {
 	}
 	setText(k.aboutEnvironment, tr.text(env, nil))
 	setText(k.aboutReachability, k.text(v.Reachability))
+	setText(k.aboutCodes, k.text(v.Codes))
+}
+
+// renderRest shows the rest screen, or hides it.
+func (k *Kiosk) renderRest(v state.View) {
+	rest := v.Screen == state.ScreenRest
+	setShown(k.restScreen, rest)
+	if !rest {
+		return
+	}
+	setShown(k.restName, v.Name != "")
+	setText(k.restName, v.Name)
+	k.restSignIn.SetText(k.tr.text("ui.rest_sign_in", nil))
+	setText(k.restHint, k.tr.text("ui.rest_hint", nil))
 }
 
 func (k *Kiosk) renderCode(v state.View) {

@@ -101,6 +101,9 @@ type Kiosk struct {
 	// Trust Centre requests an hour with a 2 s poll interval.
 	Codes         string
 	CodeRestAfter time.Duration
+	// Name is the kiosk's name on the rest screen, so a person knows which
+	// kiosk this is ("GARAGE JANSEN, bay 2"); empty shows none.
+	Name string
 }
 
 // When codes are fetched.

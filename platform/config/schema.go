@@ -69,6 +69,7 @@ var schema = table(reflect.TypeFor[Config](), []setting{
 	{key: "kiosk.sign_in", field: "Kiosk.SignIn"},
 	{key: "kiosk.codes", field: "Kiosk.Codes"},
 	{key: "kiosk.code_rest_after", field: "Kiosk.CodeRestAfter"},
+	{key: "kiosk.name", field: "Kiosk.Name"},
 
 	{key: "relay.url", field: "Relay.URL"},
 

@@ -103,7 +103,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		webSignIn = webLogin
 	}
 	var idleTime func() (time.Duration, error)
-	if cfg.Kiosk.IdleSignOut > 0 {
+	if cfg.Kiosk.IdleSignOut > 0 || cfg.Kiosk.Codes == config.CodesOnDemand {
 		meter := &idleMeter{after: cfg.Kiosk.IdleSignOut, log: logger}
 		defer meter.Close()
 		idleTime = meter.Idle
@@ -134,6 +134,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 			KioskMode: kc.KioskMode, DeeplinkButton: kc.DeeplinkButton, HighContrast: kc.HighContrast,
 			LargeText: kc.LargeText, Language: kc.Language, AdminKeys: kc.AdminKeys, SignOutKeys: kc.SignOutKeys,
 			IdleSignOut: kc.IdleSignOut, IdleWarning: kc.IdleWarning, WebOnly: kc.SignIn == config.SignInWeb,
+			CodesOnDemand: kc.Codes == config.CodesOnDemand, CodeRestAfter: kc.CodeRestAfter, Name: kc.Name,
 		},
 	})
 	if err != nil {
@@ -170,8 +171,9 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 }
 
 // idleMeter is the system's idle time (platform/idle), its meter opened
-// when first asked, which is once someone has signed in: at start a
-// display server or D-Bus connection would only hold the first code up.
+// when first asked: once someone has signed in, or at rest with codes on
+// demand; with codes always on screen, at start a display server or D-Bus
+// connection would only hold the first code up.
 type idleMeter struct {
 	after time.Duration
 	log   *slog.Logger
@@ -190,9 +192,9 @@ func (m *idleMeter) Idle() (time.Duration, error) {
 	if !m.opened {
 		m.opened = true
 		if m.meter, m.err = idle.System(); m.err != nil {
-			m.log.Warn("only input to the kiosk's window counts towards the idle sign-out", "error", m.err)
+			m.log.Warn("only input to the kiosk's window counts towards the idle sign-out and waking from rest", "error", m.err)
 		} else {
-			m.log.Info("idle sign-out", "after", m.after, "idle_time_from", m.meter.Name())
+			m.log.Info("the machine's idle time", "idle_sign_out_after", m.after, "idle_time_from", m.meter.Name())
 		}
 	}
 	if m.err != nil {

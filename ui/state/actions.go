@@ -12,6 +12,7 @@ import (
 // Input is input to the window: it counts as the person being here.
 func (m *Machine) Input() {
 	m.lastInput = m.opts.Now()
+	m.wake()
 	if m.idleLeft > 0 {
 		m.idleLeft = 0
 		m.mark(Everything)

@@ -53,6 +53,9 @@ type Machine struct {
 	lastInput       time.Time     // the window's own last input, or the sign-in
 	idleLeft        time.Duration // time to the idle sign-out while warning, else 0
 	settingsOpen    bool
+	// resting: codes on demand, and nobody is there (see rest.go).
+	resting   bool
+	restSince time.Time
 	// web is true while a browser sign-in is under way; webNote keeps how
 	// the last one ended on screen until the next code replaces it.
 	web        bool
@@ -65,6 +68,7 @@ type Machine struct {
 	// For the ticker goroutine: is idle time worth asking for; has its
 	// failure been logged.
 	signedIn      atomic.Bool
+	wantIdle      atomic.Bool // the idle time decides something now
 	idleErrLogged atomic.Bool
 	keyring       chan func()
 	// restore is the keyring's restore at start, until it is asked for:
@@ -100,6 +104,7 @@ func (m *Machine) Start() {
 	ctx, stop := context.WithCancel(context.Background())
 	m.stop = stop
 	m.ticker(ctx)
+	m.resting, m.restSince = m.onDemand() != nil, m.opts.Now()
 	m.startAttempt()
 	m.restore = func() {
 		m.onKeyring(func(s Sessions) Msg {
@@ -148,6 +153,7 @@ func (m *Machine) Handle(msg Msg) {
 	case Tick:
 		m.tick()
 		m.checkIdle(msg.Idle)
+		m.checkRest(msg.Idle)
 		m.maybeRestore(true)
 	case Restored:
 		if msg.Err != nil {
@@ -197,6 +203,7 @@ func (m *Machine) TakeChange() Change {
 func (m *Machine) mark(c Change) {
 	m.change = max(m.change, c)
 	m.signedIn.Store(m.session != nil)
+	m.wantIdle.Store(m.session != nil && m.opts.Settings.IdleSignOut > 0 || m.session == nil && m.onDemand() != nil)
 }
 
 // Session is who is signed in, or nil.
@@ -217,6 +224,11 @@ func (m *Machine) startAttempt() {
 	ctx := m.newAttempt()
 	m.code, m.message, m.session, m.handoffErr, m.sessionNotSaved, m.idleLeft = auth.QRCode{}, "", nil, Text{}, false, 0
 	m.web, m.signingIn, m.retryUntil = false, false, time.Time{}
+	if od := m.onDemand(); od != nil && m.resting {
+		od.Rest()
+	} else if od != nil {
+		od.Wake()
+	}
 	var events <-chan auth.Event
 	if m.opts.SignIn != nil && !m.opts.Settings.WebOnly {
 		events = m.opts.SignIn.Start(ctx)
@@ -248,8 +260,20 @@ func (m *Machine) show(e auth.Event) {
 	// N s", no Try again now.
 	m.retryUntil = time.Time{}
 	m.signingIn = e.Kind == auth.EventSigningIn
+	if m.resting && m.signingIn {
+		// Approved on a code shown before the rest: someone is here.
+		m.wake()
+	}
 	switch e.Kind {
 	case auth.EventQRReady:
+		if m.resting {
+			return // fetched as the rest began: nobody is there to scan it
+		}
+		if e.QR.URI == m.code.URI {
+			m.code = e.QR // the same code, its end now known
+			m.mark(Everything)
+			return
+		}
 		m.code = e.QR
 	case auth.EventOffline:
 		m.retryUntil = e.At.Add(e.RetryIn)
@@ -345,6 +369,8 @@ func (m *Machine) checkIdle(sample IdleSample) {
 // what must not outlive them, and shows a fresh code.
 func (m *Machine) endSession(event, why string) {
 	if m.session != nil {
+		// After every sign-out, rest: the next person touches the kiosk.
+		m.resting, m.restSince = m.onDemand() != nil, m.opts.Now()
 		m.audit(event, m.session, why)
 		if m.opts.Handoff != nil {
 			go m.opts.Handoff.EndSession()

@@ -106,10 +106,11 @@ func (m *Machine) ticker(ctx context.Context) {
 var ErrNoIdleTime = errors.New("the machine's idle time cannot be read")
 
 // SampleIdle asks the system for its idle time, off the screen's goroutine
-// (a display server or D-Bus call), and only while someone is signed in.
+// (a display server or D-Bus call), and only while it decides something:
+// the idle sign-out, or the rest and wake of codes on demand.
 // It is safe from any goroutine.
 func (m *Machine) SampleIdle() IdleSample {
-	if m.opts.IdleTime == nil || m.opts.Settings.IdleSignOut <= 0 || !m.signedIn.Load() {
+	if m.opts.IdleTime == nil || !m.wantIdle.Load() {
 		return IdleSample{}
 	}
 	d, err := m.opts.IdleTime()

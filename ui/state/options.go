@@ -31,6 +31,16 @@ type Settings struct {
 	// must be set); with WebSignIn and not WebOnly, it is offered beside
 	// the QR code.
 	WebOnly bool
+	// CodesOnDemand: no code while nobody is there. The kiosk rests (no
+	// code, nothing asked of the Trust Centre) until input to the machine,
+	// and rests again after CodeRestAfter without input and after every
+	// sign-out. It needs a SignIn that is an auth.OnDemand; with another,
+	// or false, a code is always on screen.
+	CodesOnDemand bool
+	CodeRestAfter time.Duration
+	// Name is the kiosk's name on the rest screen ("GARAGE JANSEN, bay 2");
+	// empty shows none.
+	Name string
 }
 
 // WebSignIn is the browser sign-in (auth.WebLogin): its pages in the

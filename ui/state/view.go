@@ -14,6 +14,8 @@ const (
 	ScreenSignIn Screen = iota
 	ScreenSignedIn
 	ScreenSettings
+	// ScreenRest: codes on demand, nobody there, no code; any input wakes.
+	ScreenRest
 )
 
 // Text is something to show: a message key and its parameters, which the
@@ -44,6 +46,9 @@ type View struct {
 	// shows, else empty.
 	IdleLeft string
 
+	// The rest screen: the kiosk's name, if it has one.
+	Name string
+
 	// The sign-in screen.
 	CodeURI     string // the QR code; empty: none
 	Countdown   Text
@@ -64,17 +69,25 @@ type View struct {
 
 	// The about panel.
 	Reachability Text
+	Codes        Text // codes on demand, or always on screen
 }
 
 // View is the screen for the state of now.
 func (m *Machine) View() View {
 	now := m.opts.Now()
 	v := View{Web: m.web, BackToQR: m.web && !m.opts.Settings.WebOnly, HandoffStatus: m.handoffErr, SessionNotSaved: m.sessionNotSaved}
+	v.Codes = key("ui.codes_always", nil)
+	if m.onDemand() != nil {
+		v.Codes = key("ui.codes_on_demand", nil)
+	}
 	switch {
 	case m.settingsOpen:
 		v.Screen = ScreenSettings
 	case m.session != nil:
 		v.Screen = ScreenSignedIn
+	case m.resting && !m.signingIn:
+		v.Screen, v.Name = ScreenRest, m.opts.Settings.Name
+		return v
 	}
 	v.SignedIn = m.session != nil
 	v.ShowQR = m.opts.WebSignIn == nil || !m.web && !m.opts.Settings.WebOnly

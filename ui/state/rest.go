@@ -1,0 +1,70 @@
+package state
+
+import (
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth"
+)
+
+// Codes on demand: with nobody at the kiosk it rests, and asks the Trust
+// Centre nothing. Input to the window or, where the system can tell, to
+// any program wakes it, and the first code is asked for then; after
+// CodeRestAfter without input it rests again. A code that was on screen
+// is still polled by the engine until the Trust Centre says it is gone,
+// so a person who scanned it and approves later is still signed in.
+
+// onDemand is the engine to rest and wake, or nil when codes are always on
+// screen.
+func (m *Machine) onDemand() auth.OnDemand {
+	if !m.opts.Settings.CodesOnDemand || m.opts.Settings.WebOnly {
+		return nil
+	}
+	od, _ := m.opts.SignIn.(auth.OnDemand)
+	return od
+}
+
+// Resting says whether the kiosk rests: no code, nobody there.
+func (m *Machine) Resting() bool { return m.resting }
+
+// wake asks for a code: someone is here.
+func (m *Machine) wake() {
+	od := m.onDemand()
+	if !m.resting || od == nil || m.session != nil {
+		return
+	}
+	m.resting = false
+	m.lastInput = m.opts.Now()
+	m.code, m.message = auth.QRCode{}, ""
+	od.Wake()
+	m.mark(Everything)
+}
+
+// rest takes the code off the screen and stops fetching new ones.
+func (m *Machine) rest(now time.Time) {
+	m.resting, m.restSince = true, now
+	m.code, m.message, m.retryUntil = auth.QRCode{}, "", time.Time{}
+	m.onDemand().Rest()
+	m.mark(Everything)
+}
+
+// checkRest wakes the kiosk on input elsewhere on the machine, and rests
+// it after CodeRestAfter without any.
+func (m *Machine) checkRest(sample IdleSample) {
+	if m.onDemand() == nil || m.session != nil || m.web || m.signingIn || m.settingsOpen {
+		return
+	}
+	now := m.opts.Now()
+	if m.resting {
+		if sample.OK && sample.Idle < now.Sub(m.restSince) {
+			m.wake() // input since the rest began
+		}
+		return
+	}
+	idle := now.Sub(m.lastInput)
+	if sample.OK && sample.Idle < idle {
+		idle = sample.Idle
+	}
+	if after := m.opts.Settings.CodeRestAfter; after > 0 && idle >= after {
+		m.rest(now)
+	}
+}
