@@ -1,7 +1,10 @@
 package relay_test
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,4 +49,55 @@ func TestApprovalUnderAKeyTheKeySetLacksStillSignsIn(t *testing.T) {
 	if n := jwksFetches.Load(); n < 2 {
 		t.Errorf("the key set was fetched %d times; the test wants the first from the stale replica", n)
 	}
+}
+
+// A code sealed by a replica that already uses a new sealing key, polled
+// at one that does not know the key yet: "wait", never "gone".
+func TestHandleUnderANewerKeyIsRetryableNotGone(t *testing.T) {
+	t.Parallel()
+	sim := authtest.Simulator(t, simulator.Options{})
+	keys := authtest.NewRelayKeys(t)
+	oldKeys, newKeys := keys, keys
+	var err error
+	if oldKeys.Seal, err = relay.NewSealKey(relay.NewSealKeyID(time.Now().Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if newKeys.Seal, err = relay.NewSealKey(relay.NewSealKeyID(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	fresh, old := replica(t, sim, newKeys, relay.Limits{}), replica(t, sim, oldKeys, relay.Limits{})
+	status, body := kioskPost(t, fresh.http.URL+auth.RelayPathStart, keys.KioskKey, "")
+	var started auth.RelayStartAnswer
+	if status != http.StatusCreated || json.Unmarshal(body, &started) != nil {
+		t.Fatalf("start: %d %s", status, body)
+	}
+	request, _ := json.Marshal(auth.RelayPollRequest{Handle: started.Handle})
+	status, body = kioskPost(t, old.http.URL+auth.RelayPathPoll, keys.KioskKey, string(request))
+	var answer auth.RelayPollAnswer
+	_ = json.Unmarshal(body, &answer)
+	if status != http.StatusServiceUnavailable || answer.State != auth.RelayUnavailable || answer.RetryIn <= 0 {
+		t.Errorf("poll at a replica without the new key: %d %s, want 503 unavailable with retry_in", status, body)
+	}
+	// The replica that sealed it opens it: the code was never gone.
+	status, body = kioskPost(t, fresh.http.URL+auth.RelayPathPoll, keys.KioskKey, string(request))
+	if err := json.Unmarshal(body, &answer); err != nil || status != http.StatusOK || answer.State != auth.RelayPending {
+		t.Errorf("poll at the replica that sealed it: %d %s, want pending", status, body)
+	}
+}
+
+func kioskPost(t *testing.T, url, key, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }

@@ -269,11 +269,11 @@ func (s *Sealer) Open(token, kiosk string) (Handle, error) {
 	if !ok || !sealKeyID.MatchString(kid) {
 		return Handle{}, ErrHandleMalformed
 	}
+	now := s.now()
 	k, ok := s.keys[kid]
 	if !ok {
-		return Handle{}, ErrHandleUnknownKey
+		return Handle{}, s.unknownKey(kid, now)
 	}
-	now := s.now()
 	if !k.retiredAt.IsZero() && now.Sub(k.retiredAt) > s.grace {
 		return Handle{}, ErrHandleKeyRetired
 	}

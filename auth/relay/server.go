@@ -213,6 +213,10 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 		return
 	}
 	h, err := s.cfg.Sealer.Open(req.Handle, kiosk)
+	if errors.Is(err, ErrHandleNewerKey) {
+		s.notYet(w, kiosk)
+		return
+	}
 	if err != nil || h.Kind == HandleSession {
 		// Why only goes to the log: a handle that is too old, from another
 		// kiosk or tampered with is "start again" to the kiosk alike.
@@ -324,6 +328,10 @@ func (s *Server) assertion(w http.ResponseWriter, r *http.Request, kiosk string)
 		return
 	}
 	h, err := s.cfg.Sealer.Open(req.Session, kiosk)
+	if errors.Is(err, ErrHandleNewerKey) {
+		s.notYet(w, kiosk)
+		return
+	}
 	if err != nil || h.Kind != HandleSession {
 		s.cfg.Metrics.reject("bad_handle")
 		s.cfg.Log.Warn("an assertion's session was refused", "kiosk", kiosk, "why", handleWhy(err, h))
