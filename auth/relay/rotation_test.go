@@ -101,3 +101,44 @@ func kioskPost(t *testing.T, url, key, body string) (int, []byte) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
 }
+
+// One approval, one session: a signing_in handle replayed after the
+// approval leads to the very same session, not a second one.
+func TestReplayedSigningInHandleYieldsTheSameSession(t *testing.T) {
+	t.Parallel()
+	sim := authtest.Simulator(t, simulator.Options{})
+	keys := authtest.NewRelayKeys(t)
+	r := replica(t, sim, keys, relay.Limits{})
+	poll := func(handle string) auth.RelayPollAnswer {
+		t.Helper()
+		request, _ := json.Marshal(auth.RelayPollRequest{Handle: handle})
+		status, body := kioskPost(t, r.http.URL+auth.RelayPathPoll, keys.KioskKey, string(request))
+		var answer auth.RelayPollAnswer
+		if status != http.StatusOK || json.Unmarshal(body, &answer) != nil {
+			t.Fatalf("poll: %d %s", status, body)
+		}
+		return answer
+	}
+	status, body := kioskPost(t, r.http.URL+auth.RelayPathStart, keys.KioskKey, "")
+	var started auth.RelayStartAnswer
+	if status != http.StatusCreated || json.Unmarshal(body, &started) != nil {
+		t.Fatalf("start: %d %s", status, body)
+	}
+	sim.SetFaults(simulator.Faults{ServerErrors: 1, Only: "user_info"})
+	if err := sim.Approve(started.QRURI, "ioe", "1234"); err != nil {
+		t.Fatal(err)
+	}
+	signingIn := poll(started.Handle)
+	if signingIn.State != auth.RelaySigningIn || signingIn.Handle == "" {
+		t.Fatalf("first poll after approval with user info down: %+v, want signing_in", signingIn)
+	}
+	first := poll(signingIn.Handle)
+	time.Sleep(1100 * time.Millisecond) // a replay later on, when the clock has moved
+	second := poll(signingIn.Handle)
+	if first.State != auth.RelayApproved || second.State != auth.RelayApproved {
+		t.Fatalf("polls of the signing_in handle: %s then %s, want approved twice", first.State, second.State)
+	}
+	if first.Session != second.Session || !first.ExpiresAt.Equal(*second.ExpiresAt) {
+		t.Errorf("a replayed signing_in handle made a second session (ends %v and %v)", first.ExpiresAt, second.ExpiresAt)
+	}
+}

@@ -154,6 +154,7 @@ type Sealer struct {
 
 type sealerKey struct {
 	aead      cipher.AEAD
+	nonceKey  []byte // for sessionNonce, derived from the key
 	retiredAt time.Time
 }
 
@@ -211,7 +212,7 @@ func NewSealer(cfg SealerConfig) (*Sealer, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.keys[k.ID] = sealerKey{aead: aead, retiredAt: k.RetiredAt}
+		s.keys[k.ID] = sealerKey{aead: aead, nonceKey: deriveNonceKey(k.Key), retiredAt: k.RetiredAt}
 	}
 	return s, nil
 }
@@ -250,7 +251,11 @@ func (s *Sealer) Seal(h Handle) (string, error) {
 	}
 	k := s.keys[s.current]
 	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(plain)+k.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
+	if h.Kind == HandleSession {
+		// One approval, one session: the same session sealed again is the
+		// same handle (see sessionNonce).
+		copy(nonce, k.sessionNonce(plain))
+	} else if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
 	sealed := k.aead.Seal(nonce, nonce, plain, additionalData(s.current))

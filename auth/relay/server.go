@@ -296,8 +296,9 @@ func (s *Server) identify(w http.ResponseWriter, ctx context.Context, kiosk stri
 // approve signs the identity and seals the session that gets fresh
 // assertions for the hand-offs that follow.
 func (s *Server) approve(w http.ResponseWriter, kiosk string, h Handle, id auth.Identity) {
-	now := s.cfg.Now()
-	ends := now.Add(s.cfg.SessionMaxAge)
+	// The session is derived from the approval alone, so replaying the
+	// handle yields the same one (session.go).
+	ends := h.ApprovedAt.Add(s.cfg.SessionMaxAge)
 	if h.Token.ExpiresIn > 0 {
 		ends = minTime(ends, h.ApprovedAt.Add(h.Token.ExpiresIn))
 	}
@@ -306,7 +307,7 @@ func (s *Server) approve(w http.ResponseWriter, kiosk string, h Handle, id auth.
 		s.internal(w, "signing an assertion", err)
 		return
 	}
-	session, err := s.cfg.Sealer.Seal(Handle{Kind: HandleSession, Kiosk: kiosk, Identity: &id, ExpiresAt: ends})
+	session, err := s.cfg.Sealer.Seal(Handle{Kind: HandleSession, Kiosk: kiosk, IssuedAt: h.ApprovedAt, Identity: &id, ExpiresAt: ends})
 	if err != nil {
 		s.internal(w, "sealing a session", err)
 		return
