@@ -357,9 +357,9 @@ func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) jwks(w http.ResponseWriter, _ *http.Request) {
-	// Verifiers refetch for an unknown kid at most once a minute; five
-	// minutes of caching keeps a rotation's new key visible soon enough,
-	// as the previous key stays published meanwhile.
+	// A key is published promote_after (10 min) before it signs, longer
+	// than these five minutes of caching; auth/assertion also refetches
+	// at once for an unknown kid.
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	_ = json.NewEncoder(w).Encode(s.cfg.Signer.JWKS())
