@@ -25,9 +25,10 @@ func keyIDTime(id string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// unknownKey says why kid opens nothing here: a key made after every key
-// this replica has (and not in the future beyond clock skew) is one being
-// rolled out; any other is unknown or long removed, and the handle is gone.
+// unknownKey says why kid opens nothing here: a key new-keys made after
+// every dated key this replica has (and not over an hour in the future) is
+// one being rolled out; any other is unknown or long removed, and the
+// handle is gone.
 // A forger can name a "newer" kid, but gains only a "wait" answer.
 func (s *Sealer) unknownKey(kid string, now time.Time) error {
 	made, ok := keyIDTime(kid)
@@ -35,7 +36,9 @@ func (s *Sealer) unknownKey(kid string, now time.Time) error {
 		return ErrHandleUnknownKey
 	}
 	for id := range s.keys {
-		if known, ok := keyIDTime(id); !ok || !known.Before(made) {
+		// A key named by hand (no time in its id) cannot be compared; the
+		// dated ones can.
+		if known, ok := keyIDTime(id); ok && !known.Before(made) {
 			return ErrHandleUnknownKey
 		}
 	}

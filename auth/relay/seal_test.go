@@ -124,6 +124,9 @@ func TestOpenRefuses(t *testing.T) {
 	if _, err := dated.Open(olderTok, "k"); !errors.Is(err, ErrHandleUnknownKey) || errors.Is(err, ErrHandleNewerKey) {
 		t.Errorf("a handle under a key older than the replica's, since removed: %v, want ErrHandleUnknownKey only", err)
 	}
+	if _, err := s.Open(newerTok, "k"); !errors.Is(err, ErrHandleNewerKey) {
+		t.Errorf("a handle under a dated key at a replica whose keys were named by hand: %v, want ErrHandleNewerKey", err)
+	}
 
 	for _, tc := range []struct {
 		name  string
