@@ -272,6 +272,12 @@ func (rc *RelayClient) verify(ctx context.Context, raw string) (assertion.Identi
 		if errors.Is(err, assertion.ErrKeys) {
 			return assertion.Identity{}, &retryableError{newError(MsgOffline, err, "the relay's key set cannot be read")}
 		}
+		if errors.Is(err, assertion.ErrUnknownKey) {
+			// A key just promoted, and the key set read at a replica that
+			// does not publish it yet: asking again (the verifier refetches
+			// within seconds) must not lose the approval.
+			return assertion.Identity{}, &retryableError{newError(MsgOffline, err, "the relay's key set lacks the key of its assertion (a key rotation is rolling out?)")}
+		}
 		return assertion.Identity{}, newError(MsgIdentityInvalid, err, "the relay's assertion does not verify")
 	}
 	return id, nil
@@ -337,119 +343,4 @@ func relayFailure(answer RelayPollAnswer) *callError {
 		}
 	}
 	return fail(verdictFailed, key, "relay: %s (%s)", answer.State, truncate(answer.Detail, 200))
-}
-
-// relayIdentity is the identity step through a relay: the relay reads the
-// identity and signs it; the kiosk waits while it retries, and checks the
-// signature of what arrives.
-type relayIdentity struct {
-	rc       *RelayClient
-	settings Settings
-	clock    interface {
-		Now() time.Time
-	}
-	random func() float64
-}
-
-func (r *relayIdentity) read(ctx context.Context, token tokenResponse, _ freshness,
-	sleep func(time.Duration) bool, retrying func(time.Duration, *Error)) (Session, error) {
-	answer := token.relayed
-	if answer == nil {
-		return Session{}, newError(MsgFailed, nil, "no relay answer to read the identity from")
-	}
-	start := r.clock.Now()
-	deadline := start.Add(r.settings.IdentityRetryLimit)
-	for try := 0; ; try++ {
-		var err error
-		if answer.State == RelayApproved {
-			var s Session
-			if s, err = r.session(ctx, *answer); err == nil {
-				return s, nil
-			}
-			if !retryable(err) {
-				return Session{}, err
-			}
-		}
-		wait := time.Duration(answer.RetryIn) * time.Second
-		if err != nil || wait <= 0 {
-			wait = backoff(r.settings, r.random, try)
-		}
-		now := r.clock.Now()
-		if now.Add(wait).After(deadline) {
-			return Session{}, newError(MsgIdentityUnreadable, err,
-				"the approval arrived, but the relay could not read the identity within %s", now.Sub(start).Round(time.Second))
-		}
-		retrying(wait, asError(err))
-		if !sleep(wait) {
-			return Session{}, ctx.Err()
-		}
-		if answer.State == RelayApproved {
-			continue // only the key set was missing: check again
-		}
-		next, pollErr := r.rc.poll(ctx, Secret(answer.Handle))
-		switch {
-		case pollErr != nil && ctx.Err() != nil:
-			return Session{}, ctx.Err()
-		case pollErr != nil && retryable(pollErr):
-			answer.RetryIn = 0 // back off on our own, keep the handle
-			continue
-		case pollErr != nil:
-			return Session{}, pollErr
-		}
-		switch next.State {
-		case RelaySigningIn, RelayApproved:
-			answer = &next
-		default:
-			return Session{}, relayFailure(next)
-		}
-	}
-}
-
-// session makes the Session of an approval from its verified assertion.
-func (r *relayIdentity) session(ctx context.Context, answer RelayPollAnswer) (Session, error) {
-	claims, err := r.rc.verify(ctx, answer.Assertion)
-	if err != nil {
-		return Session{}, err
-	}
-	identity, err := identityOfAssertion(claims)
-	if err != nil {
-		return Session{}, err
-	}
-	s := Session{Identity: identity, Assertion: Secret(answer.Assertion), RelaySession: Secret(answer.Session),
-		AccessToken: Secret(answer.AccessToken), IssuedAt: r.clock.Now()}
-	if answer.ExpiresAt != nil {
-		s.ExpiresAt = *answer.ExpiresAt
-	}
-	return s, nil
-}
-
-// identityOfAssertion reads the SERMI UIDs a verified assertion carries, as
-// user info would give them.
-func identityOfAssertion(a assertion.Identity) (Identity, error) {
-	bad := func(err error) (Identity, error) {
-		return Identity{}, newError(MsgIdentityInvalid, err, "the relay's assertion carries an unusable SERMI UID")
-	}
-	id := Identity{Sub: a.Subject, Role: Role(a.Role)}
-	var err error
-	if id.CABUID, err = ParseCABUID(a.CABUID); err != nil {
-		return bad(err)
-	}
-	if id.IOUID, err = ParseOrgUID("iouid", a.IOUID); err != nil {
-		return bad(err)
-	}
-	if id.IOEUID, err = ParsePersonUID("ioeuid", a.IOEUID); err != nil {
-		return bad(err)
-	}
-	if id.Role == RoleRSSE {
-		rss, err := ParseOrgUID("rssuid", a.RSSUID)
-		if err != nil {
-			return bad(err)
-		}
-		rsse, err := ParsePersonUID("rsseuid", a.RSSEUID)
-		if err != nil {
-			return bad(err)
-		}
-		id.RSSUID, id.RSSEUID = &rss, &rsse
-	}
-	return id, nil
 }

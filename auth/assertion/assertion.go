@@ -88,8 +88,8 @@ type Identity struct {
 // exactly one of JWKSURL and Keys.
 type Options struct {
 	// JWKSURL is the relay's key set, fetched with a timeout and cached;
-	// an assertion signed by a key not in the cache refetches it, at most
-	// once a minute. It must be HTTPS unless the host is loopback.
+	// an assertion signed by a key not in the cache refetches it at once,
+	// at most once per 5 s. It must be HTTPS unless the host is loopback.
 	JWKSURL string
 	// Keys pins the relay's public keys instead of fetching them.
 	Keys *jose.JSONWebKeySet

@@ -17,9 +17,14 @@ import (
 const (
 	// fetchTimeout bounds one JWKS request.
 	fetchTimeout = 10 * time.Second
-	// refetchEvery is the least time between two fetches, so assertions
-	// naming unknown keys cannot make the relay's JWKS endpoint a target.
+	// refetchEvery is the least time between two fetches after one failed.
 	refetchEvery = time.Minute
+	// unknownKidEvery is the least time between two fetches for a kid the
+	// cached set lacks: short, because a relay that has just promoted a key
+	// signs with it at once, yet long enough that assertions naming forged
+	// kids cannot make the relay's JWKS endpoint a target. Concurrent
+	// Verify calls wait for one fetch (lock) rather than making their own.
+	unknownKidEvery = 5 * time.Second
 	// refreshAfter is when a cached set is fetched again even with every
 	// kid known, so a key the relay withdrew stops being accepted.
 	refreshAfter = time.Hour
@@ -64,6 +69,7 @@ type remoteKeys struct {
 	set       jose.JSONWebKeySet
 	fetched   time.Time // when set was fetched; zero before the first
 	attempted time.Time // the last fetch, successful or not
+	lastOK    bool      // whether that fetch succeeded: a failing relay is asked once a minute
 }
 
 func (r *remoteKeys) key(ctx context.Context, kid, alg string, now time.Time) (jose.JSONWebKey, error) {
@@ -76,9 +82,14 @@ func (r *remoteKeys) key(ctx context.Context, kid, alg string, now time.Time) (j
 
 	k, known := pick(r.set, kid, alg)
 	due := r.fetched.IsZero() || now.Sub(r.fetched) >= refreshAfter || !known
-	if due && (r.attempted.IsZero() || now.Sub(r.attempted) >= refetchEvery) {
+	every := refetchEvery
+	if !known && r.lastOK {
+		every = unknownKidEvery
+	}
+	if due && (r.attempted.IsZero() || now.Sub(r.attempted) >= every) {
 		r.attempted = now
 		set, err := r.fetch(ctx)
+		r.lastOK = err == nil
 		if err == nil {
 			r.set, r.fetched = set, now
 			k, known = pick(r.set, kid, alg)

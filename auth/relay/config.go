@@ -1,11 +1,8 @@
 package relay
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/url"
@@ -55,6 +52,13 @@ type Config struct {
 		Audience     string   `toml:"audience"` // what tools and portals expect
 		AssertionTTL duration `toml:"assertion_ttl"`
 	} `toml:"signing"`
+	Rotation struct {
+		// PromoteAfter is how long a new key must have been published
+		// (every replica opening its handles and serving it in the JWKS)
+		// before promote-keys makes it sign and seal; a replica refuses to
+		// start with a key promoted sooner.
+		PromoteAfter duration `toml:"promote_after"`
+	} `toml:"rotation"`
 	Limits struct {
 		PerKioskPerSecond float64 `toml:"per_kiosk_per_second"`
 		PerKioskBurst     int     `toml:"per_kiosk_burst"`
@@ -135,6 +139,9 @@ func (c *Config) defaults() error {
 	if c.Signing.AssertionTTL.Duration == 0 {
 		c.Signing.AssertionTTL.Duration = DefaultAssertionTTL
 	}
+	if c.Rotation.PromoteAfter.Duration == 0 {
+		c.Rotation.PromoteAfter.Duration = DefaultPromoteAfter
+	}
 	l := &c.Limits
 	if l.PerKioskPerSecond == 0 {
 		l.PerKioskPerSecond, l.PerKioskBurst = float64(DefaultLimits.PerKiosk), DefaultLimits.PerKioskBurst
@@ -163,6 +170,8 @@ func (c *Config) defaults() error {
 		return errors.New("relay configuration: [limits] cannot be negative")
 	case c.SessionMaxAge.Duration < time.Minute || c.SessionMaxAge.Duration > 7*24*time.Hour:
 		return errors.New(`relay configuration: session_max_age must be between 1m and 168h; use "8h" for a working day`)
+	case c.Rotation.PromoteAfter.Duration < time.Second || c.Rotation.PromoteAfter.Duration > 7*24*time.Hour:
+		return errors.New(`relay configuration: [rotation] promote_after must be between 1s and 168h; use "10m", longer than rolling out every replica takes`)
 	case c.Signing.AssertionTTL.Duration < 30*time.Second || c.Signing.AssertionTTL.Duration > time.Hour:
 		return errors.New(`relay configuration: [signing] assertion_ttl must be between 30s and 1h; use "5m"`)
 	}
@@ -251,112 +260,41 @@ func (c Config) RateLimits() Limits {
 }
 
 // Sealer reads the sealing keys file. Handles live as long as a code may be
-// polled plus the identity step; sessions as long as session_max_age.
+// polled plus the identity step; sessions as long as session_max_age. It
+// refuses a key promoted less than promote_after after it was published.
 func (c Config) Sealer(s auth.Settings) (*Sealer, error) {
 	keys, err := ReadSealKeys(c.Path(c.Sealing.KeysFile))
 	if err != nil {
 		return nil, err
 	}
+	cur, next, prev, err := SplitSealKeys(keys)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckPromoted("sealing", cur.ID, cur.PublishedAt, c.Rotation.PromoteAfter.Duration, time.Now()); err != nil {
+		return nil, err
+	}
 	maxAge := s.MaxCodeAge + s.IdentityRetryLimit + time.Minute
-	return NewSealer(SealerConfig{Current: keys[0], Previous: keys[1:], MaxAge: maxAge,
+	return NewSealer(SealerConfig{Current: cur, Next: next, Previous: prev, MaxAge: maxAge,
 		SessionMaxAge: c.SessionMaxAge.Duration, Grace: max(maxAge, c.SessionMaxAge.Duration)})
 }
 
-// Signer reads the signing keys file.
+// Signer reads the signing keys file, refusing a key promoted too early as
+// Sealer does.
 func (c Config) Signer() (*Signer, error) {
 	keys, err := ReadSigningKeys(c.Path(c.Signing.KeysFile))
 	if err != nil {
 		return nil, err
 	}
-	return NewSigner(SignerConfig{Issuer: c.Signing.Issuer, Audience: c.Signing.Audience,
-		Current: keys[0], Previous: keys[1:], TTL: c.Signing.AssertionTTL.Duration})
-}
-
-// ReadSealKeys reads a sealing keys file: one key a line, "id key" for the
-// current key (the first line) and "id key retired-at" (RFC 3339) for the
-// keys it replaced, still opening handles for a grace period.
-func ReadSealKeys(path string) ([]SealKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("relay: sealing keys: %w", err)
-	}
-	var keys []SealKey
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Fields(line)
-		var retired time.Time
-		switch {
-		case len(f) == 3:
-			if retired, err = time.Parse(time.RFC3339, f[2]); err != nil {
-				return nil, fmt.Errorf("relay: sealing keys line %d: retirement time %q is not RFC 3339", n, f[2])
-			}
-		case len(f) != 2:
-			return nil, fmt.Errorf("relay: sealing keys line %d: want \"id key [retired-at]\"", n)
-		}
-		k, err := DecodeSealKey(f[0], f[1], retired)
-		if err != nil {
-			return nil, fmt.Errorf("relay: sealing keys line %d: %w", n, err)
-		}
-		keys = append(keys, k)
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("relay: sealing keys file %s has no key: workshop-login relay new-keys writes one", path)
-	}
-	return keys, nil
-}
-
-// SealKeyLine is a sealing keys file's line for k.
-func SealKeyLine(k SealKey) string {
-	if k.RetiredAt.IsZero() {
-		return k.ID + " " + k.Encode() + "\n"
-	}
-	return k.ID + " " + k.Encode() + " " + k.RetiredAt.UTC().Format(time.RFC3339) + "\n"
-}
-
-// ReadSigningKeys reads a signing keys file: PKCS #8 PEM blocks, each with
-// a "Key-Id:" header, the current key first.
-func ReadSigningKeys(path string) ([]SigningKey, error) {
-	rest, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("relay: signing keys: %w", err)
-	}
-	var keys []SigningKey
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		id := block.Headers["Key-Id"]
-		if id == "" {
-			return nil, fmt.Errorf("relay: signing keys file %s: a key has no Key-Id header", path)
-		}
-		delete(block.Headers, "Key-Id")
-		k, err := ParseSigningKeyPEM(id, pem.EncodeToMemory(block))
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("relay: signing keys file %s has no PEM key: workshop-login relay new-keys writes one", path)
-	}
-	return keys, nil
-}
-
-// SigningKeyBlock is a signing keys file's block for k.
-func SigningKeyBlock(k SigningKey) ([]byte, error) {
-	plain, err := k.MarshalPEM()
+	cur, next, prev, err := SplitSigningKeys(keys)
 	if err != nil {
 		return nil, err
 	}
-	block, _ := pem.Decode(plain)
-	block.Headers = map[string]string{"Key-Id": k.ID}
-	return pem.EncodeToMemory(block), nil
+	if err := CheckPromoted("signing", cur.ID, cur.PublishedAt, c.Rotation.PromoteAfter.Duration, time.Now()); err != nil {
+		return nil, err
+	}
+	return NewSigner(SignerConfig{Issuer: c.Signing.Issuer, Audience: c.Signing.Audience,
+		Current: cur, Next: next, Previous: prev, TTL: c.Signing.AssertionTTL.Duration})
 }
 
 // KioskFile is a kiosk keys file that is read again when it changes

@@ -96,6 +96,9 @@ type SealKey struct {
 	// RetiredAt is when the key stopped sealing: zero for the current key.
 	// A retired key still opens handles for the Sealer's Grace after it.
 	RetiredAt time.Time
+	// PublishedAt is when new-keys published it (zero for keys made
+	// before two-step rotation), PromotedAt when promote-keys made it seal.
+	PublishedAt, PromotedAt time.Time
 }
 
 // sealKeyID is what a key id may hold: it goes in the handle's prefix, so no
@@ -126,7 +129,10 @@ func (k SealKey) Encode() string { return base64.RawURLEncoding.EncodeToString(k
 
 // SealerConfig is a Sealer's keys and limits.
 type SealerConfig struct {
-	Current  SealKey
+	Current SealKey
+	// Next are published keys: they open handles but seal none, so that
+	// every replica opens them before any seals with them.
+	Next     []SealKey
 	Previous []SealKey
 	// Grace is how long after its RetiredAt a previous key still opens
 	// handles: at least MaxAge, so no handle sealed before a rotation is
@@ -154,6 +160,7 @@ type Sealer struct {
 
 type sealerKey struct {
 	aead      cipher.AEAD
+	nonceKey  []byte // for sessionNonce, derived from the key
 	retiredAt time.Time
 }
 
@@ -190,7 +197,13 @@ func NewSealer(cfg SealerConfig) (*Sealer, error) {
 	if !cfg.Current.RetiredAt.IsZero() {
 		return nil, fmt.Errorf("relay: the current seal key %q has a retirement time", cfg.Current.ID)
 	}
-	for i, k := range append([]SealKey{cfg.Current}, cfg.Previous...) {
+	for _, k := range cfg.Next {
+		if !k.RetiredAt.IsZero() {
+			return nil, fmt.Errorf("relay: published seal key %q has a retirement time", k.ID)
+		}
+	}
+	all := append(append([]SealKey{cfg.Current}, cfg.Next...), cfg.Previous...)
+	for i, k := range all {
 		if !sealKeyID.MatchString(k.ID) {
 			return nil, fmt.Errorf("relay: seal key id %q: want 1 to 32 letters, digits, - or _", k.ID)
 		}
@@ -200,7 +213,7 @@ func NewSealer(cfg SealerConfig) (*Sealer, error) {
 		if len(k.Key) != 32 {
 			return nil, fmt.Errorf("relay: seal key %q is %d bytes, want 32", k.ID, len(k.Key))
 		}
-		if i > 0 && k.RetiredAt.IsZero() {
+		if i > len(cfg.Next) && k.RetiredAt.IsZero() {
 			return nil, fmt.Errorf("relay: previous seal key %q has no retirement time", k.ID)
 		}
 		block, err := aes.NewCipher(k.Key)
@@ -211,7 +224,7 @@ func NewSealer(cfg SealerConfig) (*Sealer, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.keys[k.ID] = sealerKey{aead: aead, retiredAt: k.RetiredAt}
+		s.keys[k.ID] = sealerKey{aead: aead, nonceKey: deriveNonceKey(k.Key), retiredAt: k.RetiredAt}
 	}
 	return s, nil
 }
@@ -250,7 +263,11 @@ func (s *Sealer) Seal(h Handle) (string, error) {
 	}
 	k := s.keys[s.current]
 	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(plain)+k.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
+	if h.Kind == HandleSession {
+		// One approval, one session: the same session sealed again is the
+		// same handle (see sessionNonce).
+		copy(nonce, k.sessionNonce(plain))
+	} else if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
 	sealed := k.aead.Seal(nonce, nonce, plain, additionalData(s.current))
@@ -269,11 +286,11 @@ func (s *Sealer) Open(token, kiosk string) (Handle, error) {
 	if !ok || !sealKeyID.MatchString(kid) {
 		return Handle{}, ErrHandleMalformed
 	}
+	now := s.now()
 	k, ok := s.keys[kid]
 	if !ok {
-		return Handle{}, ErrHandleUnknownKey
+		return Handle{}, s.unknownKey(kid, now)
 	}
-	now := s.now()
 	if !k.retiredAt.IsZero() && now.Sub(k.retiredAt) > s.grace {
 		return Handle{}, ErrHandleKeyRetired
 	}

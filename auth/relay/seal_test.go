@@ -111,6 +111,23 @@ func TestOpenRefuses(t *testing.T) {
 		return parts[0] + "." + kid + "." + parts[2]
 	}
 
+	// Keys as new-keys names them: a handle sealed by a replica that
+	// already uses a key newer than this one's is "not yet", not "gone".
+	nowID, laterID, earlierID := NewSealKeyID(retired), NewSealKeyID(retired.Add(time.Hour)), NewSealKeyID(retired.Add(-time.Hour))
+	newerTok, _ := mustSealer(t, SealerConfig{Current: mustSealKey(t, laterID), MaxAge: maxAge, Now: clock.Now}).Seal(Handle{Code: testCode, Kiosk: "k"})
+	olderTok, _ := mustSealer(t, SealerConfig{Current: mustSealKey(t, earlierID), MaxAge: maxAge, Now: clock.Now}).Seal(Handle{Code: testCode, Kiosk: "k"})
+	dated := mustSealer(t, SealerConfig{Current: mustSealKey(t, nowID), MaxAge: maxAge, Now: clock.Now})
+	clock.now = retired
+	if _, err := dated.Open(newerTok, "k"); !errors.Is(err, ErrHandleNewerKey) || !errors.Is(err, ErrHandleUnknownKey) {
+		t.Errorf("a handle under a key newer than the replica's: %v, want ErrHandleNewerKey", err)
+	}
+	if _, err := dated.Open(olderTok, "k"); !errors.Is(err, ErrHandleUnknownKey) || errors.Is(err, ErrHandleNewerKey) {
+		t.Errorf("a handle under a key older than the replica's, since removed: %v, want ErrHandleUnknownKey only", err)
+	}
+	if _, err := s.Open(newerTok, "k"); !errors.Is(err, ErrHandleNewerKey) {
+		t.Errorf("a handle under a dated key at a replica whose keys were named by hand: %v, want ErrHandleNewerKey", err)
+	}
+
 	for _, tc := range []struct {
 		name  string
 		tok   string

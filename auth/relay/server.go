@@ -213,6 +213,10 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 		return
 	}
 	h, err := s.cfg.Sealer.Open(req.Handle, kiosk)
+	if errors.Is(err, ErrHandleNewerKey) {
+		s.notYet(w, kiosk)
+		return
+	}
 	if err != nil || h.Kind == HandleSession {
 		// Why only goes to the log: a handle that is too old, from another
 		// kiosk or tampered with is "start again" to the kiosk alike.
@@ -292,8 +296,9 @@ func (s *Server) identify(w http.ResponseWriter, ctx context.Context, kiosk stri
 // approve signs the identity and seals the session that gets fresh
 // assertions for the hand-offs that follow.
 func (s *Server) approve(w http.ResponseWriter, kiosk string, h Handle, id auth.Identity) {
-	now := s.cfg.Now()
-	ends := now.Add(s.cfg.SessionMaxAge)
+	// The session is derived from the approval alone, so replaying the
+	// handle yields the same one (session.go).
+	ends := h.ApprovedAt.Add(s.cfg.SessionMaxAge)
 	if h.Token.ExpiresIn > 0 {
 		ends = minTime(ends, h.ApprovedAt.Add(h.Token.ExpiresIn))
 	}
@@ -302,7 +307,7 @@ func (s *Server) approve(w http.ResponseWriter, kiosk string, h Handle, id auth.
 		s.internal(w, "signing an assertion", err)
 		return
 	}
-	session, err := s.cfg.Sealer.Seal(Handle{Kind: HandleSession, Kiosk: kiosk, Identity: &id, ExpiresAt: ends})
+	session, err := s.cfg.Sealer.Seal(Handle{Kind: HandleSession, Kiosk: kiosk, IssuedAt: h.ApprovedAt, Identity: &id, ExpiresAt: ends})
 	if err != nil {
 		s.internal(w, "sealing a session", err)
 		return
@@ -324,6 +329,10 @@ func (s *Server) assertion(w http.ResponseWriter, r *http.Request, kiosk string)
 		return
 	}
 	h, err := s.cfg.Sealer.Open(req.Session, kiosk)
+	if errors.Is(err, ErrHandleNewerKey) {
+		s.notYet(w, kiosk)
+		return
+	}
 	if err != nil || h.Kind != HandleSession {
 		s.cfg.Metrics.reject("bad_handle")
 		s.cfg.Log.Warn("an assertion's session was refused", "kiosk", kiosk, "why", handleWhy(err, h))
@@ -348,9 +357,9 @@ func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) jwks(w http.ResponseWriter, _ *http.Request) {
-	// Verifiers refetch for an unknown kid at most once a minute; five
-	// minutes of caching keeps a rotation's new key visible soon enough,
-	// as the previous key stays published meanwhile.
+	// A key is published promote_after (10 min) before it signs, longer
+	// than these five minutes of caching; auth/assertion also refetches
+	// at once for an unknown kid.
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	_ = json.NewEncoder(w).Encode(s.cfg.Signer.JWKS())

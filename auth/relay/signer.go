@@ -25,6 +25,10 @@ import (
 type SigningKey struct {
 	ID  string
 	Key crypto.Signer // *ecdsa.PrivateKey or ed25519.PrivateKey
+	// PublishedAt, PromotedAt and RetiredAt are when new-keys published
+	// it, promote-keys made it sign, and a later promotion replaced it;
+	// zero when unknown (keys made before two-step rotation).
+	PublishedAt, PromotedAt, RetiredAt time.Time
 }
 
 // GenerateSigningKey makes a fresh ES256 key.
@@ -99,9 +103,12 @@ type SignerConfig struct {
 	// Issuer is the relay's identifier (iss), Audience the tools' or
 	// portals' (aud), as their Verify options name them.
 	Issuer, Audience string
-	// Current signs; Previous are published in the JWKS only, so that
-	// assertions signed before a rotation still verify until they expire.
+	// Current signs; Next are published in the JWKS before they sign, so
+	// that every verifier can know them first; Previous are published in
+	// the JWKS only, so that assertions signed before a rotation still
+	// verify until they expire.
 	Current  SigningKey
+	Next     []SigningKey
 	Previous []SigningKey
 	// TTL is how long an assertion is valid; zero means DefaultAssertionTTL.
 	TTL time.Duration
@@ -135,7 +142,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	}
 	s := &Signer{cfg: cfg}
 	seen := map[string]bool{}
-	for _, k := range append([]SigningKey{cfg.Current}, cfg.Previous...) {
+	for _, k := range append(append([]SigningKey{cfg.Current}, cfg.Next...), cfg.Previous...) {
 		if k.ID == "" {
 			return nil, errors.New("relay: a signing key needs an id (kid)")
 		}
@@ -195,8 +202,8 @@ func (s *Signer) Sign(id auth.Identity, kiosk string) (string, error) {
 	return jwt.Signed(s.signer).Claims(std).Claims(custom).Serialize()
 }
 
-// JWKS is the public keys to publish: the current key and, during a
-// rotation, the previous ones.
+// JWKS is the public keys to publish: the current key and, around a
+// rotation, the published next ones and the previous ones.
 func (s *Signer) JWKS() jose.JSONWebKeySet {
 	return jose.JSONWebKeySet{Keys: append([]jose.JSONWebKey(nil), s.jwks.Keys...)}
 }

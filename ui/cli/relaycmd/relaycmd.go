@@ -39,7 +39,11 @@ const Usage = `  workshop-login relay [--config relay.toml] [--verbose]
   workshop-login relay remove-kiosk NAME [--config relay.toml]
                                                 revoke a kiosk's key
   workshop-login relay new-keys [--config relay.toml]
-                                                make (or rotate) the sealing and signing keys
+                                                make the first keys; later, step 1 of a rotation:
+                                                publish new keys, which no replica uses yet
+  workshop-login relay promote-keys [--config relay.toml] [--no-check]
+                                                step 2: make the published keys seal and sign, once
+                                                every replica runs with them (checked at public_url)
 `
 
 // Run runs `relay ARGS` and returns the exit code.
@@ -52,6 +56,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	configPath := flags.String("config", "relay.toml", "the relay's configuration file")
 	verbose := flags.Bool("verbose", false, "log every call (never a key, code, token or handle)")
+	noCheck := flags.Bool("no-check", false, "promote-keys: do not ask the relay at public_url whether every replica publishes the new key")
 	var positional []string
 	for {
 		if err := flags.Parse(args); err != nil {
@@ -69,7 +74,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch sub {
 	case "serve":
 		if len(positional) > 0 {
-			fmt.Fprintf(stderr, "workshop-login relay: unknown subcommand %q; use add-kiosk, remove-kiosk, new-keys, or none to serve\n", positional[0])
+			fmt.Fprintf(stderr, "workshop-login relay: unknown subcommand %q; use add-kiosk, remove-kiosk, new-keys, promote-keys, or none to serve\n", positional[0])
 			return exitUsage
 		}
 		return serve(ctx, *configPath, *verbose, stdout, stderr)
@@ -82,14 +87,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return addKiosk(*configPath, positional[0], stdout, stderr)
 		}
 		return removeKiosk(*configPath, positional[0], stdout, stderr)
-	case "new-keys":
+	case "new-keys", "promote-keys":
 		if len(positional) > 0 {
-			fmt.Fprintln(stderr, "workshop-login relay new-keys: takes no arguments")
+			fmt.Fprintf(stderr, "workshop-login relay %s: takes no arguments\n", sub)
 			return exitUsage
 		}
-		return newKeys(*configPath, stdout, stderr)
+		if sub == "new-keys" {
+			return newKeys(*configPath, stdout, stderr)
+		}
+		return promoteKeys(*configPath, *noCheck, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "workshop-login relay: unknown subcommand %q; use add-kiosk, remove-kiosk, new-keys, or none to serve\n", sub)
+	fmt.Fprintf(stderr, "workshop-login relay: unknown subcommand %q; use add-kiosk, remove-kiosk, new-keys, promote-keys, or none to serve\n", sub)
 	return exitUsage
 }
 
@@ -252,73 +260,6 @@ func removeKiosk(configPath, name string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "Revoked %s: every replica refuses its key within a second.\n", name)
-	return 0
-}
-
-// newKeys makes the sealing and signing keys, or rotates them: a new
-// current key first, the one it replaces kept (a sealing key marked
-// retired, still opening handles for its grace period; a signing key still
-// published, so assertions signed with it verify until they expire).
-func newKeys(configPath string, stdout, stderr io.Writer) int {
-	cfg, err := relay.LoadConfig(configPath)
-	if err != nil {
-		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
-		return exitConfig
-	}
-	now := time.Now().UTC()
-	id := relay.NewSealKeyID(now)
-	sealPath, signPath := cfg.Path(cfg.Sealing.KeysFile), cfg.Path(cfg.Signing.KeysFile)
-
-	seal, err := relay.NewSealKey(id)
-	if err != nil {
-		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
-		return exitFailed
-	}
-	sealFile := relay.SealKeyLine(seal)
-	if old, err := relay.ReadSealKeys(sealPath); err == nil {
-		grace := 2 * max(cfg.SessionMaxAge.Duration, time.Hour)
-		for i, k := range old {
-			if i == 0 {
-				k.RetiredAt = now
-			}
-			if now.Sub(k.RetiredAt) <= grace { // long retired: no handle needs it now
-				sealFile += relay.SealKeyLine(k)
-			}
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
-		return exitConfig
-	}
-	sign, err := relay.GenerateSigningKey(id)
-	if err != nil {
-		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
-		return exitFailed
-	}
-	block, err := relay.SigningKeyBlock(sign)
-	if err != nil {
-		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
-		return exitFailed
-	}
-	signFile := block
-	if old, err := relay.ReadSigningKeys(signPath); err == nil {
-		// Keep one previous key: assertions live minutes, so two
-		// rotations in that time are the only thing it could not cover.
-		prev, _ := relay.SigningKeyBlock(old[0])
-		signFile = append(signFile, prev...)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
-		return exitConfig
-	}
-	for _, w := range []struct {
-		path string
-		data []byte
-	}{{sealPath, []byte(sealFile)}, {signPath, signFile}} {
-		if err := writeAtomically(w.path, w.data); err != nil {
-			fmt.Fprintln(stderr, "workshop-login relay new-keys:", err)
-			return exitFailed
-		}
-	}
-	fmt.Fprintf(stdout, "New keys %q in %s and %s. Give every replica the same files, then restart them one by one.\n", id, sealPath, signPath)
 	return 0
 }
 

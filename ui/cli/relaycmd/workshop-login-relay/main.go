@@ -4,7 +4,7 @@
 // `workshop-login relay`, so the README's commands work with either:
 //
 //	workshop-login-relay [relay] [--config relay.toml]
-//	workshop-login-relay [relay] add-kiosk NAME | remove-kiosk NAME | new-keys
+//	workshop-login-relay [relay] add-kiosk NAME | remove-kiosk NAME | new-keys | promote-keys
 //	workshop-login-relay version
 //
 // It is a second main, not a build tag on the first: every build and test

@@ -32,7 +32,10 @@ type cluster struct {
 	nginxDir string
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t *testing.T) *cluster { return newClusterWith(t, "") }
+
+// newClusterWith appends extra to every replica's relay.toml.
+func newClusterWith(t *testing.T, extra string) *cluster {
 	t.Helper()
 	if os.Getenv(nginxTestEnv) != "1" {
 		t.Skipf("set %s=1 (make test does) to run three relay processes behind nginx", nginxTestEnv)
@@ -48,6 +51,7 @@ func newCluster(t *testing.T) *cluster {
 	front := freeAddr(t)
 	c.url = "http://" + front
 	c.site = newSite(t, c.sim.URL, c.url, 1)
+	c.site.extra = extra
 	for range 3 {
 		c.addrs = append(c.addrs, freeAddr(t))
 	}
