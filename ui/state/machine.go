@@ -54,8 +54,10 @@ type Machine struct {
 	idleLeft        time.Duration // time to the idle sign-out while warning, else 0
 	settingsOpen    bool
 	// resting: codes on demand, and nobody is there (see rest.go).
-	resting   bool
-	restSince time.Time
+	resting bool
+	// The machine's idle time at the last sample at rest, and when.
+	idleThen time.Duration
+	idleAt   time.Time
 	// web is true while a browser sign-in is under way; webNote keeps how
 	// the last one ended on screen until the next code replaces it.
 	web        bool
@@ -104,7 +106,7 @@ func (m *Machine) Start() {
 	ctx, stop := context.WithCancel(context.Background())
 	m.stop = stop
 	m.ticker(ctx)
-	m.resting, m.restSince = m.onDemand() != nil, m.opts.Now()
+	m.resting, m.idleAt = m.onDemand() != nil, time.Time{}
 	m.startAttempt()
 	m.restore = func() {
 		m.onKeyring(func(s Sessions) Msg {
@@ -370,7 +372,7 @@ func (m *Machine) checkIdle(sample IdleSample) {
 func (m *Machine) endSession(event, why string) {
 	if m.session != nil {
 		// After every sign-out, rest: the next person touches the kiosk.
-		m.resting, m.restSince = m.onDemand() != nil, m.opts.Now()
+		m.resting, m.idleAt = m.onDemand() != nil, time.Time{}
 		m.audit(event, m.session, why)
 		if m.opts.Handoff != nil {
 			go m.opts.Handoff.EndSession()
