@@ -50,7 +50,7 @@ LANG := en_US.UTF-8
 endif
 
 .PHONY: env fonts run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
-	wine-check wine-helpers relay-static bench-relay
+	wine-check wine-helpers relay-static bench-relay bench-wake
 
 run: deps build
 	./$(BINARY)
@@ -85,6 +85,12 @@ relay-static: check-go
 bench-relay: relay-static
 	WORKSHOP_LOGIN_STATIC_RELAY=$(CURDIR)/$(RELAY_BINARY) \
 		$(GO) test $(GOFLAGS) -v -run='^$$' -bench=RelayLoad -benchtime=1x -timeout=15m ./ui/cli/relaycmd/workshop-login-relay/
+
+# The default run in a real window under Xvfb, 20 times: a key at rest to a
+# decodable code, and the approval to the signed-in screen (medians and
+# worst; about three minutes).
+bench-wake: test-deps
+	WORKSHOP_LOGIN_WINDOW_TEST=1 WAKE_RUNS=20 $(GO) test $(GOFLAGS) -run='^$$' -bench='^BenchmarkWakeToSignedIn$$' -benchtime=1x -timeout=10m .
 
 # Approval-to-identity against the simulator over loopback, 1 s poll interval.
 bench: deps
