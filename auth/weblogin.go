@@ -51,6 +51,9 @@ type WebLogin struct {
 	// pageText gives the browser's pages their words, in the kiosk's
 	// language of the moment.
 	pageText atomic.Pointer[func(MessageKey) string]
+
+	mu   sync.Mutex
+	last webSignInMark // the last sign-in's provider session, refused to the next
 }
 
 // ErrBrowserNotPrivate is what an open function returns (wrapped) when it
@@ -213,13 +216,19 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session,
 		IDToken: Secret(rawIDToken), TokenType: "Bearer", Scope: scope, ExpiresIn: time.Duration(token.ExpiresIn) * time.Second}
 	emit(Event{Kind: EventSigningIn, Message: MsgSigningIn})
 	sleep := func(d time.Duration) bool { return w.clock.Sleep(ctx, d) }
-	want := freshness{nonce: nonce, began: began, maxAge: w.settings.WebMaxAge}
+	var seen webSignInMark
+	w.mu.Lock()
+	want := freshness{nonce: nonce, began: began, maxAge: w.settings.WebMaxAge, last: w.last, seen: &seen}
+	w.mu.Unlock()
 	s, err := w.identity.read(ctx, issued, want, sleep, func(wait time.Duration, e *Error) {
 		emit(Event{Kind: EventSigningIn, Message: MsgSigningIn, RetryIn: wait, Err: e})
 	})
 	if err != nil {
 		return nil, err
 	}
+	w.mu.Lock()
+	w.last = seen // the next person must not come back with it
+	w.mu.Unlock()
 	return &s, nil
 }
 
