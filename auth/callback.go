@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -18,9 +20,13 @@ type callback struct{ code, err, description string }
 type callbackServer struct {
 	w           *WebLogin
 	redirectURI string
+	host        string // the Host header of a request to us: host:port as in redirectURI
 	path        string
 	state       string
-	answers     chan callback
+	// origins may send the callback: the provider (a redirect after its
+	// form's POST may carry its Origin) besides ourselves.
+	origins []string
+	answers chan callback
 	// outcome is what the browser's page says once the kiosk knows: signed
 	// in, or why not. The page waits for it a while (pageWait).
 	outcome chan MessageKey
@@ -56,7 +62,7 @@ func (w *WebLogin) listen(ctx context.Context) (*callbackServer, error) {
 		return nil, newError(MsgFailed, err, "listening for the browser's return on %s", host)
 	}
 	cb := &callbackServer{w: w, path: path, answers: make(chan callback, 1), outcome: make(chan MessageKey, 1),
-		redirectURI: (&url.URL{Scheme: "http", Host: ln.Addr().String(), Path: path}).String()}
+		host: ln.Addr().String(), redirectURI: (&url.URL{Scheme: "http", Host: ln.Addr().String(), Path: path}).String()}
 	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	go func() {
@@ -82,9 +88,14 @@ func (cb *callbackServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		cb.page(rw, http.StatusForbidden, MsgWebNotLocal)
 		return
 	}
-	q := r.URL.Query()
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
+	if why := cb.foreign(r); why != "" {
+		cb.w.log.Warn("web sign-in: a callback through another site was refused", "why", why)
+		cb.page(rw, http.StatusForbidden, MsgWebOtherBrowser)
+		return
+	}
+	q := r.URL.Query()
 	switch {
 	case cb.used:
 		cb.w.log.Warn("web sign-in: a replayed callback was refused")
@@ -108,6 +119,31 @@ func (cb *callbackServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		cb.mu.Lock()
 		cb.page(rw, http.StatusOK, key)
 	}
+}
+
+// foreign says why r did not come straight from a browser to us, or "":
+// another name for 127.0.0.1 (DNS rebinding: a site's script reaching us
+// under its own name), or a site's page sending its visitor here. A
+// browser following the provider's redirect sends no Origin (a GET), or
+// the provider's. The caller holds mu.
+func (cb *callbackServer) foreign(r *http.Request) string {
+	if r.Host != cb.host {
+		return "Host " + r.Host
+	}
+	o, ok := r.Header["Origin"]
+	if !ok || len(o) == 1 && (o[0] == "http://"+cb.host || slices.Contains(cb.origins, o[0])) {
+		return ""
+	}
+	return "Origin " + strings.Join(o, ", ")
+}
+
+// originOf is the origin (scheme://host[:port]) of an address, or "".
+func originOf(addr string) string {
+	u, err := url.Parse(addr)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme) + "://" + u.Host
 }
 
 // pageWait is how long the browser's page waits for the kiosk to finish

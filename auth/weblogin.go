@@ -141,6 +141,9 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session,
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
 	cb.mu.Lock() // the server is already answering (an old tab, say)
 	cb.state = state
+	if o := originOf(e.WebAuthorize); o != "" {
+		cb.origins = []string{o}
+	}
 	cb.mu.Unlock()
 	config := w.oauth2Config(cb.redirectURI, e)
 	params := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}
