@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"html/template"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +32,8 @@ type callbackServer struct {
 	// outcome is what the browser's page says once the kiosk knows: signed
 	// in, or why not. The page waits for it a while (pageWait).
 	outcome chan MessageKey
+	// delivered is closed once the page of the answer taken is written.
+	delivered chan struct{}
 
 	mu   sync.Mutex
 	used bool
@@ -61,7 +65,7 @@ func (w *WebLogin) listen(ctx context.Context) (*callbackServer, error) {
 	if err != nil {
 		return nil, newError(MsgFailed, err, "listening for the browser's return on %s", host)
 	}
-	cb := &callbackServer{w: w, path: path, answers: make(chan callback, 1), outcome: make(chan MessageKey, 1),
+	cb := &callbackServer{w: w, path: path, answers: make(chan callback, 1), outcome: make(chan MessageKey, 1), delivered: make(chan struct{}),
 		host: ln.Addr().String(), redirectURI: (&url.URL{Scheme: "http", Host: ln.Addr().String(), Path: path}).String()}
 	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
@@ -109,6 +113,7 @@ func (cb *callbackServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		cb.used = true
 		cb.answers <- callback{err: q.Get("error"), description: q.Get("error_description")}
 		cb.page(rw, http.StatusOK, MsgWebRefusedTab)
+		close(cb.delivered)
 	case q.Get("code") == "":
 		cb.page(rw, http.StatusBadRequest, MsgWebWrongState)
 	default:
@@ -118,6 +123,7 @@ func (cb *callbackServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		key := cb.wait(r.Context())
 		cb.mu.Lock()
 		cb.page(rw, http.StatusOK, key)
+		close(cb.delivered)
 	}
 }
 
@@ -163,6 +169,30 @@ func (cb *callbackServer) wait(ctx context.Context) MessageKey {
 	return MsgWebFinishing
 }
 
+// deliverWait bounds how long the sign-in's end waits for its page to be
+// written (once the outcome is known, a moment); real time, the browser's.
+const deliverWait = 5 * time.Second
+
+// settle tells the browser's page how the sign-in ended and waits until that
+// page is written: what follows the sign-in's end may be the program's exit
+// (`login --web --terminal`), which would cut the page off and leave the
+// person in the browser with an error.
+func (cb *callbackServer) settle(err error) {
+	cb.finish(err)
+	cb.mu.Lock()
+	used := cb.used
+	cb.mu.Unlock()
+	if !used {
+		return
+	}
+	t := time.NewTimer(deliverWait)
+	defer t.Stop()
+	select {
+	case <-cb.delivered:
+	case <-t.C:
+	}
+}
+
 // finish tells a waiting page how the sign-in ended.
 func (cb *callbackServer) finish(err error) {
 	key := MsgWebReturn
@@ -187,8 +217,16 @@ func (cb *callbackServer) page(rw http.ResponseWriter, status int, key MessageKe
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	// Whole, with its length, and sent now: a page taken as delivered
+	// (settle) must be on its way, not in a buffer.
+	var body bytes.Buffer
+	callbackPage.Execute(&body, struct{ Text, Key string }{cb.w.text(key), string(key)})
+	h.Set("Content-Length", strconv.Itoa(body.Len()))
 	rw.WriteHeader(status)
-	callbackPage.Execute(rw, struct{ Text, Key string }{cb.w.text(key), string(key)})
+	rw.Write(body.Bytes())
+	if f, ok := rw.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>

@@ -136,7 +136,7 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session,
 	if err != nil {
 		return nil, err
 	}
-	defer func() { cb.finish(err) }()
+	defer func() { cb.settle(err) }()
 	e := w.tc.endpoints(ctx)
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
 	cb.mu.Lock() // the server is already answering (an old tab, say)
