@@ -34,9 +34,17 @@ type callbackServer struct {
 	outcome chan MessageKey
 	// delivered is closed once the page of the answer taken is written.
 	delivered chan struct{}
+	// launchPath is where the kiosk's launcher posts (see BrowserStart);
+	// launched is closed once it has.
+	launchPath string
+	launched   chan struct{}
 
 	mu   sync.Mutex
 	used bool
+	// The launcher's secret, the cookie it gives the browser, and whether
+	// the callback requires it (not for a printed address).
+	address, launchSecret, bind string
+	bound                       bool
 }
 
 // listen starts the loopback server before anything is sent, so the
@@ -66,6 +74,7 @@ func (w *WebLogin) listen(ctx context.Context) (*callbackServer, error) {
 		return nil, newError(MsgFailed, err, "listening for the browser's return on %s", host)
 	}
 	cb := &callbackServer{w: w, path: path, answers: make(chan callback, 1), outcome: make(chan MessageKey, 1), delivered: make(chan struct{}),
+		launchPath: launchPathFor(path), launched: make(chan struct{}),
 		host: ln.Addr().String(), redirectURI: (&url.URL{Scheme: "http", Host: ln.Addr().String(), Path: path}).String()}
 	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
@@ -82,7 +91,7 @@ func (w *WebLogin) listen(ctx context.Context) (*callbackServer, error) {
 }
 
 func (cb *callbackServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != cb.path {
+	if r.URL.Path != cb.path && r.URL.Path != cb.launchPath {
 		http.NotFound(rw, r)
 		return
 	}
@@ -94,8 +103,19 @@ func (cb *callbackServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
+	if r.URL.Path == cb.launchPath {
+		cb.launch(rw, r)
+		return
+	}
 	if why := cb.foreign(r); why != "" {
 		cb.w.log.Warn("web sign-in: a callback through another site was refused", "why", why)
+		cb.page(rw, http.StatusForbidden, MsgWebOtherBrowser)
+		return
+	}
+	if !cb.fromOwnBrowser(r) {
+		// Someone else's browser with this sign-in's request (read where
+		// it should not have been): the kiosk's browser may still answer.
+		cb.w.log.Warn("web sign-in: an answer from a browser the kiosk did not start was refused")
 		cb.page(rw, http.StatusForbidden, MsgWebOtherBrowser)
 		return
 	}

@@ -45,6 +45,8 @@ const (
 	// The browser's page: an answer that came through another site, or
 	// from a browser other than the one the kiosk opened.
 	MsgWebOtherBrowser MessageKey = "auth.web_other_browser"
+	// The kiosk's launcher page, for the moment it takes to open the sign-in.
+	MsgWebOpening MessageKey = "auth.web_opening"
 
 	// The web login opened in the shared browser, as no private window
 	// could be opened: finish there, then sign out of Digidentity in it.
@@ -60,7 +62,7 @@ var Messages = []MessageKey{
 	MsgScanCode, MsgCodeExpired, MsgOffline, MsgBusy, MsgRefused, MsgSignedIn,
 	MsgFailed, MsgUnexpected, MsgClientRejected, MsgIdentityMissing, MsgIdentityInvalid,
 	MsgSigningIn, MsgIdentityUnreadable, MsgApprovalLost,
-	MsgWebContinue, MsgWebContinueShared, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal, MsgWebStaleLogin, MsgWebOtherBrowser,
+	MsgWebContinue, MsgWebContinueShared, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal, MsgWebStaleLogin, MsgWebOtherBrowser, MsgWebOpening,
 	MsgNotEnrolled,
 }
 

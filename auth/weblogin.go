@@ -41,10 +41,13 @@ type WebLogin struct {
 	clock    clock.Clock
 	log      *slog.Logger
 	// open shows the address to the person: a private browser window in
-	// the kiosk, a printed line in the terminal. Its ctx ends when this
+	// the kiosk, through a launcher (BrowserStart), or a printed line in
+	// the terminal (WithPrintedAddress). Its ctx ends when this
 	// sign-in ends (a moment after, so the browser can show the last page):
 	// a browser started for this sign-in ends with it.
-	open func(ctx context.Context, addr string) error
+	open func(ctx context.Context, start BrowserStart) error
+	// printed: the person opens the address themselves (WithPrintedAddress).
+	printed bool
 	// pageText gives the browser's pages their words, in the kiosk's
 	// language of the moment.
 	pageText atomic.Pointer[func(MessageKey) string]
@@ -66,10 +69,12 @@ var browserGrace = 2 * time.Second
 
 // NewWebLogin checks the settings for the environment (in production the
 // redirect URI must be fixed and allowlisted) and returns the flow. open
-// shows the address (see WebLogin.open): its ctx ends when the sign-in
-// does; it returns an error wrapping ErrBrowserNotPrivate when the address
-// opened in the shared browser.
-func NewWebLogin(s Settings, env Environment, open func(ctx context.Context, addr string) error, opts ...Option) (*WebLogin, error) {
+// shows the address (see WebLogin.open and BrowserStart): its ctx ends
+// when the sign-in does; it returns an error wrapping ErrBrowserNotPrivate
+// when the address opened in the shared browser. Unless the address is
+// printed (WithPrintedAddress), the callback takes answers only from the
+// browser that came through BrowserStart's launcher.
+func NewWebLogin(s Settings, env Environment, open func(ctx context.Context, start BrowserStart) error, opts ...Option) (*WebLogin, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -79,7 +84,7 @@ func NewWebLogin(s Settings, env Environment, open func(ctx context.Context, add
 	o := newOptions(opts)
 	tc := newHTTPTrustCentre(s, o.client, o.clock.Now)
 	return &WebLogin{
-		settings: s, env: env, client: o.client, clock: o.clock, log: o.log, open: open, tc: tc,
+		settings: s, env: env, client: o.client, clock: o.clock, log: o.log, open: open, tc: tc, printed: o.printedAddress,
 		identity: &identityReader{settings: s, tc: tc, idTokens: &idTokenVerifier{settings: s, client: o.client, now: o.clock.Now},
 			clock: o.clock, random: o.random, log: o.log},
 	}, nil
@@ -160,7 +165,7 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session,
 	browserCtx, endBrowser := context.WithCancel(ctx)
 	defer func() { time.AfterFunc(browserGrace, endBrowser) }()
 	message := MsgWebContinue
-	if err := w.open(browserCtx, address); errors.Is(err, ErrBrowserNotPrivate) {
+	if err := w.open(browserCtx, cb.prepareLaunch(address, w.printed)); errors.Is(err, ErrBrowserNotPrivate) {
 		w.log.Warn("web sign-in: no private browser window; the shared browser was opened", "detail", err.Error())
 		message = MsgWebContinueShared
 	} else if err != nil {

@@ -22,8 +22,8 @@ func TestWebLoginDeliversTheLastPageBeforeTheApproval(t *testing.T) {
 	srv := authtest.Simulator(t, simulator.Options{})
 	approved := make(chan struct{})
 	var pageAfterApproval atomic.Bool
-	opened := make(chan string, 1)
-	web, err := auth.NewWebLogin(authtest.Settings(srv), auth.EnvSimulator, func(_ context.Context, addr string) error { opened <- addr; return nil })
+	opened := make(chan auth.BrowserStart, 1)
+	web, err := auth.NewWebLogin(authtest.Settings(srv), auth.EnvSimulator, func(_ context.Context, start auth.BrowserStart) error { opened <- start; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestWebLoginDeliversTheLastPageBeforeTheApproval(t *testing.T) {
 	go func() {
 		b := authtest.NewBrowser(t)
 		b.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		page := b.Open(<-opened)
+		page := b.Open(b.Launch(<-opened))
 		for page.Status/100 == 3 {
 			page = b.Open(page.Location(t).String())
 		}

@@ -13,7 +13,7 @@ import (
 
 // signInOn runs one sign-in of web, a kiosk's web login that lives across
 // sign-ins, with browser b approving as the IOE where asked.
-func signInOn(t *testing.T, web *auth.WebLogin, opened <-chan string, b *authtest.Browser) auth.Event {
+func signInOn(t *testing.T, web *auth.WebLogin, opened <-chan auth.BrowserStart, b *authtest.Browser) auth.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -26,7 +26,7 @@ func signInOn(t *testing.T, web *auth.WebLogin, opened <-chan string, b *authtes
 			got = append(got, e)
 		}
 	}()
-	addr := <-opened
+	addr := b.Launch(<-opened)
 	if page := b.Open(addr); strings.Contains(page.Body, "Approve") { // else single sign-on
 		b.Submit(page, map[string]string{"persona": "ioe", "pin": "1234", "decision": "approve"})
 	}
@@ -34,10 +34,10 @@ func signInOn(t *testing.T, web *auth.WebLogin, opened <-chan string, b *authtes
 	return last(t, got)
 }
 
-func newKioskWebLogin(t *testing.T, s auth.Settings) (*auth.WebLogin, <-chan string) {
+func newKioskWebLogin(t *testing.T, s auth.Settings) (*auth.WebLogin, <-chan auth.BrowserStart) {
 	t.Helper()
-	opened := make(chan string, 1)
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(_ context.Context, addr string) error { opened <- addr; return nil })
+	opened := make(chan auth.BrowserStart, 1)
+	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(_ context.Context, start auth.BrowserStart) error { opened <- start; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
