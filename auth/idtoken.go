@@ -38,6 +38,7 @@ var errNoKeys = errors.New("no key set known for ID tokens")
 // idClaims are what the kiosk reads from a verified ID token.
 type idClaims struct {
 	subject, nonce string
+	sid            string    // the provider's session (OIDC Front-Channel Logout); "" when none
 	authTime       time.Time // zero when the token has no auth_time
 }
 
@@ -86,9 +87,13 @@ func (v *idTokenVerifier) verify(ctx context.Context, raw Secret, e Endpoints) (
 	}
 	var extra struct {
 		AuthTime *json.Number `json:"auth_time"`
+		SID      string       `json:"sid"`
 	}
 	c := idClaims{subject: token.Subject, nonce: token.Nonce}
-	if token.Claims(&extra) == nil && extra.AuthTime != nil {
+	if token.Claims(&extra) == nil {
+		c.sid = extra.SID
+	}
+	if extra.AuthTime != nil {
 		if seconds, err := extra.AuthTime.Float64(); err == nil {
 			c.authTime = time.Unix(int64(seconds), 0)
 		}

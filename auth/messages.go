@@ -42,6 +42,11 @@ const (
 	MsgWebReplayed   MessageKey = "auth.web_replayed"    // the browser's page: this answer was used already
 	MsgWebNotLocal   MessageKey = "auth.web_not_local"   // the browser's page: not from this machine
 	MsgWebStaleLogin MessageKey = "auth.web_stale_login" // the browser reused an earlier Digidentity sign-in
+	// The browser's page: an answer that came through another site, or
+	// from a browser other than the one the kiosk opened.
+	MsgWebOtherBrowser MessageKey = "auth.web_other_browser"
+	// The kiosk's launcher page, for the moment it takes to open the sign-in.
+	MsgWebOpening MessageKey = "auth.web_opening"
 
 	// The web login opened in the shared browser, as no private window
 	// could be opened: finish there, then sign out of Digidentity in it.
@@ -57,7 +62,7 @@ var Messages = []MessageKey{
 	MsgScanCode, MsgCodeExpired, MsgOffline, MsgBusy, MsgRefused, MsgSignedIn,
 	MsgFailed, MsgUnexpected, MsgClientRejected, MsgIdentityMissing, MsgIdentityInvalid,
 	MsgSigningIn, MsgIdentityUnreadable, MsgApprovalLost,
-	MsgWebContinue, MsgWebContinueShared, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal, MsgWebStaleLogin,
+	MsgWebContinue, MsgWebContinueShared, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal, MsgWebStaleLogin, MsgWebOtherBrowser, MsgWebOpening,
 	MsgNotEnrolled,
 }
 

@@ -125,6 +125,9 @@ type options struct {
 	clock  clock.Clock
 	random func() float64
 	log    *slog.Logger
+	// printedAddress: the web login's address is printed, not launched
+	// (WithPrintedAddress).
+	printedAddress bool
 }
 
 // WithHTTPClient sets the HTTP client; each call still has its own deadline

@@ -33,12 +33,35 @@ type identityReader struct {
 
 // freshness is what the web login asks of an ID token: its nonce, and an
 // authentication no older than maxAge before the sign-in began (when
-// maxAge >= 0 and the token says when, in auth_time).
+// maxAge >= 0 and the token says when, in auth_time), and not the last web
+// sign-in's (its sid or auth_time) either.
 type freshness struct {
 	nonce  string
 	began  time.Time
 	maxAge time.Duration
+	last   webSignInMark  // the last web sign-in this kiosk accepted
+	seen   *webSignInMark // set to this token's, once it is checked
 }
+
+// webSignInMark is what tells one provider sign-in from another: the ID
+// token's sid and auth_time (either may be missing).
+type webSignInMark struct {
+	sid      string
+	authTime time.Time
+}
+
+// reuses says whether a token marked m comes from the same provider sign-in
+// as last: a browser that kept the last person's session.
+func (last webSignInMark) reuses(m webSignInMark) bool {
+	return (last.sid != "" && m.sid == last.sid) || (!last.authTime.IsZero() && m.authTime.Equal(last.authTime))
+}
+
+// authTimeSkew is all the clock difference an auth_time is allowed: the
+// kiosk's and the provider's clocks (NTP keeps both within a second) and
+// auth_time's whole seconds. The next person at a shared kiosk comes a few
+// seconds after the last one: a wider margin would let the provider's
+// single sign-on hand them the last person's session.
+const authTimeSkew = 3 * time.Second
 
 // read returns the session of token. want, for the web login, is what the
 // ID token must show. sleep waits between tries and reports whether to go
@@ -96,9 +119,11 @@ func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, want
 	if !*checked {
 		e := r.tc.endpoints(ctx)
 		claims, err := r.idTokens.verify(ctx, token.IDToken, e)
-		// A minute's leeway for the two clocks.
-		stale := want.maxAge >= 0 && !want.began.IsZero() && !claims.authTime.IsZero() &&
-			claims.authTime.Before(want.began.Add(-want.maxAge-time.Minute))
+		// max_age < 0 says the administrator accepts single sign-on.
+		fresh := want.maxAge >= 0 && !want.began.IsZero()
+		mark := webSignInMark{sid: claims.sid, authTime: claims.authTime}
+		stale := fresh && !claims.authTime.IsZero() && claims.authTime.Before(want.began.Add(-want.maxAge-authTimeSkew))
+		reused := fresh && want.last.reuses(mark)
 		switch {
 		case errors.Is(err, errNoKeys) && e.DiscoveryDown:
 			// The key set may be named by a discovery document that cannot
@@ -113,10 +138,15 @@ func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, want
 		case want.nonce != "" && claims.nonce != want.nonce:
 			return Identity{}, newError(MsgIdentityInvalid, nil, "the ID token's nonce is not the one this sign-in sent (a replayed or injected token)")
 		case stale:
-			return Identity{}, newError(MsgWebStaleLogin, nil, "the ID token's auth_time %s is older than max_age allows: the browser reused an earlier Digidentity sign-in",
-				claims.authTime.UTC().Format(time.RFC3339))
+			return Identity{}, newError(MsgWebStaleLogin, nil, "the ID token's auth_time %s is before this sign-in began (%s, %s allowed for the clocks): the browser reused an earlier Digidentity sign-in",
+				claims.authTime.UTC().Format(time.RFC3339), want.began.UTC().Format(time.RFC3339), authTimeSkew)
+		case reused:
+			return Identity{}, newError(MsgWebStaleLogin, nil, "the ID token has the same sid or auth_time as the last web sign-in: the browser reused the last person's Digidentity sign-in")
 		default:
 			*idSub = claims.subject
+			if want.seen != nil {
+				*want.seen = mark
+			}
 		}
 		*checked = true
 	}

@@ -31,9 +31,9 @@ func TestWebLoginSaysWhenTheBrowserIsNotPrivate(t *testing.T) {
 		{"no browser at all", errors.New("xdg-open: not found"), "", auth.EventFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opened := make(chan string, 1)
-			web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(_ context.Context, addr string) error {
-				opened <- addr
+			opened := make(chan auth.BrowserStart, 1)
+			web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(_ context.Context, start auth.BrowserStart) error {
+				opened <- start
 				return tc.open
 			})
 			if err != nil {
@@ -42,7 +42,8 @@ func TestWebLoginSaysWhenTheBrowserIsNotPrivate(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			events := web.Start(ctx)
-			addr := <-opened
+			start := <-opened
+			addr := start.Address
 			var got []auth.Event
 			done := make(chan struct{})
 			go func() {
@@ -52,7 +53,8 @@ func TestWebLoginSaysWhenTheBrowserIsNotPrivate(t *testing.T) {
 				}
 			}()
 			if tc.wantOpen != "" {
-				webApprove(t, authtest.NewBrowser(t), addr, "ioe", "1234", "approve")
+				b := authtest.NewBrowser(t)
+				webApprove(t, b, b.Launch(start), "ioe", "1234", "approve")
 			}
 			<-done
 			if tc.wantOpen != "" {
@@ -79,13 +81,13 @@ func TestWebLoginEndsTheBrowserWithTheSignIn(t *testing.T) {
 	srv := authtest.Simulator(t, simulator.Options{})
 	s := authtest.Settings(srv)
 	type opened struct {
-		ctx  context.Context
-		addr string
+		ctx   context.Context
+		start auth.BrowserStart
 	}
 	start := func(ctx context.Context) (<-chan auth.Event, opened) {
 		ch := make(chan opened, 1)
-		web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(ctx context.Context, addr string) error {
-			ch <- opened{ctx, addr}
+		web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(ctx context.Context, start auth.BrowserStart) error {
+			ch <- opened{ctx, start}
 			return nil
 		})
 		if err != nil {
@@ -104,7 +106,7 @@ func TestWebLoginEndsTheBrowserWithTheSignIn(t *testing.T) {
 			}
 		}()
 		b := authtest.NewBrowser(t)
-		login := b.Open(o.addr)
+		login := b.Open(b.Launch(o.start))
 		if pending := srv.PendingWebLogins(); len(pending) != 1 || pending[0] != login.URL.String() {
 			t.Errorf("pending web logins %q, the browser is at %s", pending, login.URL)
 		}
@@ -138,16 +140,22 @@ func TestWebLoginEndsTheBrowserWithTheSignIn(t *testing.T) {
 }
 
 // The kiosk's browser is a private Chromium window with a throwaway
-// profile, ended and wiped when the sign-in ends. Headless Chromium fetches
-// the login page; the person's click is played by a test browser on the
-// same page.
+// profile, ended and wiped when the sign-in ends. Headless Chromium opens
+// the launcher and the login page; the person approves with the phone.
 func TestWebLoginInAPrivateChromiumWindow(t *testing.T) {
 	t.Setenv(browser.PrivateCommandEnv, authtest.HeadlessChromium(t))
 	srv := authtest.Simulator(t, simulator.Options{})
 	s := authtest.Settings(srv)
 	started := make(chan *browser.Private, 1)
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(ctx context.Context, addr string) error {
-		p, err := browser.OpenPrivate(ctx, addr)
+	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(ctx context.Context, start auth.BrowserStart) error {
+		// As the kiosk does (ui/cli): the address reaches Chromium through
+		// a launcher, which gives it the cookie the callback requires.
+		l, err := browser.WriteLauncher(start.LaunchURL, start.LaunchField, start.LaunchSecret, start.Text)
+		if err != nil {
+			return err
+		}
+		t.Cleanup(l.Remove)
+		p, err := browser.OpenPrivate(ctx, l.URL())
 		if err == nil {
 			started <- p
 		}
@@ -185,7 +193,9 @@ func TestWebLoginInAPrivateChromiumWindow(t *testing.T) {
 		t.Errorf("profile %s: %v", p.Profile(), err)
 	}
 
-	// The person approves on that page.
+	// The person approves with the phone, as Digidentity's page allows; the
+	// page in Chromium goes on to the kiosk by itself, with the cookie its
+	// launcher gave it.
 	var got []auth.Event
 	done := make(chan struct{})
 	go func() {
@@ -194,11 +204,8 @@ func TestWebLoginInAPrivateChromiumWindow(t *testing.T) {
 			got = append(got, e)
 		}
 	}()
-	b := authtest.NewBrowser(t)
-	page := b.Open(login)
-	back := b.Submit(page, map[string]string{"persona": "ioe", "pin": "1234", "decision": "approve"})
-	if !strings.Contains(back.Body, "text of auth.web_return") {
-		t.Errorf("the last page (HTTP %d, %s):\n%s", back.Status, back.URL, back.Body)
+	if err := srv.Approve(login, "ioe", "1234"); err != nil {
+		t.Fatal(err)
 	}
 	<-done
 	if e := last(t, got); e.Kind != auth.EventApproved {

@@ -39,7 +39,7 @@ func FuzzCallbackServer(f *testing.F) {
 	w := &WebLogin{log: slog.New(slog.DiscardHandler)}
 	w.SetPageText(func(k MessageKey) string { return "text of " + string(k) })
 	f.Fuzz(func(t *testing.T, path, rawQuery, remoteAddr string) {
-		cb := &callbackServer{w: w, path: "/callback", state: fuzzState, answers: make(chan callback, 1), outcome: make(chan MessageKey, 1)}
+		cb := &callbackServer{w: w, path: "/callback", host: "127.0.0.1:53682", state: fuzzState, answers: make(chan callback, 1), outcome: make(chan MessageKey, 1), delivered: make(chan struct{})}
 		cb.outcome <- MsgWebReturn // the kiosk already knows: the page never waits
 		q, _ := url.ParseQuery(rawQuery)
 		host, _, _ := net.SplitHostPort(remoteAddr)

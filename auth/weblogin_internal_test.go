@@ -13,7 +13,7 @@ import (
 func TestCallbackFromAnotherAddressIsRefused(t *testing.T) {
 	w := &WebLogin{}
 	w.SetPageText(func(k MessageKey) string { return "text of " + string(k) })
-	cb := &callbackServer{w: w, path: "/callback", state: "s", answers: make(chan callback, 1), outcome: make(chan MessageKey, 1)}
+	cb := &callbackServer{w: w, path: "/callback", host: "127.0.0.1:53682", state: "s", answers: make(chan callback, 1), outcome: make(chan MessageKey, 1), delivered: make(chan struct{})}
 	w.log = slog.New(slog.DiscardHandler)
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:53682/callback?state=s&code=c", nil)
 	req.RemoteAddr = "192.0.2.7:40000"

@@ -28,8 +28,8 @@ func webSignInAt(t *testing.T, s auth.Settings, env auth.Environment, browse fun
 // webSignInWith signs in with browser b, whose cookies persist between sign-ins.
 func webSignInWith(t *testing.T, s auth.Settings, env auth.Environment, b *authtest.Browser, browse func(b *authtest.Browser, addr string)) []auth.Event {
 	t.Helper()
-	opened := make(chan string, 1)
-	web, err := auth.NewWebLogin(s, env, func(_ context.Context, addr string) error { opened <- addr; return nil })
+	opened := make(chan auth.BrowserStart, 1)
+	web, err := auth.NewWebLogin(s, env, func(_ context.Context, start auth.BrowserStart) error { opened <- start; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func webSignInWith(t *testing.T, s auth.Settings, env auth.Environment, b *autht
 			got = append(got, e)
 		}
 	}()
-	browse(b, <-opened)
+	browse(b, b.Launch(<-opened)) // the kiosk's browser, through its launcher
 	<-done
 	return got
 }
@@ -265,7 +265,7 @@ func TestWebLoginTimesOut(t *testing.T) {
 	s := authtest.Settings(srv)
 	s.WebLoginTimeout = 30 * time.Second
 	virtual := clock.NewVirtual(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(context.Context, string) error { return nil }, auth.WithClock(virtual))
+	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(context.Context, auth.BrowserStart) error { return nil }, auth.WithClock(virtual))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,8 +28,9 @@ func webKioskOpening(t *testing.T, opened error, decide func(b *authtest.Browser
 	if err != nil {
 		t.Fatal(err)
 	}
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(_ context.Context, addr string) error {
-		go decide(authtest.NewBrowser(t), addr) // the system browser runs beside the kiosk
+	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(_ context.Context, start auth.BrowserStart) error {
+		b := authtest.NewBrowser(t)
+		go decide(b, b.Launch(start)) // the system browser runs beside the kiosk, through its launcher
 		return opened
 	})
 	if err != nil {

@@ -5,10 +5,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/workshop-login/workshop-login/auth"
 )
 
 // Browser plays the system browser's part in a web login: it follows
@@ -141,4 +144,31 @@ func hasAttr(tok html.Token, key string) bool {
 		}
 	}
 	return false
+}
+
+// Launch does what the kiosk's launcher page does in its browser: posts
+// the launcher's secret (from a file, so with Origin "null") and keeps the
+// cookie it gets. It returns the authorisation address the answer's page
+// goes on to.
+func (b *Browser) Launch(start auth.BrowserStart) string {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, start.LaunchURL, strings.NewReader(url.Values{start.LaunchField: {start.LaunchSecret}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "null")
+	client := &http.Client{Jar: b.Client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		b.t.Fatalf("browser: the launcher: %v", err)
+	}
+	return read(b.t, resp).Refresh(b.t)
+}
+
+// Refresh is where a page that goes on by itself (a meta refresh) goes.
+func (p *Page) Refresh(t testing.TB) string {
+	t.Helper()
+	m := regexp.MustCompile(`http-equiv="refresh" content="0;url=([^"]+)"`).FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || m == nil {
+		t.Fatalf("browser: %s (HTTP %d) does not go on:\n%s", p.URL, p.Status, p.Body)
+	}
+	return html.UnescapeString(m[1])
 }

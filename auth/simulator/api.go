@@ -179,7 +179,7 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) string {
 		"scope":         sess.scope,
 	}
 	if !s.opts.OmitIDToken {
-		claims := idClaims{issuer: s.issuer(), audience: clientID, subject: sess.persona.Claims["sub"], now: now, authTime: sess.authTime}
+		claims := idClaims{issuer: s.issuer(), audience: clientID, subject: sess.persona.Claims["sub"], now: now, authTime: sess.authTime, sid: sess.sid}
 		if sess.web != nil {
 			claims.nonce = sess.web.nonce
 		}

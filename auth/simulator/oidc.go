@@ -90,6 +90,7 @@ func (k *lazyKey) warm() {
 // idClaims are an ID token's claims.
 type idClaims struct {
 	issuer, audience, subject, nonce string
+	sid                              string        // the browser session, as a provider with single sign-on names it
 	now, authTime                    time.Time     // authTime zero: now
 	lifetime                         time.Duration // default 5 minutes
 }
@@ -111,6 +112,9 @@ func (k signingKey) sign(c idClaims) (string, error) {
 	extra := map[string]any{"auth_time": c.authTime.Unix()}
 	if c.nonce != "" {
 		extra["nonce"] = c.nonce
+	}
+	if c.sid != "" {
+		extra["sid"] = c.sid
 	}
 	return jwt.Signed(k.signer).Claims(claims).Claims(extra).Serialize()
 }

@@ -32,12 +32,17 @@ button{font-size:1.1rem;padding:.7rem 1.4rem;margin:.8rem .5rem 0 0;border-radiu
 <button class="approve" name="decision" value="approve">Approve</button>
 <button class="deny" name="decision" value="deny">Deny</button>
 </form>{{end}}
+{{if .Poll}}<script>
+// Like Digidentity's web login page, whose QR code a phone may answer: once
+// it is answered elsewhere, this page goes on to the kiosk by itself.
+setInterval(function () { fetch(location.pathname + "?answered").then(function (r) { if (r.status === 200) location.reload(); }); }, 500);
+</script>{{end}}
 </body></html>
 `))
 
 type pageData struct {
 	Message, Class, Chosen string
-	Open                   bool
+	Open, Poll             bool // Poll: a web sign-in's page, which goes on once answered
 	Personas               []Persona
 }
 
@@ -47,14 +52,27 @@ func (s *Simulator) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	s.prune(now)
 	sess := s.sessionByQR(r.PathValue("id"), now)
 	open := sess != nil && sess.state == statePending
+	web := sess != nil && sess.web != nil
 	s.mu.Unlock()
+	if r.URL.Query().Has("answered") { // the page's own poll: no side effects
+		if !web || open {
+			w.WriteHeader(http.StatusNoContent)
+		}
+		return
+	}
+	if web && !open {
+		if back, ok := s.webAnswer(r.PathValue("id")); ok {
+			http.Redirect(w, r, back, http.StatusFound) // answered elsewhere: back to the kiosk
+			return
+		}
+	}
 	switch {
 	case sess == nil:
 		s.render(w, http.StatusNotFound, pageData{Message: ErrUnknownSession.Error(), Class: "bad"})
 	case !open:
 		s.render(w, http.StatusConflict, pageData{Message: ErrAlreadyAnswered.Error(), Class: "bad"})
 	default:
-		s.render(w, http.StatusOK, pageData{Open: true, Personas: s.Personas(), Chosen: personas[0].ID})
+		s.render(w, http.StatusOK, pageData{Open: true, Poll: web, Personas: s.Personas(), Chosen: personas[0].ID})
 	}
 }
 

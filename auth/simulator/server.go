@@ -131,6 +131,7 @@ type session struct {
 	persona                     Persona
 	web                         *webRequest // a browser sign-in (/oauth2/authorize); nil for a QR code
 	authTime                    time.Time   // when the person authenticated: the approval, or the browser session's
+	sid                         string      // the browser session's id (OIDC's sid), once the browser has one
 }
 
 type grant struct {

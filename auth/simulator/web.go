@@ -98,6 +98,7 @@ func (s *Simulator) handleWebAuthorize(w http.ResponseWriter, r *http.Request) {
 type browserSession struct {
 	persona  Persona
 	authTime time.Time
+	sid      string // named in the ID tokens of its sign-ins, as OIDC's sid
 }
 
 // browserCookie names the simulator's single sign-on cookie.
@@ -120,7 +121,7 @@ func (s *Simulator) singleSignOn(r *http.Request, sess *session, q url.Values, n
 	if b.persona.Revoked || (b.persona.ChainAuthorisation && s.usedChains[b.persona.ID]) {
 		return false
 	}
-	sess.persona, sess.state, sess.authTime = b.persona, stateApproved, b.authTime
+	sess.persona, sess.state, sess.authTime, sess.sid = b.persona, stateApproved, b.authTime, b.sid
 	return true
 }
 
@@ -145,7 +146,8 @@ func (s *Simulator) rememberBrowser(w http.ResponseWriter, qrID string) {
 		return
 	}
 	id := randomID()
-	s.browsers[id] = browserSession{persona: sess.persona, authTime: sess.authTime}
+	sess.sid = randomID()
+	s.browsers[id] = browserSession{persona: sess.persona, authTime: sess.authTime, sid: sess.sid}
 	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 

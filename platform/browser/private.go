@@ -208,6 +208,7 @@ func (o Opener) OpenPrivate(ctx context.Context, target string) (*Private, error
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Private{cmd: cmd, profile: profile, family: f, log: log, exited: make(chan struct{}), done: make(chan struct{})}
+	remember(p)
 	go func() {
 		// Reaps the browser. Some launchers hand over to a process of
 		// their own and exit (Firefox may restart itself in a new
@@ -252,6 +253,7 @@ const endWait = 3 * time.Second
 func (p *Private) End() error {
 	p.once.Do(func() {
 		defer close(p.done)
+		defer forget(p)
 		p.err = p.end()
 		if p.err != nil {
 			p.log.Warn("the private browser could not be ended and wiped", "profile", p.profile, "error", p.err)
@@ -298,9 +300,10 @@ func (p *Private) end() error {
 // profilePrefix names the throwaway profiles' folders in the temporary folder.
 const profilePrefix = "workshop-login-browser-"
 
-// RemoveLeftoverProfiles deletes the throwaway profiles a crashed run left
-// in the temporary folder (its browsers are ended with its other tools); it
-// returns how many it removed. Only call it before this run opens any.
+// RemoveLeftoverProfiles deletes the throwaway profiles an earlier run left
+// in the temporary folder (after a crash its browsers are ended with its
+// other tools); it returns how many it removed. Only call it before this
+// run opens any.
 func RemoveLeftoverProfiles() int {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), profilePrefix+"*"))
 	removed := 0

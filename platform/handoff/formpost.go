@@ -210,6 +210,13 @@ func (f *FormPost) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		page.Execute(w, nil)
 	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" && o != f.origin {
+		// A page elsewhere posting a secret it learnt. The launcher is a
+		// file, whose origin browsers send as "null".
+		f.log.Warn("repair portal hand-off refused: posted from another site", "origin", o)
+		notHere(http.StatusForbidden, kioskOnlyTemplate)
+		return
+	}
 	if r.Method != http.MethodPost {
 		// The address alone, read from wherever, hands nothing over.
 		h.Set("Allow", http.MethodPost)

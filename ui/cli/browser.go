@@ -26,11 +26,25 @@ func runRecorder(run *runstate.State) handoff.Recorder {
 // session. Without such a browser it opens the system browser for as long
 // as the kiosk (ctx) lives, and says so (auth.ErrBrowserNotPrivate): the
 // screen then tells the person to sign out of Digidentity there.
+// Either browser is given a launcher file, never the sign-in's address,
+// which any local user could read on its command line; the launcher is
+// deleted once used, or when the sign-in ends.
 // record, when set, keeps each private browser on the run record while it
 // runs, so a restart after a crash ends it with the tools.
-func webBrowser(ctx context.Context, opener browser.Opener, record handoff.Recorder) func(signIn context.Context, addr string) error {
-	return func(signIn context.Context, addr string) error {
-		private, err := opener.OpenPrivate(signIn, addr)
+func webBrowser(ctx context.Context, opener browser.Opener, record handoff.Recorder) func(signIn context.Context, start auth.BrowserStart) error {
+	return func(signIn context.Context, start auth.BrowserStart) error {
+		launcher, err := browser.WriteLauncher(start.LaunchURL, start.LaunchField, start.LaunchSecret, start.Text)
+		if err != nil {
+			return fmt.Errorf("writing the sign-in launcher: %w", err)
+		}
+		go func() {
+			select {
+			case <-start.Launched:
+			case <-signIn.Done():
+			}
+			launcher.Remove()
+		}()
+		private, err := opener.OpenPrivate(signIn, launcher.URL())
 		if err == nil && record != nil {
 			pid := private.Pid()
 			if err := record.AddTool(pid, "private browser"); err != nil && opener.Log != nil {
@@ -47,7 +61,7 @@ func webBrowser(ctx context.Context, opener browser.Opener, record handoff.Recor
 		if opener.Log != nil {
 			opener.Log.Warn("web sign-in: no private browser window", "detail", err.Error())
 		}
-		if err := opener.Open(ctx, addr); err != nil {
+		if err := opener.Open(ctx, launcher.URL()); err != nil {
 			return err
 		}
 		return fmt.Errorf("%w (%v)", auth.ErrBrowserNotPrivate, err)

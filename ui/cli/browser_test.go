@@ -48,6 +48,9 @@ func readSoon(t *testing.T, path string) string {
 // without one, the system browser, and the sign-in is told so.
 func TestWebLoginBrowser(t *testing.T) {
 	const addr = "https://login.example/oauth2/authorize?state=abc"
+	start := auth.BrowserStart{Address: addr, LaunchURL: "http://127.0.0.1:53682/launch", LaunchField: "launch", LaunchSecret: "s3cret",
+		Text: "Opening", Launched: make(chan struct{})}
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 	kiosk, stop := context.WithCancel(context.Background())
 	defer stop()
 
@@ -56,11 +59,11 @@ func TestWebLoginBrowser(t *testing.T) {
 		t.Setenv(browser.PrivateCommandEnv, private)
 		signIn, end := context.WithCancel(kiosk)
 		defer end()
-		if err := webBrowser(kiosk, browser.Opener{}, nil)(signIn, addr); err != nil {
+		if err := webBrowser(kiosk, browser.Opener{}, nil)(signIn, start); err != nil {
 			t.Fatal(err)
 		}
 		args := readSoon(t, record)
-		if !strings.Contains(args, "--incognito\n") || !strings.HasSuffix(args, addr+"\n") {
+		if !strings.Contains(args, "--incognito\n") || strings.Contains(args, addr) || !strings.Contains(args, "\nfile:///") {
 			t.Errorf("the browser's arguments:\n%s", args)
 		}
 		profile := strings.TrimPrefix(strings.SplitN(args, "\n", 2)[0], "--user-data-dir=")
@@ -81,18 +84,18 @@ func TestWebLoginBrowser(t *testing.T) {
 		shared, record := recorder(t, "opener", false)
 		t.Setenv(browser.PrivateCommandEnv, "none")
 		t.Setenv(browser.CommandEnv, shared)
-		err := webBrowser(kiosk, browser.Opener{}, nil)(kiosk, addr)
+		err := webBrowser(kiosk, browser.Opener{}, nil)(kiosk, start)
 		if !errors.Is(err, auth.ErrBrowserNotPrivate) {
 			t.Errorf("opening the shared browser answers %v", err)
 		}
-		if got := readSoon(t, record); got != addr+"\n" {
+		if got := readSoon(t, record); !strings.HasPrefix(got, "file:///") || strings.Contains(got, addr) {
 			t.Errorf("the system browser was given %q", got)
 		}
 	})
 	t.Run("no browser", func(t *testing.T) {
 		t.Setenv(browser.PrivateCommandEnv, "none")
 		t.Setenv(browser.CommandEnv, filepath.Join(t.TempDir(), "no-such-browser"))
-		err := webBrowser(kiosk, browser.Opener{}, nil)(kiosk, addr)
+		err := webBrowser(kiosk, browser.Opener{}, nil)(kiosk, start)
 		if err == nil || errors.Is(err, auth.ErrBrowserNotPrivate) {
 			t.Errorf("without any browser: %v", err)
 		}

@@ -84,8 +84,10 @@ func loginRun(ctx context.Context, opts *LoginOptions) int {
 		return exitUsage
 	}
 	if opts.Web {
-		// The address is printed by the terminal; a person or a script opens it.
-		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, func(context.Context, string) error { return nil }, auth.WithLogger(logger))
+		// The address is printed by the terminal; a person or a script opens
+		// it, in a browser of their choosing.
+		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, func(context.Context, auth.BrowserStart) error { return nil },
+			auth.WithLogger(logger), auth.WithPrintedAddress())
 		if err != nil {
 			fmt.Fprintln(stderr, "workshop-login:", cfg.Explain(err))
 			return exitConfig

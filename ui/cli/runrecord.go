@@ -26,6 +26,17 @@ func beginRun(sessions ui.Sessions, tools *handoff.Launcher, record func(string,
 	if run != nil {
 		tools.RecordIn(run)
 	}
+	ended := 0
+	if prev.Crashed() { // first: nothing may still write to a profile as it goes
+		ended = len(runstate.EndLeftovers(prev.Tools))
+	}
+	// Whatever an earlier run left of a private browser's profile (a kill
+	// -9, a power cut, a profile that could not be deleted) goes, clean
+	// end or not: it may hold a Digidentity session.
+	profiles := browser.RemoveLeftoverProfiles()
+	if profiles > 0 {
+		logger.Warn("removed private browser profiles an earlier run left", "count", profiles)
+	}
 	switch {
 	case err != nil:
 		logger.Warn("no run record: the last session is not restored", "error", err)
@@ -36,11 +47,11 @@ func beginRun(sessions ui.Sessions, tools *handoff.Launcher, record func(string,
 	}
 	if prev.Crashed() {
 		detail := "the last run did not end cleanly"
-		if ended := runstate.EndLeftovers(prev.Tools); len(ended) > 0 {
-			detail += fmt.Sprintf("; ended %d tool(s) it left running", len(ended))
+		if ended > 0 {
+			detail += fmt.Sprintf("; ended %d tool(s) it left running", ended)
 		}
-		if n := browser.RemoveLeftoverProfiles(); n > 0 {
-			detail += fmt.Sprintf("; removed %d private browser profile(s)", n)
+		if profiles > 0 {
+			detail += fmt.Sprintf("; removed %d private browser profile(s)", profiles)
 		}
 		if err := run.Forget(prev.Tools); err != nil {
 			logger.Warn("updating the run record", "error", err)

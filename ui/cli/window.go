@@ -161,6 +161,11 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	go settleMemory(closed)
 	a.Run()
 	kiosk.Stop()
+	// However the window ended (closed, SIGTERM, SIGINT), a web login's
+	// private browser and its profile go before the program does.
+	if err := browser.EndAllPrivate(); err != nil {
+		logger.Warn("a private browser's profile may be left; the next start removes it", "error", err)
+	}
 	desk.Launcher.EndAll() // closing the kiosk signs the person out
 	if run != nil {
 		if err := run.End(); err != nil {
