@@ -134,7 +134,7 @@ figures: deps build
 		$$out/logs/A-run*.log
 	WORKSHOP_LOGIN_BINARY=$(CURDIR)/$(BINARY) $(GO) test $(GOFLAGS) -run='^$$' -bench='^BenchmarkVersion$$' -benchtime=50x .
 
-# The README's two pictures, from the real window under Xvfb and from
+# The README's three pictures, from the real window under Xvfb and from
 # Chromium, by the same test that proves the whole story (make test runs it
 # without pictures).
 screenshots: test-deps

@@ -322,7 +322,7 @@ func TestIdleSignOutInARealWindow(t *testing.T) {
 // the system browser, which welcomes the verified technician; the tool
 // button starts the demo tool, which verifies the assertion it is handed;
 // signing out ends the tool. With WORKSHOP_LOGIN_SCREENSHOTS set to a
-// folder it also saves the README's two pictures there (make screenshots).
+// folder it also saves the README's three pictures there (make screenshots).
 func TestWholeStoryInARealWindow(t *testing.T) {
 	xvfbtest.NeedTools(t)
 	chrome, err := exec.LookPath("chromium")

@@ -226,3 +226,15 @@ func TestTableFitsEightyColumns(t *testing.T) {
 		}
 	}
 }
+
+// check says which way codes come, and what always costs for nobody.
+func TestCodesRow(t *testing.T) {
+	k := config.Kiosk{Codes: config.CodesOnDemand, CodeRestAfter: 2 * time.Minute}
+	if row := Codes(k, 2*time.Second); row.Result != OK || !strings.Contains(row.Detail, "no request at rest") || !strings.Contains(row.Detail, "2m0s") {
+		t.Errorf("on demand: %+v", row)
+	}
+	k.Codes = config.CodesAlways
+	if row := Codes(k, 2*time.Second); row.Result != Note || !strings.Contains(row.Detail, "at least 1800 Trust Centre requests an hour for nobody") || !strings.Contains(row.WhatToDo, `"on_demand"`) {
+		t.Errorf("always: %+v", row)
+	}
+}

@@ -71,6 +71,7 @@ func machineRows(ctx context.Context, f *Factory, cfg config.Config, cfgErr erro
 			meter.Close()
 		}
 		rows = append(rows, check.IdleTime(name, idleErr, cfg.Kiosk.IdleSignOut))
+		rows = append(rows, check.Codes(cfg.Kiosk, cfg.TrustCentre.PollInterval))
 	}
 	rows = append(rows, check.AuditLog(audit.DefaultPath()))
 	if cfgErr == nil {

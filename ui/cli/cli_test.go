@@ -189,6 +189,7 @@ url = "https://rmi.example-vm.com/"
 		"tool Shell":       "ok      /",
 		"tool Diagnostics": "FAILED  /opt/no-such-diag/bin/diag: not found or not executable what to do: install the tool",
 		"repair portal":    "ok      opens https://rmi.example-vm.com/",
+		"qr codes":         "ok      on demand: no code and no request at rest",
 	} {
 		if !strings.HasPrefix(oneSpace(rows[name]), oneSpace(want)) {
 			t.Errorf("%s: %q, want %q", name, rows[name], want)
