@@ -152,15 +152,26 @@ func hasAttr(tok html.Token, key string) bool {
 // goes on to.
 func (b *Browser) Launch(start auth.BrowserStart) string {
 	b.t.Helper()
+	addr, err := b.TryLaunch(start)
+	if err != nil {
+		b.t.Fatalf("browser: the launcher: %v", err)
+	}
+	return addr
+}
+
+// TryLaunch is Launch for a sign-in that may be over before the browser
+// gets there (the person went back to the QR code): the launcher's error.
+func (b *Browser) TryLaunch(start auth.BrowserStart) (string, error) {
+	b.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, start.LaunchURL, strings.NewReader(url.Values{start.LaunchField: {start.LaunchSecret}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "null")
 	client := &http.Client{Jar: b.Client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
-		b.t.Fatalf("browser: the launcher: %v", err)
+		return "", err
 	}
-	return read(b.t, resp).Refresh(b.t)
+	return read(b.t, resp).Refresh(b.t), nil
 }
 
 // Refresh is where a page that goes on by itself (a meta refresh) goes.
