@@ -182,3 +182,41 @@ func TestInputElsewhereWakes(t *testing.T) {
 		t.Errorf("%s", count)
 	}
 }
+
+// The rest screen speaks the four languages, and high contrast and large
+// text keep it whole (the master images).
+func TestRestScreenInEveryLanguageAndLook(t *testing.T) {
+	k, _, _, _, _ := restingKiosk(t, time.Minute)
+	english := visibleTexts(k.Window.Content())
+	for _, language := range []string{"Nederlands", "Deutsch", "Français"} {
+		k.language.SetSelected(language)
+		other := visibleTexts(k.Window.Content())
+		if len(other) != len(english) {
+			t.Fatalf("%s: %q, in English %q", language, other, english)
+		}
+		for i := range english {
+			if english[i] == other[i] && !sameInEveryLanguage(english[i]) && english[i] != "GARAGE JANSEN, bay 2" {
+				t.Errorf("%s: %q did not change", language, english[i])
+			}
+		}
+	}
+	k.language.SetSelected("English")
+	test.AssertImageMatches(t, "rest_en.png", k.Window.Canvas().Capture())
+	k.highContrast.SetChecked(true)
+	k.largeText.SetChecked(true)
+	test.AssertImageMatches(t, "rest_high_contrast_large_text_en.png", k.Window.Canvas().Capture())
+}
+
+// Tab reaches Sign in at rest, and Space on it brings a code.
+func TestRestScreenFromTheKeyboard(t *testing.T) {
+	k, q, _, _, _ := restingKiosk(t, time.Minute)
+	c := k.Window.Canvas()
+	for i := 0; i < 20 && c.Focused() != k.restSignIn; i++ {
+		test.FocusNext(c)
+	}
+	if c.Focused() != k.restSignIn {
+		t.Fatal("Tab never reaches Sign in")
+	}
+	k.restSignIn.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	q.until(t, "a code after Space on Sign in", func() bool { return k.qrFor != "" })
+}
