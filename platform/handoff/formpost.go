@@ -2,7 +2,6 @@ package handoff
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/webpage"
 )
 
 // PageLifetime is how long a hand-off page may be opened after it is made.
@@ -195,18 +195,13 @@ const secretField = "handoff"
 
 func (f *FormPost) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
+	webpage.Secure(h)
 	// Another name for 127.0.0.1 (DNS rebinding) is not this page.
 	if r.Host != strings.TrimPrefix(f.origin, "http://") || r.URL.Path != "/handoff" {
 		http.Error(w, "Not found", http.StatusNotFound)
 		return
 	}
 	notHere := func(status int, page *template.Template) {
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'")
-		h.Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
 		page.Execute(w, nil)
 	}
@@ -234,9 +229,7 @@ func (f *FormPost) serve(w http.ResponseWriter, r *http.Request) {
 		notHere(http.StatusGone, goneTemplate)
 		return
 	}
-	h.Set("Content-Security-Policy", fmt.Sprintf("default-src 'none'; style-src 'unsafe-inline'; script-src '%s'; form-action %s",
-		submitScriptHash, f.target.Scheme+"://"+f.target.Host))
-	h.Set("Content-Type", "text/html; charset=utf-8")
+	webpage.SecureForm(h, submitScriptHash, f.target.Scheme+"://"+f.target.Host)
 	if err := postTemplate.Execute(w, struct {
 		Action string
 		Fields []formField
@@ -269,10 +262,7 @@ func portalFields(s *auth.Session) []formField {
 const submitScript = `document.forms[0].submit();`
 
 // submitScriptHash lets the page's own script run and nothing else.
-var submitScriptHash = func() string {
-	sum := sha256.Sum256([]byte(submitScript))
-	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-}()
+var submitScriptHash = webpage.ScriptHash(submitScript)
 
 var postTemplate = template.Must(template.New("post").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Opening the repair portal</title></head>
