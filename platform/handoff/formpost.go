@@ -10,13 +10,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/webpage"
+	"github.com/workshop-login/workshop-login/platform/browser"
 )
 
 // PageLifetime is how long a hand-off page may be opened after it is made.
@@ -47,7 +47,7 @@ type FormPost struct {
 	target *url.URL
 	log    *slog.Logger
 	now    func() time.Time
-	dir    string        // where launchers go; "" is launcherBase()
+	dir    string        // where launchers go; "" is the person's runtime folder
 	linger time.Duration // how long an unopened launcher stays; 0 is PageLifetime
 
 	mu     sync.Mutex
@@ -59,7 +59,7 @@ type FormPost struct {
 type handoffPage struct {
 	fields   []formField
 	expires  time.Time
-	launcher string // the launcher's folder, removed with the page
+	launcher *browser.Launcher // removed with the page
 }
 
 type formField struct{ Name, Value string }
@@ -91,7 +91,7 @@ func (f *FormPost) Page(s *auth.Session) (*url.URL, error) {
 	f.mu.Lock()
 	origin := f.origin
 	f.mu.Unlock()
-	dir, file, err := writeLauncher(f.dir, origin, secret)
+	launcher, err := writeLauncher(f.dir, origin, secret)
 	if err != nil {
 		return nil, fmt.Errorf("writing the repair portal launcher: %w", err)
 	}
@@ -103,13 +103,13 @@ func (f *FormPost) Page(s *auth.Session) (*url.URL, error) {
 			f.dropLocked(k)
 		}
 	}
-	f.pages[secret] = handoffPage{fields: portalFields(s), expires: now.Add(PageLifetime), launcher: dir}
+	f.pages[secret] = handoffPage{fields: portalFields(s), expires: now.Add(PageLifetime), launcher: launcher}
 	linger := f.linger
 	if linger <= 0 {
 		linger = PageLifetime
 	}
 	time.AfterFunc(linger, func() { f.drop(secret) })
-	return fileURL(file), nil
+	return url.Parse(launcher.URL())
 }
 
 // Forget drops every page not yet opened, and its launcher: at sign-out,
@@ -143,7 +143,7 @@ func (f *FormPost) discard(u *url.URL) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for k, p := range f.pages {
-		if fileURL(filepath.Join(p.launcher, launcherName)).String() == u.String() {
+		if p.launcher != nil && p.launcher.URL() == u.String() {
 			f.dropLocked(k)
 		}
 	}
@@ -159,7 +159,7 @@ func (f *FormPost) drop(secret string) {
 
 func (f *FormPost) dropLocked(secret string) {
 	if p, ok := f.pages[secret]; ok {
-		removeLauncher(p.launcher)
+		p.launcher.Remove()
 		delete(f.pages, secret)
 	}
 }
