@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/workshop-login/workshop-login/auth/webpage"
 )
 
 // callback is what the browser brought back.
@@ -233,10 +235,7 @@ func (cb *callbackServer) finish(err error) {
 
 func (cb *callbackServer) page(rw http.ResponseWriter, status int, key MessageKey) {
 	h := rw.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	webpage.Secure(h)
 	// Whole, with its length, and sent now: a page taken as delivered
 	// (settle) must be on its way, not in a buffer.
 	var body bytes.Buffer

@@ -161,14 +161,7 @@ func parseExpiresIn(raw json.RawMessage) (time.Duration, error) {
 // passwordless state in error_description (login_pending, session_not_found);
 // RFC 6749 and 8628 put it in error. Both are read, description first.
 func classifyError(what string, status int, header http.Header, body []byte) *callError {
-	switch {
-	case status == http.StatusTooManyRequests:
-		e := fail(verdictRetryAfter, MsgBusy, "%s: Digidentity asks to wait (HTTP 429)", what)
-		e.retryAfter = header.Get("Retry-After")
-		return e
-	case status >= 500:
-		e := fail(verdictTransient, MsgOffline, "%s: Digidentity answered HTTP %d", what, status)
-		e.lost = status == http.StatusBadGateway || status == http.StatusGatewayTimeout
+	if e := busyOrDown(what, "Digidentity", "", status, header); e != nil {
 		return e
 	}
 	var oauth struct {
@@ -197,6 +190,24 @@ func classifyError(what string, status int, header http.Header, body []byte) *ca
 	default:
 		return fail(verdictFailed, MsgUnexpected, "%s (error_description %q)", detail, truncate(oauth.Description, 80))
 	}
+}
+
+// busyOrDown classifies the answers the Trust Centre and the relay give
+// alike: 429 waits as long as the server says, a 5xx backs off (lost when
+// a gateway may have passed the request on). Anything else is nil, for
+// the caller's own reading. who names the server, note follows "HTTP 429".
+func busyOrDown(what, who, note string, status int, header http.Header) *callError {
+	switch {
+	case status == http.StatusTooManyRequests:
+		e := fail(verdictRetryAfter, MsgBusy, "%s: %s asks to wait (HTTP 429%s)", what, who, note)
+		e.retryAfter = header.Get("Retry-After")
+		return e
+	case status >= 500:
+		e := fail(verdictTransient, MsgOffline, "%s: %s answered HTTP %d", what, who, status)
+		e.lost = status == http.StatusBadGateway || status == http.StatusGatewayTimeout
+		return e
+	}
+	return nil
 }
 
 var knownCodes = map[string]verdict{

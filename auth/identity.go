@@ -208,17 +208,12 @@ func ParseCABUID(raw string) (CABUID, error) {
 // tax id the last; anything between is the address, which may itself hold a
 // slash.
 func ParseOrgUID(attribute, raw string) (OrgUID, error) {
-	parts := strings.Split(raw, "/")
-	if len(parts) < 3 {
+	first, middle, last, ok := splitUID(raw)
+	if !ok {
 		return OrgUID{}, newError(MsgIdentityInvalid, nil,
 			"%s %q is malformed: want name/address/tax id", attribute, raw)
 	}
-	o := OrgUID{
-		Raw:     raw,
-		Name:    parts[0],
-		Address: strings.Join(parts[1:len(parts)-1], "/"),
-		TaxID:   parts[len(parts)-1],
-	}
+	o := OrgUID{Raw: raw, Name: first, Address: middle, TaxID: last}
 	if o.Name == "" || o.TaxID == "" {
 		return OrgUID{}, newError(MsgIdentityInvalid, nil,
 			"%s %q is malformed: the name or the tax id is empty", attribute, raw)
@@ -230,17 +225,12 @@ func ParseOrgUID(attribute, raw string) (OrgUID, error) {
 // ParsePersonUID parses "NL/EXAMPLECAB/1234567890B": country, CAB name (which
 // may hold a slash), authorisation UID.
 func ParsePersonUID(attribute, raw string) (PersonUID, error) {
-	parts := strings.Split(raw, "/")
-	if len(parts) < 3 {
+	first, middle, last, ok := splitUID(raw)
+	if !ok {
 		return PersonUID{}, newError(MsgIdentityInvalid, nil,
 			"%s %q is malformed: want country/CAB name/authorisation UID", attribute, raw)
 	}
-	p := PersonUID{
-		Raw:              raw,
-		Country:          parts[0],
-		CABName:          strings.Join(parts[1:len(parts)-1], "/"),
-		AuthorisationUID: parts[len(parts)-1],
-	}
+	p := PersonUID{Raw: raw, Country: first, CABName: middle, AuthorisationUID: last}
 	switch {
 	case !countryCode.MatchString(p.Country):
 		return PersonUID{}, newError(MsgIdentityInvalid, nil,
@@ -250,4 +240,15 @@ func ParsePersonUID(attribute, raw string) (PersonUID, error) {
 			"%s %q is malformed: the CAB name or the authorisation UID is empty", attribute, raw)
 	}
 	return p, nil
+}
+
+// splitUID splits an organisation's or a person's UID the one way SERMI
+// writes both: the first part, the last, and whatever lies between (which
+// may hold a slash). ok is false for fewer than three parts.
+func splitUID(raw string) (first, middle, last string, ok bool) {
+	parts := strings.Split(raw, "/")
+	if len(parts) < 3 {
+		return "", "", "", false
+	}
+	return parts[0], strings.Join(parts[1:len(parts)-1], "/"), parts[len(parts)-1], true
 }

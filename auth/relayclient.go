@@ -316,16 +316,10 @@ func (rc *RelayClient) callPublic(ctx context.Context, address, what string) (in
 func relayRefusal(what string, status int, header http.Header, body []byte) *callError {
 	var refusal RelayErrorAnswer
 	_ = json.Unmarshal(body, &refusal)
-	switch {
-	case status == http.StatusUnauthorized || refusal.Error == RelayErrNotEnrolled:
+	if status == http.StatusUnauthorized || refusal.Error == RelayErrNotEnrolled {
 		return fail(verdictFailed, MsgNotEnrolled, "%s: the relay does not know this kiosk's key (HTTP %d)", what, status)
-	case status == http.StatusTooManyRequests:
-		e := fail(verdictRetryAfter, MsgBusy, "%s: the relay asks to wait (HTTP 429, %s)", what, refusal.Error)
-		e.retryAfter = header.Get("Retry-After")
-		return e
-	case status >= 500:
-		e := fail(verdictTransient, MsgOffline, "%s: the relay answered HTTP %d", what, status)
-		e.lost = status == http.StatusBadGateway || status == http.StatusGatewayTimeout
+	}
+	if e := busyOrDown(what, "the relay", ", "+refusal.Error, status, header); e != nil {
 		return e
 	}
 	return fail(verdictFailed, MsgUnexpected, "%s: the relay answered HTTP %d %s: %s", what, status, refusal.Error, truncate(refusal.Message, 120))

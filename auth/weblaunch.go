@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+
+	"github.com/workshop-login/workshop-login/auth/webpage"
 )
 
 // BrowserStart is what the web login's open function gets: the
@@ -66,8 +68,7 @@ func (cb *callbackServer) cookieName() string {
 // launch answers the launcher's POST: the binding cookie and a page that
 // goes on to the authorisation address. The caller holds mu.
 func (cb *callbackServer) launch(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("Cache-Control", "no-store")
-	rw.Header().Set("Referrer-Policy", "no-referrer")
+	webpage.Secure(rw.Header())
 	// The launcher is a file, whose origin browsers send as "null".
 	o, hasOrigin := r.Header["Origin"]
 	foreignOrigin := hasOrigin && (len(o) != 1 || o[0] != "null" && o[0] != "http://"+cb.host)
@@ -91,9 +92,6 @@ func (cb *callbackServer) launch(rw http.ResponseWriter, r *http.Request) {
 	}
 	// A page that goes on, not a redirect: the launcher's policy lets its
 	// form reach us alone, and browsers apply that to a redirect too.
-	h := rw.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	h.Set("Content-Type", "text/html; charset=utf-8")
 	onwardPage.Execute(rw, struct{ Address, Text string }{cb.address, cb.w.text(MsgWebOpening)})
 }
 

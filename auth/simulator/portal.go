@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth/assertion"
+	"github.com/workshop-login/workshop-login/auth/webpage"
 )
 
 // The demo repair portal: what a vehicle manufacturer's portal does with
@@ -318,13 +319,7 @@ type portalData struct {
 }
 
 func (s *Simulator) portalPage(w http.ResponseWriter, status int, d portalData) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
+	webpage.Secure(w.Header())
 	w.WriteHeader(status)
 	_ = portalTemplate.Execute(w, d)
 }

@@ -1,14 +1,14 @@
 package browser
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"html/template"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/workshop-login/workshop-login/auth/webpage"
 )
 
 // A Launcher is what a browser is given instead of an address that must
@@ -16,23 +16,40 @@ import (
 // (/proc/PID/cmdline): a small page, readable only by its owner (0600, in
 // a fresh 0700 folder under $XDG_RUNTIME_DIR or the temporary folder), that
 // posts a secret to an address on this machine and is opened as a file://
-// address. Only its path is on a command line. (The repair portal's
-// hand-off, platform/handoff, writes its own the same way.)
+// address. Only its path is on a command line. The web sign-in and the
+// repair portal's hand-off (platform/handoff) both write theirs here.
 type Launcher struct {
-	dir, file string
+	dir, file, prefix string
 }
 
-// launcherPrefix names launchers' folders.
+// LauncherPage is what a launcher says and where it is made; "" leaves
+// the web sign-in's choice.
+type LauncherPage struct {
+	Base   string // the folder its own folder is made in; "" is launcherBase()
+	Prefix string // its folder's name begins so, and Remove deletes only such
+	Name   string // its file's name
+	Title  string
+	Text   string // said while the form goes
+	Button string // the caption of the button shown without script
+}
+
+// launcherPrefix names the web sign-in's launchers' folders.
 const launcherPrefix = "workshop-login-launch-"
 
 // WriteLauncher writes a launcher that posts secret as field to action
 // (http://127.0.0.1:port/…) at once, saying text meanwhile.
 func WriteLauncher(action, field, secret, text string) (*Launcher, error) {
+	return WriteLauncherPage(LauncherPage{Text: text}, action, field, secret)
+}
+
+// WriteLauncherPage is WriteLauncher with page's words and place.
+func WriteLauncherPage(page LauncherPage, action, field, secret string) (*Launcher, error) {
 	u, err := url.Parse(action)
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("a launcher posts to http on this machine, not %q", action)
 	}
-	dir, err := os.MkdirTemp(launcherBase(), launcherPrefix) // 0700
+	page = page.withDefaults()
+	dir, err := os.MkdirTemp(page.Base, page.Prefix) // 0700
 	if err != nil {
 		return nil, err
 	}
@@ -40,20 +57,20 @@ func WriteLauncher(action, field, secret, text string) (*Launcher, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	file := filepath.Join(dir, "sign-in.html")
+	file := filepath.Join(dir, page.Name)
 	out, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	err = launcherPage.Execute(out, struct {
-		Policy, Action, Field, Secret, Text string
-		Script                              template.JS
+		Policy, Action, Field, Secret, Title, Text, Button string
+		Script                                             template.JS
 	}{
 		// Its form may go to that address and nowhere else; only its own
 		// script runs.
 		Policy: fmt.Sprintf("default-src 'none'; style-src 'unsafe-inline'; script-src '%s'; form-action %s", submitHash, u.Scheme+"://"+u.Host),
-		Action: action, Field: field, Secret: secret, Text: text, Script: submit,
+		Action: action, Field: field, Secret: secret, Title: page.Title, Text: page.Text, Button: page.Button, Script: submit,
 	})
 	if cerr := out.Close(); err == nil {
 		err = cerr
@@ -62,7 +79,26 @@ func WriteLauncher(action, field, secret, text string) (*Launcher, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	return &Launcher{dir: dir, file: file}, nil
+	return &Launcher{dir: dir, file: file, prefix: page.Prefix}, nil
+}
+
+func (p LauncherPage) withDefaults() LauncherPage {
+	if p.Base == "" {
+		p.Base = launcherBase()
+	}
+	if p.Prefix == "" {
+		p.Prefix = launcherPrefix
+	}
+	if p.Name == "" {
+		p.Name = "sign-in.html"
+	}
+	if p.Title == "" {
+		p.Title = "Workshop Login"
+	}
+	if p.Button == "" {
+		p.Button = "\u2192" // →
+	}
+	return p
 }
 
 // URL is the launcher's file:// address, on Windows too (file:///C:/…).
@@ -74,9 +110,9 @@ func (l *Launcher) URL() string {
 	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
-// Remove deletes the launcher and its folder.
+// Remove deletes the launcher and its folder; nil is none.
 func (l *Launcher) Remove() {
-	if strings.HasPrefix(filepath.Base(l.dir), launcherPrefix) {
+	if l != nil && strings.HasPrefix(filepath.Base(l.dir), l.prefix) {
 		os.RemoveAll(l.dir)
 	}
 }
@@ -94,21 +130,18 @@ func launcherBase() string {
 
 const submit = `document.forms[0].submit();`
 
-var submitHash = func() string {
-	sum := sha256.Sum256([]byte(submit))
-	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-}()
+var submitHash = webpage.ScriptHash(submit)
 
 var launcherPage = template.Must(template.New("launcher").Parse(`<!doctype html>
 <html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{{.Policy}}">
 <meta name="referrer" content="no-referrer">
-<title>Workshop Login</title></head>
+<title>{{.Title}}</title></head>
 <body style="font-family:sans-serif;font-size:1.4em;margin:3em">
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="{{.Field}}" value="{{.Secret}}">
 <p>{{.Text}}</p>
-<noscript><button type="submit" style="font-size:1.2em">&rarr;</button></noscript>
+<noscript><button type="submit" style="font-size:1.2em">{{.Button}}</button></noscript>
 </form>
 <script>{{.Script}}</script>
 </body></html>

@@ -2,7 +2,6 @@ package handoff
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -11,12 +10,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/webpage"
+	"github.com/workshop-login/workshop-login/platform/browser"
 )
 
 // PageLifetime is how long a hand-off page may be opened after it is made.
@@ -47,7 +47,7 @@ type FormPost struct {
 	target *url.URL
 	log    *slog.Logger
 	now    func() time.Time
-	dir    string        // where launchers go; "" is launcherBase()
+	dir    string        // where launchers go; "" is the person's runtime folder
 	linger time.Duration // how long an unopened launcher stays; 0 is PageLifetime
 
 	mu     sync.Mutex
@@ -59,7 +59,7 @@ type FormPost struct {
 type handoffPage struct {
 	fields   []formField
 	expires  time.Time
-	launcher string // the launcher's folder, removed with the page
+	launcher *browser.Launcher // removed with the page
 }
 
 type formField struct{ Name, Value string }
@@ -91,7 +91,7 @@ func (f *FormPost) Page(s *auth.Session) (*url.URL, error) {
 	f.mu.Lock()
 	origin := f.origin
 	f.mu.Unlock()
-	dir, file, err := writeLauncher(f.dir, origin, secret)
+	launcher, err := writeLauncher(f.dir, origin, secret)
 	if err != nil {
 		return nil, fmt.Errorf("writing the repair portal launcher: %w", err)
 	}
@@ -103,13 +103,13 @@ func (f *FormPost) Page(s *auth.Session) (*url.URL, error) {
 			f.dropLocked(k)
 		}
 	}
-	f.pages[secret] = handoffPage{fields: portalFields(s), expires: now.Add(PageLifetime), launcher: dir}
+	f.pages[secret] = handoffPage{fields: portalFields(s), expires: now.Add(PageLifetime), launcher: launcher}
 	linger := f.linger
 	if linger <= 0 {
 		linger = PageLifetime
 	}
 	time.AfterFunc(linger, func() { f.drop(secret) })
-	return fileURL(file), nil
+	return url.Parse(launcher.URL())
 }
 
 // Forget drops every page not yet opened, and its launcher: at sign-out,
@@ -143,7 +143,7 @@ func (f *FormPost) discard(u *url.URL) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for k, p := range f.pages {
-		if fileURL(filepath.Join(p.launcher, launcherName)).String() == u.String() {
+		if p.launcher != nil && p.launcher.URL() == u.String() {
 			f.dropLocked(k)
 		}
 	}
@@ -159,7 +159,7 @@ func (f *FormPost) drop(secret string) {
 
 func (f *FormPost) dropLocked(secret string) {
 	if p, ok := f.pages[secret]; ok {
-		removeLauncher(p.launcher)
+		p.launcher.Remove()
 		delete(f.pages, secret)
 	}
 }
@@ -195,18 +195,13 @@ const secretField = "handoff"
 
 func (f *FormPost) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
+	webpage.Secure(h)
 	// Another name for 127.0.0.1 (DNS rebinding) is not this page.
 	if r.Host != strings.TrimPrefix(f.origin, "http://") || r.URL.Path != "/handoff" {
 		http.Error(w, "Not found", http.StatusNotFound)
 		return
 	}
 	notHere := func(status int, page *template.Template) {
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'")
-		h.Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
 		page.Execute(w, nil)
 	}
@@ -234,9 +229,7 @@ func (f *FormPost) serve(w http.ResponseWriter, r *http.Request) {
 		notHere(http.StatusGone, goneTemplate)
 		return
 	}
-	h.Set("Content-Security-Policy", fmt.Sprintf("default-src 'none'; style-src 'unsafe-inline'; script-src '%s'; form-action %s",
-		submitScriptHash, f.target.Scheme+"://"+f.target.Host))
-	h.Set("Content-Type", "text/html; charset=utf-8")
+	webpage.SecureForm(h, submitScriptHash, f.target.Scheme+"://"+f.target.Host)
 	if err := postTemplate.Execute(w, struct {
 		Action string
 		Fields []formField
@@ -269,10 +262,7 @@ func portalFields(s *auth.Session) []formField {
 const submitScript = `document.forms[0].submit();`
 
 // submitScriptHash lets the page's own script run and nothing else.
-var submitScriptHash = func() string {
-	sum := sha256.Sum256([]byte(submitScript))
-	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-}()
+var submitScriptHash = webpage.ScriptHash(submitScript)
 
 var postTemplate = template.Must(template.New("post").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Opening the repair portal</title></head>

@@ -23,20 +23,12 @@ import (
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/platform/childenv"
+	"github.com/workshop-login/workshop-login/platform/config"
 )
 
-// Tool is one configured program.
-type Tool struct {
-	Name    string   `toml:"name"`
-	Command string   `toml:"command"`
-	Args    []string `toml:"args"`
-	Dir     string   `toml:"dir"`
-	// PassAccessToken gives the tool the access token, on standard input only.
-	PassAccessToken bool `toml:"pass_access_token"`
-	// EndAtSignOut ends the tool (and whatever it started) when the person
-	// signs out, so the next person does not inherit it.
-	EndAtSignOut bool `toml:"end_at_sign_out"`
-}
+// Tool is one configured program: the configuration's [[tools]] entry
+// itself, so the two cannot drift apart.
+type Tool = config.Tool
 
 // GracePeriod is how long a tool has to close after the polite request
 // before it is ended by force.

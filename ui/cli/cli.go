@@ -52,6 +52,7 @@ const usageText = `Usage:
                                                 keep this kiosk's relay key (pasted on stdin) in the keyring
 ` + relaycmd.Usage + `  workshop-login version                        the version, commit and build date (also --version)
   workshop-login COMMAND -h                     a command's flags
+  workshop-login help config                    every configuration key: type, default, variable
 
 Exit codes: 0 done (signed in), 1 refused (check: something needs doing), 2 failed,
 3 interrupted or timed out, 64 wrong usage, 69 no display for the window, 78 wrong configuration.
@@ -93,8 +94,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		return code
 	}
 	if command == "help" {
-		fmt.Fprint(f.Out, usageText)
-		return 0
+		return helpRun(f, args)
 	}
 	if command == "relay" {
 		// The relay parses its own subcommands and flags (ui/cli/relaycmd,

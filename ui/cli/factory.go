@@ -215,11 +215,7 @@ func (f *Factory) Sessions() *sessionstore.Store { return sessionstore.New() }
 // On a relay (rc not nil) each hand-off gets a freshly signed assertion,
 // and tools find the relay at SERMI_RELAY_URL.
 func (f *Factory) Handoff(cfg config.Config, rc *auth.RelayClient, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Handover, error) {
-	tools := make([]handoff.Tool, len(cfg.Tools))
-	for i, t := range cfg.Tools {
-		tools[i] = handoff.Tool(t)
-	}
-	launcher, err := handoff.NewLauncher(tools, logger)
+	launcher, err := handoff.NewLauncher(cfg.Tools, logger)
 	if err != nil {
 		return nil, err
 	}
