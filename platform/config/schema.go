@@ -56,6 +56,7 @@ var schema = table(reflect.TypeFor[Config](), []setting{
 	{key: "simulator.public_url", field: "Simulator.PublicURL"},
 	{key: "simulator.session_lifetime", field: "Simulator.SessionLifetime"},
 	{key: "simulator.direct", field: "Simulator.Direct"},
+	{key: "simulator.manufacturers", field: "Simulator.Manufacturers", example: `["Demo manufacturer A", "Demo manufacturer B"]`},
 
 	{key: "kiosk.kiosk_mode", field: "Kiosk.KioskMode"},
 	{key: "kiosk.admin_keys", field: "Kiosk.AdminKeys"},
@@ -85,6 +86,18 @@ var toolSchema = table(reflect.TypeFor[Tool](), []setting{
 	{key: "tools.dir", field: "Dir"},
 	{key: "tools.pass_access_token", field: "PassAccessToken"},
 	{key: "tools.end_at_sign_out", field: "EndAtSignOut"},
+	{key: "tools.manufacturer", field: "Manufacturer"},
+})
+
+// manufacturerSchema is the settings of one [[manufacturers]] entry.
+var manufacturerSchema = table(reflect.TypeFor[Manufacturer](), []setting{
+	{key: "manufacturers.name", field: "Name"},
+	{key: "manufacturers.url", field: "URL"},
+	{key: "manufacturers.client_id", field: "ClientID"},
+	{key: "manufacturers.client_secret", field: "ClientSecret"},
+	{key: "manufacturers.product_scope", field: "ProductScope"},
+	{key: "manufacturers.portal_url", field: "PortalURL"},
+	{key: "manufacturers.portal_handoff_url", field: "PortalHandoffURL"},
 })
 
 // sections are the tables of the file besides [[tools]].
@@ -108,12 +121,16 @@ func table(of reflect.Type, settings []setting) map[string]*setting {
 	return m
 }
 
-// lookup is the setting of key, also of a [[tools]] entry; nil if none.
+// lookup is the setting of key, also of a [[tools]] or [[manufacturers]]
+// entry; nil if none.
 func lookup(key string) *setting {
 	if s := schema[key]; s != nil {
 		return s
 	}
-	return toolSchema[key]
+	if s := toolSchema[key]; s != nil {
+		return s
+	}
+	return manufacturerSchema[key]
 }
 
 // trustCentreKey names a field of auth.Settings as the file does:
@@ -235,6 +252,8 @@ func fixFor(key string) string {
 	switch {
 	case key == "tools":
 		return "write each tool as a [[tools]] entry with its keys"
+	case key == "manufacturers":
+		return "write each manufacturer as a [[manufacturers]] entry with its keys"
 	case s == nil && isSection(key):
 		return "write it as a [" + key + "] section with its keys"
 	case s == nil:
