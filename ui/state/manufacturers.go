@@ -177,13 +177,9 @@ func (m *Machine) choices() []Choice {
 // the one manufacturer, or with several each one's tools and portal, and
 // the others to sign in to as well.
 func (m *Machine) viewManufacturers(v *View) {
-	for i, s := range m.sessions {
-		if s != nil && s == m.session {
-			h := m.vms[i].Handoff
-			v.Portal = h != nil && h.HasPortal()
-		}
-	}
 	if !m.choice() {
+		h := m.vms[0].Handoff
+		v.Portal = h != nil && h.HasPortal()
 		return
 	}
 	rsse := m.session.Identity.Role == auth.RoleRSSE
