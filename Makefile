@@ -52,8 +52,13 @@ endif
 .PHONY: env fonts run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
 	wine-check wine-helpers relay-static bench-relay
 
+# make run shows a kiosk of two manufacturers: the embedded simulator plays
+# a client and an embedded relay for each (simulator.manufacturers).
+# DEMO_MANUFACTURERS= (empty) runs the program as it is, on its own
+# configuration or on one manufacturer.
+DEMO_MANUFACTURERS ?= ["Demo manufacturer A", "Demo manufacturer B"]
 run: deps build
-	./$(BINARY)
+	$(if $(DEMO_MANUFACTURERS),WORKSHOP_LOGIN_SIMULATOR_MANUFACTURERS='$(DEMO_MANUFACTURERS)') ./$(BINARY)
 
 # The demo diagnostic tool goes beside the program, where the default run
 # (embedded simulator and relay) finds it and offers it as a tool.

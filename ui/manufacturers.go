@@ -56,7 +56,7 @@ func (k *Kiosk) buildManufacturers(below, rows *fyne.Container) {
 		line := container.NewHBox(w.name)
 		if vm.Handoff != nil {
 			for _, name := range vm.Handoff.Tools() {
-				b := widget.NewButtonWithIcon(name, theme.MediaPlayIcon(), k.act(func() { k.m.LaunchTool(name) }))
+				b := widget.NewButtonWithIcon(name, theme.MediaPlayIcon(), k.act(func() { k.m.LaunchToolOf(i, name) }))
 				w.tools = append(w.tools, b)
 				line.Add(b)
 			}

@@ -78,9 +78,12 @@ func (m *Machine) OpenDeeplink() {
 // LaunchTool starts the named tool for the person signed in, with the
 // session of the tool's manufacturer; how it went comes back as
 // ToolLaunched.
-func (m *Machine) LaunchTool(name string) {
-	i := m.vmOfTool(name)
-	if m.session == nil || i < 0 {
+func (m *Machine) LaunchTool(name string) { m.LaunchToolOf(m.vmOfTool(name), name) }
+
+// LaunchToolOf starts manufacturer i's tool of that name: two
+// manufacturers may each have a tool of one name (the demo tool).
+func (m *Machine) LaunchToolOf(i int, name string) {
+	if m.session == nil || i < 0 || i >= len(m.vms) || m.sessions[i] == nil || m.vms[i].Handoff == nil {
 		return
 	}
 	m.Input()
