@@ -160,13 +160,19 @@ func NewPasswordless(s Settings, opts ...Option) (*Passwordless, error) {
 	}
 	o := newOptions(opts)
 	tc := newHTTPTrustCentre(s, o.client, o.clock.Now)
-	p := &Passwordless{
-		settings: s, tc: tc, client: o.client, clock: o.clock, random: o.random, log: o.log,
-		wake: make(chan struct{}, 1), lifetime: s.QRLifetime, demandChanged: make(chan struct{}),
-	}
+	p := newEngine(s, o, tc)
 	p.identity = &identityReader{settings: s, tc: tc, idTokens: &idTokenVerifier{settings: s, client: o.client, now: o.clock.Now},
 		clock: o.clock, random: o.random, log: o.log}
 	return p, nil
+}
+
+// newEngine is the engine on tc, direct or through a relay, without its
+// identity step.
+func newEngine(s Settings, o options, tc trustCentre) *Passwordless {
+	return &Passwordless{
+		settings: s, tc: tc, client: o.client, clock: o.clock, random: o.random, log: o.log,
+		wake: make(chan struct{}, 1), lifetime: s.QRLifetime, demandChanged: make(chan struct{}),
+	}
 }
 
 // Start implements SignIn.

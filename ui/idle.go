@@ -33,6 +33,11 @@ func (k *Kiosk) renderIdleWarning(v state.View) {
 type inputCatcher struct {
 	widget.BaseWidget
 	onInput func()
+	// The pointer's last position: only a change is someone moving it. A
+	// window shown under a resting pointer is told the pointer came in,
+	// which is nobody's doing, and must not wake a kiosk at rest.
+	at      fyne.Position
+	pointed bool
 }
 
 var (
@@ -45,7 +50,14 @@ func (c *inputCatcher) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(canvas.NewRectangle(color.Transparent))
 }
 
-func (c *inputCatcher) MouseIn(*desktop.MouseEvent)    { c.onInput() }
-func (c *inputCatcher) MouseOut()                      {}
-func (c *inputCatcher) MouseMoved(*desktop.MouseEvent) { c.onInput() }
-func (c *inputCatcher) Tapped(*fyne.PointEvent)        { c.onInput() }
+func (c *inputCatcher) MouseIn(e *desktop.MouseEvent)    { c.moved(e.Position) }
+func (c *inputCatcher) MouseOut()                        {}
+func (c *inputCatcher) MouseMoved(e *desktop.MouseEvent) { c.moved(e.Position) }
+func (c *inputCatcher) Tapped(*fyne.PointEvent)          { c.onInput() }
+
+func (c *inputCatcher) moved(at fyne.Position) {
+	if c.pointed && at != c.at {
+		c.onInput()
+	}
+	c.at, c.pointed = at, true
+}

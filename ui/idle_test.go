@@ -85,6 +85,7 @@ func TestStaySignedInAndInputCancelTheWarning(t *testing.T) {
 	}
 	// The pointer moving over the window, where no button is, counts too.
 	test.MoveMouse(k.Window.Canvas(), fyne.NewPos(10, 300))
+	test.MoveMouse(k.Window.Canvas(), fyne.NewPos(14, 302))
 	if k.idleBox.Visible() || k.m.LastInput() != *now {
 		t.Error("moving the pointer did not cancel the warning")
 	}

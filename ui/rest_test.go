@@ -128,7 +128,13 @@ func TestRestAsksNothingUntilInput(t *testing.T) {
 	}
 
 	// The pointer moving over the window wakes it too.
-	k.Window.Content().(*fyne.Container).Objects[0].(desktop.Hoverable).MouseMoved(&desktop.MouseEvent{})
+	catcher := k.Window.Content().(*fyne.Container).Objects[0].(desktop.Hoverable)
+	catcher.MouseIn(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(300, 200)}})
+	q.drain()
+	if !k.restScreen.Visible() {
+		t.Fatal("the window shown under a resting pointer woke the kiosk")
+	}
+	catcher.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(310, 200)}})
 	q.until(t, "a code after the pointer moved", func() bool { return k.qrFor != "" })
 	if count.codes.Load() != 2 {
 		t.Errorf("%s after the second wake", count)

@@ -60,8 +60,10 @@ type Machine struct {
 	idleLeft        time.Duration // time to the idle sign-out while warning, else 0
 	settingsOpen    bool
 	// resting: codes on demand, and nobody is there (see rest.go).
-	resting   bool
-	restSince time.Time
+	resting bool
+	// The machine's idle time at the last sample at rest, and when.
+	idleThen time.Duration
+	idleAt   time.Time
 	// web is true while a browser sign-in is under way; webNote keeps how
 	// the last one ended on screen until the next code replaces it.
 	web        bool
@@ -114,7 +116,7 @@ func (m *Machine) Start() {
 	ctx, stop := context.WithCancel(context.Background())
 	m.stop = stop
 	m.ticker(ctx)
-	m.resting, m.restSince = m.restable(), m.opts.Now()
+	m.resting, m.idleAt = m.restable(), time.Time{}
 	m.startAttempt()
 	if m.choice() {
 		// A kept session does not say whose it is: with several
@@ -365,7 +367,7 @@ func (m *Machine) checkIdle(sample IdleSample) {
 func (m *Machine) endSession(event, why string) {
 	if m.session != nil {
 		// After every sign-out, rest: the next person touches the kiosk.
-		m.resting, m.restSince = m.restable(), m.opts.Now()
+		m.resting, m.idleAt = m.restable(), time.Time{}
 		m.endAll(event, why)
 		if m.keyring != nil {
 			// Durable before visible: the next person's code appears only

@@ -55,7 +55,7 @@ func (m *Machine) BackToChoice() {
 		return
 	}
 	m.lastInput = m.opts.Now()
-	m.rest(m.opts.Now())
+	m.rest()
 }
 
 // AlsoSignIn shows manufacturer i's code to the person signed in. Not to

@@ -13,6 +13,10 @@ import (
 // is still polled by the engine until the Trust Centre says it is gone,
 // so a person who scanned it and approves later is still signed in.
 
+// idleSlack is what a sample of the idle time may lag: less than it is
+// not input.
+const idleSlack = 500 * time.Millisecond
+
 // onDemand is the engine to rest and wake, or nil when codes are always on
 // screen.
 func (m *Machine) onDemand() auth.OnDemand {
@@ -32,7 +36,7 @@ func (m *Machine) wake() {
 	if !m.resting || od == nil || m.session != nil || m.choice() {
 		return // with several manufacturers, the person picks one first
 	}
-	m.resting = false
+	m.resting, m.idleAt = false, time.Time{}
 	m.lastInput = m.opts.Now()
 	m.code, m.message = auth.QRCode{}, ""
 	od.Wake()
@@ -40,8 +44,8 @@ func (m *Machine) wake() {
 }
 
 // rest takes the code off the screen and stops fetching new ones.
-func (m *Machine) rest(now time.Time) {
-	m.resting, m.restSince = true, now
+func (m *Machine) rest() {
+	m.resting, m.idleAt = true, time.Time{}
 	m.code, m.message, m.retryUntil = auth.QRCode{}, "", time.Time{}
 	if od := m.onDemand(); od != nil {
 		od.Rest()
@@ -57,9 +61,17 @@ func (m *Machine) checkRest(sample IdleSample) {
 	}
 	now := m.opts.Now()
 	if m.resting {
-		if sample.OK && sample.Idle < now.Sub(m.restSince) {
-			m.wake() // input since the rest began
+		if !sample.OK {
+			return
 		}
+		// Input since the last sample: the idle time grew less than the
+		// time that passed. (Not "less than the rest has lasted": a
+		// display server's count may start with the kiosk itself.)
+		if !m.idleAt.IsZero() && sample.Idle+idleSlack < m.idleThen+now.Sub(m.idleAt) {
+			m.wake()
+			return
+		}
+		m.idleThen, m.idleAt = sample.Idle, now
 		return
 	}
 	idle := now.Sub(m.lastInput)
@@ -67,6 +79,6 @@ func (m *Machine) checkRest(sample IdleSample) {
 		idle = sample.Idle
 	}
 	if after := m.opts.Settings.CodeRestAfter; after > 0 && idle >= after {
-		m.rest(now)
+		m.rest()
 	}
 }

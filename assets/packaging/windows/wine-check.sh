@@ -29,6 +29,9 @@ ms_since() { echo $((($(now) - $1) / 1000000)); }
 secs() { printf '%.1f s' "$(echo "$1 / 1000" | bc -l)"; }
 mb() { printf '%.1f MB' "$(echo "$1 / 1048576" | bc -l)"; }
 
+# Its figures are start to a decodable code, so codes are always on screen
+# here (the installed default, on demand, starts at rest until a touch).
+export WORKSHOP_LOGIN_KIOSK_CODES=always
 for tool in wine wineserver Xvfb zbarimg xdotool curl tmux bc; do
 	command -v $tool >/dev/null || fail "$tool is missing: make dist-tools installs it"
 done
