@@ -140,7 +140,7 @@ screenshots: test-deps
 	@$(call apt_install,imagemagick)
 	mkdir -p assets/screenshots
 	WORKSHOP_LOGIN_WINDOW_TEST=1 WORKSHOP_LOGIN_BROWSER_TEST=1 WORKSHOP_LOGIN_SCREENSHOTS=$(CURDIR)/assets/screenshots \
-		$(GO) test $(GOFLAGS) -count=1 -run='^TestWholeStoryInARealWindow$$' .
+		$(GO) test $(GOFLAGS) -count=1 -run='^(TestWholeStoryInARealWindow|TestTwoManufacturersInARealWindow)$$' .
 
 # 720 simulated hours against the simulator with a fault every hour and a
 # sign-in every three (make test runs 48): every accepted approval must end
