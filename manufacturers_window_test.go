@@ -6,6 +6,8 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +21,8 @@ import (
 
 // A kiosk of two manufacturers in a real window, as make run shows it:
 // the tiles; A's code by its number key; signed in to A, B's code by its
-// number key and one more approval by the same person; B's demo tool,
+// number key, another person's approval refused (the first stays), then
+// one more approval by the same person; B's demo tool,
 // which says B's relay signed; sign-out ends both. With
 // WORKSHOP_LOGIN_SCREENSHOTS set it saves the README's pictures of the
 // tiles and of the signed-in screen with two manufacturers.
@@ -53,7 +56,17 @@ func TestTwoManufacturersInARealWindow(t *testing.T) {
 	// For the README's figure; not asserted (the machine is shared).
 	t.Logf("from the number key to a decodable code: %s", time.Since(began).Round(10*time.Millisecond))
 	approve(t, d, code)
-	approve(t, d, press(t, d, "2", "B's code for the second approval")) // the same technician
+	// Another technician approves B's code: refused, A's session stays.
+	answer(t, press(t, d, "2", "B's code for the second approval"), "ioe-non-vat", "3456")
+	eventually(t, "B's code gone after another person's approval", 15*time.Second, func() bool { return d.QR() == "" })
+	time.Sleep(time.Second) // a wrong take-over, were there one, would show by now
+	if !d.WindowTitled("Workshop Login: GARAGE JANSEN") || d.WindowTitled("KFZ MEIER") {
+		t.Fatal("another person's approval of the second sign-in replaced the first person")
+	}
+	if shots != "" {
+		screenPNG(t, d, filepath.Join(shots, "another-person-refused.png"))
+	}
+	approve(t, d, press(t, d, "2", "B's code again")) // the same technician
 	if shots != "" {
 		screenPNG(t, d, filepath.Join(shots, "two-signed-in.png"))
 	}
@@ -86,8 +99,24 @@ func TestTwoManufacturersInARealWindow(t *testing.T) {
 			}
 		}
 	}
+	if !strings.Contains(string(log), `"event":"refused"`) || !strings.Contains(string(log), "5550001112X") {
+		t.Errorf("the audit log lacks the refusal of the other person:\n%s", log)
+	}
 	if !strings.Contains(string(log), `"event":"tool_launch"`) {
 		t.Errorf("the audit log lacks the launch:\n%s", log)
+	}
+}
+
+// answer approves code as the simulator's persona would on a phone.
+func answer(t *testing.T, code, persona, pin string) {
+	t.Helper()
+	resp, err := http.PostForm(code, url.Values{"persona": {persona}, "pin": {pin}, "decision": {"approve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("approving as %s: HTTP %d", persona, resp.StatusCode)
 	}
 }
 
