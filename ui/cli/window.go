@@ -104,12 +104,11 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		record = audit.Open(path).Record
 	}
 	sessions := f.Sessions()
-	run := beginRun(sessions, desk.Launcher, record, logger)
-	for _, other := range desks[1:] {
-		if run != nil {
-			other.Launcher.RecordIn(run) // the crash rule ends every manufacturer's tools
-		}
+	launchers := make([]*handoff.Launcher, len(desks))
+	for i, d := range desks {
+		launchers[i] = d.Launcher
 	}
+	run := beginRunFor(sessions, launchers, record, logger)
 	var webSignIn ui.WebSignIn
 	if cfg.Kiosk.SignIn != config.SignInQR {
 		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, webBrowser(ctx, opener, runRecorder(run)), auth.WithLogger(logger))
