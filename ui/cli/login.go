@@ -91,7 +91,11 @@ func loginRun(ctx context.Context, opts *LoginOptions) int {
 		defer cancel()
 	}
 	var signIn auth.SignIn = tc.VMs[pick].Engine
-	if opts.Web && (cfg.OnRelay() || len(tc.VMs) > 1) {
+	if opts.Web && tc.Several() {
+		fmt.Fprintln(stderr, "workshop-login login: --web is for a kiosk of one manufacturer, set in [trust_centre]; sign in with the QR code and --manufacturer")
+		return exitUsage
+	}
+	if opts.Web && cfg.OnRelay() {
 		fmt.Fprintln(stderr, "workshop-login login: --web is not available through a relay (it needs the client secret, which stays at the relay); sign in with the QR code")
 		return exitUsage
 	}
