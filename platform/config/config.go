@@ -357,19 +357,21 @@ func (c Config) validate() error {
 	return nil
 }
 
-// checkTools refuses a tool without a name or command, and two of one name.
+// checkTools refuses a tool without a name or command, and two of one
+// name for one manufacturer (each manufacturer's row has its own buttons).
 func checkTools(tools []Tool) error {
-	seen := map[string]bool{}
+	seen := map[[2]string]bool{}
 	for i, t := range tools {
+		key := [2]string{t.Manufacturer, t.Name}
 		switch {
 		case t.Name == "":
 			return fmt.Errorf("tool %d has no name", i+1)
 		case t.Command == "":
 			return fmt.Errorf("tool %q has no command", t.Name)
-		case seen[t.Name]:
+		case seen[key]:
 			return fmt.Errorf("two tools are called %q", t.Name)
 		}
-		seen[t.Name] = true
+		seen[key] = true
 	}
 	return nil
 }

@@ -39,6 +39,15 @@ manufacturer = "Sample Trucks"
 `
 
 func TestManufacturersList(t *testing.T) {
+	// Each manufacturer may have a tool of one name: its row has its own.
+	same := twoManufacturers + "[[tools]]\nname = \"Motors diagnostics\"\ncommand = \"/opt/trucks/motors\"\nmanufacturer = \"Sample Trucks\"\n"
+	if _, err := Parse("t.toml", []byte(same)); err != nil {
+		t.Errorf("a tool name of each manufacturer: %v", err)
+	}
+	if _, err := Parse("t.toml", []byte(same+"[[tools]]\nname = \"Motors diagnostics\"\ncommand = \"/x\"\nmanufacturer = \"Sample Trucks\"\n")); err == nil ||
+		!strings.Contains(err.Error(), `tools: two tools are called "Motors diagnostics"`) {
+		t.Errorf("two of one name for one manufacturer: %v", err)
+	}
 	c, err := Parse("t.toml", []byte(twoManufacturers))
 	if err != nil {
 		t.Fatal(err)
