@@ -52,8 +52,13 @@ endif
 .PHONY: env fonts run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
 	wine-check wine-helpers relay-static bench-relay bench-wake
 
+# make run shows a kiosk of two manufacturers: the embedded simulator plays
+# a client and an embedded relay for each (simulator.manufacturers).
+# DEMO_MANUFACTURERS= (empty) runs the program as it is, on its own
+# configuration or on one manufacturer.
+DEMO_MANUFACTURERS ?= ["Demo manufacturer A", "Demo manufacturer B"]
 run: deps build
-	./$(BINARY)
+	$(if $(DEMO_MANUFACTURERS),WORKSHOP_LOGIN_SIMULATOR_MANUFACTURERS='$(DEMO_MANUFACTURERS)') ./$(BINARY)
 
 # The demo diagnostic tool goes beside the program, where the default run
 # (embedded simulator and relay) finds it and offers it as a tool.
@@ -141,7 +146,7 @@ screenshots: test-deps
 	@$(call apt_install,imagemagick)
 	mkdir -p assets/screenshots
 	WORKSHOP_LOGIN_WINDOW_TEST=1 WORKSHOP_LOGIN_BROWSER_TEST=1 WORKSHOP_LOGIN_SCREENSHOTS=$(CURDIR)/assets/screenshots \
-		$(GO) test $(GOFLAGS) -count=1 -run='^TestWholeStoryInARealWindow$$' .
+		$(GO) test $(GOFLAGS) -count=1 -run='^(TestWholeStoryInARealWindow|TestTwoManufacturersInARealWindow)$$' .
 
 # 720 simulated hours against the simulator with a fault every hour and a
 # sign-in every three (make test runs 48): every accepted approval must end

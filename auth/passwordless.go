@@ -88,6 +88,10 @@ type Session struct {
 	// unless the VM's relay hands it on.
 	Assertion    Secret
 	RelaySession Secret
+	// Manufacturer names the vehicle manufacturer (its client, its relay)
+	// that issued the session, on a kiosk of several; empty on a kiosk of
+	// one. The kiosk sets it; hand-offs and the audit log carry it.
+	Manufacturer string
 }
 
 // Passwordless is the QR code sign-in engine.

@@ -51,6 +51,7 @@ func (k *Kiosk) build() {
 	}
 	below := container.NewVBox(k.countdown, k.status, k.tryAgain, container.NewCenter(k.deeplink), web)
 	k.signInScreen = container.New(qrLayout{}, k.qr, below)
+	vmRows := container.NewVBox()
 
 	// Signed in: who is here, the hand-offs, and a large Sign out.
 	k.heading = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
@@ -99,8 +100,9 @@ func (k *Kiosk) build() {
 	k.idleBox = container.NewStack(canvas.NewRectangle(warningBack),
 		container.NewPadded(container.NewVBox(k.idleWarning, container.NewCenter(k.staySignedIn))))
 	k.idleBox.Hide()
+	handoffRow := container.NewCenter(handoffs)
 	k.signedInScreen = container.NewVBox(k.idleBox, k.heading, k.details, k.singleUse, k.remaining,
-		container.NewCenter(handoffs), k.handoffStatus, k.sessionNotSaved, layout.NewSpacer(),
+		handoffRow, vmRows, k.handoffStatus, k.sessionNotSaved, layout.NewSpacer(),
 		container.New(bigButtonLayout{}, k.signOut), k.signOutHint)
 
 	// Rest: the kiosk's name, a large Sign in, and the one line that says
@@ -112,9 +114,18 @@ func (k *Kiosk) build() {
 	k.restSignIn.Importance = widget.HighImportance
 	k.restHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	k.restHint.Wrapping = fyne.TextWrapWord
-	k.restScreen = container.NewVBox(layout.NewSpacer(), k.restName,
-		container.New(bigButtonLayout{least: fyne.NewSize(480, 120)}, k.restSignIn), k.restHint, layout.NewSpacer())
+	restSignIn := container.New(bigButtonLayout{least: fyne.NewSize(480, 120)}, k.restSignIn)
+	k.buildManufacturers(below, vmRows)
+	k.restScreen = container.NewVBox(layout.NewSpacer(), k.restName, restSignIn, k.tiles, k.restHint, layout.NewSpacer())
 	k.restScreen.Hide()
+	if len(k.vms) > 1 {
+		// The tiles take the place of Sign in, the rows that of the one
+		// manufacturer's hand-offs.
+		restSignIn.Hide()
+		handoffRow.Hide()
+	} else {
+		vmRows.Hide()
+	}
 
 	// Settings and about.
 	k.highContrast = widget.NewCheck("", func(on bool) { k.look.highContrast = on; k.applyTheme() })
@@ -152,6 +163,7 @@ func (k *Kiosk) build() {
 	if c, ok := k.Window.Canvas().(desktop.Canvas); ok {
 		c.SetOnKeyDown(func(*fyne.KeyEvent) { input() })
 	}
+	k.Window.Canvas().SetOnTypedRune(k.chooseByNumber)
 	k.Window.Resize(fyne.NewSize(900, 720))
 }
 

@@ -27,11 +27,12 @@ import (
 
 // What the rest of the program gives the kiosk; see package state.
 type (
-	Settings  = state.Settings
-	Options   = state.Options
-	WebSignIn = state.WebSignIn
-	Handoff   = state.Handoff
-	Sessions  = state.Sessions
+	Settings     = state.Settings
+	Options      = state.Options
+	WebSignIn    = state.WebSignIn
+	Handoff      = state.Handoff
+	Sessions     = state.Sessions
+	Manufacturer = state.Manufacturer
 )
 
 // ErrNoIdleTime is Options.IdleTime's error when the machine cannot tell
@@ -114,6 +115,13 @@ type Kiosk struct {
 	restScreen         *fyne.Container
 	restName, restHint *widget.Label
 	restSignIn         *widget.Button
+
+	// Several manufacturers (manufacturers.go): the tiles, the code's
+	// manufacturer and the ways back, a row each when signed in.
+	tiles                        *fyne.Container
+	vms                          []*vmWidgets
+	vmHeading, addNote, noSecond *widget.Label
+	chooseOther, cancelAdd       *widget.Button
 
 	// The settings and about screen.
 	settingsScreen                                    *fyne.Container

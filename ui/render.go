@@ -24,7 +24,7 @@ func (k *Kiosk) render() {
 	settings := v.Screen == state.ScreenSettings
 	setShown(k.settingsScreen, settings)
 	k.renderRest(v)
-	if v.SignedIn {
+	if v.SignedIn && !v.Adding {
 		k.signInScreen.Hide()
 		k.renderTryAgain(v)
 		k.renderSession(v)
@@ -35,6 +35,7 @@ func (k *Kiosk) render() {
 		setShown(k.signInScreen, !settings && v.Screen != state.ScreenRest)
 		k.renderCode(v)
 	}
+	k.renderManufacturers(v)
 	k.relayout(v)
 }
 
@@ -42,7 +43,7 @@ func (k *Kiosk) render() {
 // idle warning and the window's title.
 func (k *Kiosk) renderCountdowns() {
 	v := k.m.View()
-	if v.SignedIn {
+	if v.SignedIn && !v.Adding {
 		setText(k.remaining, k.text(v.Remaining))
 	} else {
 		k.renderCountdown(v)
@@ -56,7 +57,7 @@ func (k *Kiosk) renderCountdowns() {
 // relayout lays the whole window out again when its texts changed size: a
 // new language, screen or person. Not on every tick: only a countdown moves.
 func (k *Kiosk) relayout(v state.View) {
-	key := fmt.Sprint(k.tr.language, v.SignedIn, v.Screen, k.look.largeText, v.PersonID)
+	key := fmt.Sprint(k.tr.language, v.SignedIn, v.Screen, k.look.largeText, v.PersonID, len(v.Signed), v.Adding)
 	if key == k.laidOut {
 		return
 	}
@@ -148,7 +149,11 @@ func (k *Kiosk) renderRest(v state.View) {
 	setShown(k.restName, v.Name != "")
 	setText(k.restName, v.Name)
 	k.restSignIn.SetText(k.tr.text("ui.rest_sign_in", nil))
-	setText(k.restHint, k.tr.text("ui.rest_hint", nil))
+	hint := "ui.rest_hint"
+	if len(k.vms) > 1 {
+		hint = "ui.choose_manufacturer"
+	}
+	setText(k.restHint, k.tr.text(hint, nil))
 }
 
 func (k *Kiosk) renderCode(v state.View) {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -50,7 +51,10 @@ type portal struct {
 
 	mu       sync.Mutex
 	relayURL string
-	used     usedHandoffs
+	// others are more relays, one per demo manufacturer: the portal
+	// address of the n-th (from 1) carries ?relay=n (AddRelayURL).
+	others []string
+	used   usedHandoffs
 }
 
 // ValidRelayURL checks a relay's base address for the portal: https, or
@@ -87,6 +91,35 @@ func (s *Simulator) SetRelayURL(raw string) error {
 	defer s.portal.mu.Unlock()
 	s.portal.relayURL = strings.TrimRight(raw, "/")
 	return nil
+}
+
+// AddRelayURL adds the relay of another demo manufacturer, and returns
+// the portal's hand-off address for it: a hand-off there is checked
+// against that relay only, so one manufacturer's portal never accepts
+// what another's relay signed.
+func (s *Simulator) AddRelayURL(raw string) (string, error) {
+	if err := ValidRelayURL(raw); err != nil {
+		return "", err
+	}
+	s.portal.mu.Lock()
+	defer s.portal.mu.Unlock()
+	s.portal.others = append(s.portal.others, strings.TrimRight(raw, "/"))
+	return fmt.Sprintf("%s?relay=%d", PortalPath, len(s.portal.others)), nil
+}
+
+// relayFor is the relay a hand-off to r must come from: the one of its
+// ?relay=n, else the first.
+func (s *Simulator) relayFor(r *http.Request) string {
+	n, err := strconv.Atoi(r.URL.Query().Get("relay"))
+	s.portal.mu.Lock()
+	defer s.portal.mu.Unlock()
+	if err != nil || n < 1 {
+		return s.portal.relayURL
+	}
+	if n > len(s.portal.others) {
+		return ""
+	}
+	return s.portal.others[n-1]
 }
 
 // RelayURL is the relay the demo portal trusts, or "".
@@ -196,7 +229,7 @@ func (s *Simulator) handlePortal(w http.ResponseWriter, r *http.Request) {
 		s.portalRefusal(w, r, http.StatusUnauthorized, "no_assertion", "Not signed in: no signed identity", why)
 		return
 	}
-	relayURL := s.RelayURL()
+	relayURL := s.relayFor(r)
 	if relayURL == "" {
 		s.portalRefusal(w, r, http.StatusForbidden, "no_relay", "Not signed in: this portal trusts no relay",
 			"The portal has no relay to check signatures against, so it accepts no hand-off. "+

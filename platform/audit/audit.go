@@ -37,6 +37,9 @@ type Entry struct {
 	Sub              string    `json:"sub,omitempty"`
 	AuthorisationUID string    `json:"authorisation_uid,omitempty"`
 	Detail           string    `json:"detail,omitempty"` // the tool's name, or why a sign-in was refused
+	// Manufacturer names the vehicle manufacturer of the session, on a
+	// kiosk of several.
+	Manufacturer string `json:"manufacturer,omitempty"`
 }
 
 // Log appends entries to a file and rotates it when it grows past
@@ -71,6 +74,7 @@ func (l *Log) Record(event string, s *auth.Session, detail string) error {
 	e := Entry{Time: l.Now().UTC(), Event: event, Detail: detail}
 	if s != nil {
 		e.Role, e.Sub, e.AuthorisationUID = s.Identity.Role, s.Identity.Sub, s.Identity.AuthorisationUID()
+		e.Manufacturer = s.Manufacturer
 	}
 	line, err := marshal(e)
 	if err != nil {
@@ -224,13 +228,23 @@ func readFile(path string) ([]Entry, error) {
 	return entries, scanner.Err()
 }
 
-// WriteTable prints entries as a table for a person.
+// WriteTable prints entries as a table for a person; a MANUFACTURER
+// column when any entry names one (a kiosk of several).
 func WriteTable(w io.Writer, entries []Entry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tEVENT\tROLE\tSUB\tAUTHORISATION UID\tDETAIL")
+	several := slices.ContainsFunc(entries, func(e Entry) bool { return e.Manufacturer != "" })
+	head := "TIME\tEVENT\tROLE\tSUB\tAUTHORISATION UID\tDETAIL"
+	if several {
+		head = "TIME\tEVENT\tMANUFACTURER\tROLE\tSUB\tAUTHORISATION UID\tDETAIL"
+	}
+	fmt.Fprintln(tw, head)
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("2006-01-02 15:04:05"), dash(e.Event),
-			dash(string(e.Role)), dash(e.Sub), dash(e.AuthorisationUID), dash(e.Detail))
+		cells := []string{e.Time.Local().Format("2006-01-02 15:04:05"), dash(e.Event)}
+		if several {
+			cells = append(cells, dash(e.Manufacturer))
+		}
+		cells = append(cells, dash(string(e.Role)), dash(e.Sub), dash(e.AuthorisationUID), dash(e.Detail))
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }

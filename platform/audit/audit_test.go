@@ -174,3 +174,32 @@ func TestDefaultPathFollowsTheDataFolder(t *testing.T) {
 		t.Errorf("DefaultPath = %q, %v", p, err)
 	}
 }
+
+// On a kiosk of several manufacturers every sign-in, sign-out and launch
+// names whose session it was, in the log and in the table.
+func TestLogNamesTheManufacturer(t *testing.T) {
+	l := Open(filepath.Join(t.TempDir(), "audit.jsonl"))
+	id, err := auth.ParseUserInfo([]byte(`{"sub":"s","cabuid":"EXA/NL/1234/1EXA2MP34LE5","iouid":"GARAGE JANSEN/X/NL1","ioeuid":"NL/EXAMPLECAB/1234567890B"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vm := range []string{"Demo manufacturer A", "Demo manufacturer B"} {
+		s := &auth.Session{Identity: id, Manufacturer: vm}
+		for _, event := range []string{"sign_in", "tool_launch", "sign_out"} {
+			if err := l.Record(event, s, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	raw, _ := os.ReadFile(l.Path)
+	if strings.Count(string(raw), `"manufacturer":"Demo manufacturer A"`) != 3 || strings.Count(string(raw), `"manufacturer":"Demo manufacturer B"`) != 3 {
+		t.Errorf("log:\n%s", raw)
+	}
+	entries, _ := l.Latest(6)
+	var table bytes.Buffer
+	WriteTable(&table, entries)
+	lines := strings.Split(strings.TrimSpace(table.String()), "\n")
+	if len(lines) != 7 || !strings.Contains(lines[0], "MANUFACTURER") || !strings.Contains(lines[6], "Demo manufacturer B") {
+		t.Errorf("table:\n%s", table.String())
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,6 +30,10 @@ type Config struct {
 	Tools       []Tool
 	Portal      Portal
 	Relay       Relay
+	// Manufacturers are the [[manufacturers]] entries; none means the one
+	// manufacturer of [relay] or [trust_centre], [[tools]] and [portal]
+	// (see VMs, which gives both the same shape).
+	Manufacturers []Manufacturer
 }
 
 // Relay is the VM's relay, when the kiosk signs in through one: the relay
@@ -60,6 +63,9 @@ type Tool struct {
 	// EndAtSignOut ends the tool (and whatever it started) when the person
 	// signs out, so the next person does not inherit it.
 	EndAtSignOut bool
+	// Manufacturer names the [[manufacturers]] entry whose session the
+	// tool is handed; it may be left out when there is only one.
+	Manufacturer string
 }
 
 // Portal is the VM's repair portal.
@@ -70,58 +76,6 @@ type Portal struct {
 	// it: the access token and UIDs, posted as a form from a one-time page on
 	// this machine. When set, the portal button uses it instead of URL.
 	HandoffURL string
-}
-
-// Kiosk is how the window behaves at a shared workshop terminal.
-type Kiosk struct {
-	// KioskMode: full screen, no decorations, closing and Escape do not quit;
-	// only AdminKeys do.
-	KioskMode bool
-	AdminKeys string
-	// SignOutKeys sign the person out from the keyboard.
-	SignOutKeys string
-	// DeeplinkButton shows a button that opens the code in the Digidentity
-	// app, for a tablet that has it installed.
-	DeeplinkButton bool
-	HighContrast   bool
-	LargeText      bool
-	// Language is en, nl, de or fr; empty follows the system.
-	Language string
-	// IdleSignOut signs the person out after this long without keyboard or
-	// pointer input to the machine; "0s" never does. A warning counts down
-	// for IdleWarning first.
-	IdleSignOut time.Duration
-	IdleWarning time.Duration
-	// SignIn is how people sign in: "qr" (default), "web" or "both" (the
-	// browser offered beside the QR code).
-	SignIn string
-	// Codes is when QR codes are fetched: "on_demand" (default) only once
-	// someone touches the kiosk, resting after CodeRestAfter without
-	// input; "always" keeps a code on screen day and night, at about 1,800
-	// Trust Centre requests an hour with a 2 s poll interval.
-	Codes         string
-	CodeRestAfter time.Duration
-	// Name is the kiosk's name on the rest screen, so a person knows which
-	// kiosk this is ("GARAGE JANSEN, bay 2"); empty shows none.
-	Name string
-}
-
-// When codes are fetched.
-const (
-	CodesOnDemand = "on_demand"
-	CodesAlways   = "always"
-)
-
-// The ways to sign in.
-const (
-	SignInQR   = "qr"
-	SignInWeb  = "web"
-	SignInBoth = "both"
-)
-
-func defaultKiosk() Kiosk {
-	return Kiosk{AdminKeys: "Ctrl+Alt+Q", SignOutKeys: "Ctrl+L", IdleSignOut: 5 * time.Minute, IdleWarning: 30 * time.Second, SignIn: SignInQR,
-		Codes: CodesOnDemand, CodeRestAfter: 2 * time.Minute}
 }
 
 // Simulator configures the embedded Trust Centre simulator, used when the
@@ -137,6 +91,10 @@ type Simulator struct {
 	// Direct signs in at the embedded simulator itself, without the
 	// embedded relay that a production kiosk's sign-in goes through.
 	Direct bool
+	// Manufacturers, when set and nothing else is configured, makes the
+	// embedded simulator play one client, with its own embedded relay, per
+	// name: a demonstration of a kiosk for several manufacturers (make run).
+	Manufacturers []string
 }
 
 // EmbeddedSimulator reports whether the program must start its own simulator
@@ -315,7 +273,11 @@ func (c Config) validate() error {
 	}
 	var se *auth.SettingError
 	validate := settings.Validate
-	if c.OnRelay() {
+	if len(c.Manufacturers) > 0 {
+		// Each manufacturer's relay or client is checked with it
+		// (checkManufacturers); what is shared is the engine's timings.
+		validate = settings.ValidateTimings
+	} else if c.OnRelay() {
 		// The relay holds the client id and secret; the kiosk needs only
 		// the engine's timings, and a relay address it will use.
 		validate = func() error {
@@ -333,6 +295,10 @@ func (c Config) validate() error {
 	switch c.Kiosk.SignIn {
 	case SignInQR:
 	case SignInWeb, SignInBoth:
+		if len(c.Manufacturers) > 0 {
+			return &Error{File: c.File, Key: "kiosk.sign_in", Problem: "the web sign-in is for a kiosk of one manufacturer, set in [trust_centre]",
+				Fix: `use sign_in = "qr" with [[manufacturers]]`}
+		}
 		if c.OnRelay() {
 			return &Error{File: c.File, Key: "kiosk.sign_in", Problem: "the web sign-in is not available through a relay",
 				Fix: `use sign_in = "qr"; the web sign-in needs the client secret, which stays at the relay`}
@@ -354,6 +320,9 @@ func (c Config) validate() error {
 		return &Error{File: c.File, Key: "kiosk.code_rest_after", Problem: fmt.Sprintf("%s is outside 10s to 1h", c.Kiosk.CodeRestAfter),
 			Fix: `use "2m": long enough to take out a phone and scan, short enough that nobody's code waits`}
 	}
+	if err := c.checkManufacturers(); err != nil {
+		return err
+	}
 	if err := checkTools(c.Tools); err != nil {
 		return &Error{File: c.File, Key: "tools", Problem: err.Error(), Fix: "give each [[tools]] entry a unique name and a command"}
 	}
@@ -364,7 +333,7 @@ func (c Config) validate() error {
 		if p.value == "" {
 			continue
 		}
-		if u, err := url.Parse(p.value); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && auth.IsLoopbackHost(u.Hostname())) || u.Host == "" {
+		if !isPortalAddress(p.value) {
 			return &Error{File: c.File, Key: p.key, Problem: fmt.Sprintf("%q is not an https address", p.value),
 				Fix: "write the full address the vehicle manufacturer gave you, for example " + p.example}
 		}
@@ -388,19 +357,21 @@ func (c Config) validate() error {
 	return nil
 }
 
-// checkTools refuses a tool without a name or command, and two of one name.
+// checkTools refuses a tool without a name or command, and two of one
+// name for one manufacturer (each manufacturer's row has its own buttons).
 func checkTools(tools []Tool) error {
-	seen := map[string]bool{}
+	seen := map[[2]string]bool{}
 	for i, t := range tools {
+		key := [2]string{t.Manufacturer, t.Name}
 		switch {
 		case t.Name == "":
 			return fmt.Errorf("tool %d has no name", i+1)
 		case t.Command == "":
 			return fmt.Errorf("tool %q has no command", t.Name)
-		case seen[t.Name]:
+		case seen[key]:
 			return fmt.Errorf("two tools are called %q", t.Name)
 		}
-		seen[t.Name] = true
+		seen[key] = true
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 
@@ -93,8 +92,11 @@ type parsed struct {
 	values    []value // in the order the layer gives them
 	tools     []Tool
 	setsTools bool
-	defined   map[string]bool // the keys and sections it sets
-	numbers   map[string]bool // the durations it gives as a bare number
+	// manufacturers, like tools, replace any earlier layer's list.
+	manufacturers     []Manufacturer
+	setsManufacturers bool
+	defined           map[string]bool // the keys and sections it sets
+	numbers           map[string]bool // the durations it gives as a bare number
 }
 
 type value struct {
@@ -104,7 +106,7 @@ type value struct {
 
 // ParseLayers applies layers in order, each overriding the keys it sets.
 // The environment (and so the defaults) is the last one any layer names; a
-// layer that sets [[tools]] replaces the list.
+// layer that sets [[tools]] or [[manufacturers]] replaces that list.
 func ParseLayers(layers []Layer) (Config, error) {
 	docs := make([]*parsed, len(layers))
 	for i, l := range layers {
@@ -211,11 +213,9 @@ func parseFile(l Layer) (*parsed, error) {
 		name := key.String()
 		p.defined[key[0]], p.defined[name] = true, true
 		switch {
-		case key[0] == "tools":
-			if !p.setsTools {
-				if err := p.readTools(&md, top["tools"]); err != nil {
-					return nil, decodeError(l.Name, err)
-				}
+		case key[0] == "tools" || key[0] == "manufacturers":
+			if err := p.readList(&md, key[0], top[key[0]]); err != nil {
+				return nil, decodeError(l.Name, err)
 			}
 		case len(key) == 1 && isSection(key[0]):
 			if _, err := table(key[0]); err != nil {
@@ -266,60 +266,6 @@ func decodeValue(md *toml.MetaData, prim toml.Primitive, s *setting) (reflect.Va
 	return v, err
 }
 
-// readTools reads the [[tools]] entries, which replace any earlier layer's.
-func (p *parsed) readTools(md *toml.MetaData, prim toml.Primitive) error {
-	var entries []map[string]toml.Primitive
-	err := md.PrimitiveDecode(prim, decodeWith(func(data any) error {
-		switch list := data.(type) {
-		case []map[string]any:
-			return nil
-		case []any:
-			for _, item := range list {
-				if _, ok := item.(map[string]any); !ok {
-					return mismatch(item, "table (a [[tools]] entry)")
-				}
-			}
-			return nil
-		}
-		return mismatch(data, "list of tables ([[tools]])")
-	}))
-	if err == nil {
-		err = md.PrimitiveDecode(prim, &entries)
-	}
-	if err != nil {
-		return err
-	}
-	p.setsTools, p.tools = true, nil
-	order := map[string]int{}
-	for i, key := range slices.Backward(md.Keys()) {
-		order[key.String()] = i // the first, of several entries
-	}
-	for _, entry := range entries {
-		var tool Tool
-		names := make([]string, 0, len(entry))
-		for name := range entry {
-			names = append(names, name)
-		}
-		sort.Slice(names, func(i, j int) bool { // in the document's order
-			return order[toml.Key{"tools", names[i]}.String()] < order[toml.Key{"tools", names[j]}.String()]
-		})
-		for _, name := range names {
-			key := toml.Key{"tools", name}.String()
-			s := toolSchema[key]
-			if s == nil {
-				return unknown("", key)
-			}
-			v, err := decodeValue(md, entry[name], s)
-			if err != nil {
-				return err
-			}
-			reflect.ValueOf(&tool).Elem().FieldByIndex(s.index).Set(v)
-		}
-		p.tools = append(p.tools, tool)
-	}
-	return nil
-}
-
 // apply sets the layer's values over c.
 func (p *parsed) apply(c *Config) error {
 	for _, v := range p.values {
@@ -327,6 +273,9 @@ func (p *parsed) apply(c *Config) error {
 	}
 	if p.setsTools {
 		c.Tools = p.tools
+	}
+	if p.setsManufacturers {
+		c.Manufacturers = p.manufacturers
 	}
 	if c.Environment != auth.EnvSimulator && p.defined["simulator"] {
 		return &Error{File: p.name, Key: "simulator", Problem: fmt.Sprintf("is set but the environment is %s", c.Environment),
@@ -336,12 +285,17 @@ func (p *parsed) apply(c *Config) error {
 }
 
 // lastDefining names the last layer that sets key, or fallback when none
-// does (a missing setting belongs in the most specific file).
+// does (a missing setting belongs in the most specific file); a key
+// missing from a [[tools]] or [[manufacturers]] entry belongs in the layer
+// whose list is used.
 func lastDefining(docs []*parsed, key, fallback string) string {
 	for i := len(docs) - 1; i >= 0; i-- {
 		if docs[i].defined[key] {
 			return docs[i].name
 		}
+	}
+	if list, _, ok := strings.Cut(key, "."); ok && (list == "tools" || list == "manufacturers") {
+		return lastDefining(docs, list, fallback)
 	}
 	return fallback
 }

@@ -57,6 +57,7 @@ var schema = table(reflect.TypeFor[Config](), []setting{
 	{key: "simulator.public_url", field: "Simulator.PublicURL", doc: "the base of the QR code's address when the phone must use another address than the kiosk"},
 	{key: "simulator.session_lifetime", field: "Simulator.SessionLifetime", doc: "how long the simulator's QR sessions live; 0s: its own default"},
 	{key: "simulator.direct", field: "Simulator.Direct", doc: "sign in at the embedded simulator itself, without the embedded relay"},
+	{key: "simulator.manufacturers", field: "Simulator.Manufacturers", example: `["Demo manufacturer A", "Demo manufacturer B"]`, doc: "the embedded simulator's demo manufacturers, each with a client and an embedded relay of its own"},
 
 	{key: "kiosk.kiosk_mode", field: "Kiosk.KioskMode", doc: "full screen, no decorations; closing does nothing; only admin_keys quit"},
 	{key: "kiosk.admin_keys", field: "Kiosk.AdminKeys", doc: "the keys that quit in kiosk mode"},
@@ -86,6 +87,18 @@ var toolSchema = table(reflect.TypeFor[Tool](), []setting{
 	{key: "tools.dir", field: "Dir", doc: "its working folder"},
 	{key: "tools.pass_access_token", field: "PassAccessToken", doc: "give it the access token, on standard input only"},
 	{key: "tools.end_at_sign_out", field: "EndAtSignOut", doc: "end it, and whatever it started, at sign-out"},
+	{key: "tools.manufacturer", field: "Manufacturer", doc: "the manufacturer whose sessions the tool takes (a [[manufacturers]] name); empty: the first"},
+})
+
+// manufacturerSchema is the settings of one [[manufacturers]] entry.
+var manufacturerSchema = table(reflect.TypeFor[Manufacturer](), []setting{
+	{key: "manufacturers.name", field: "Name", doc: "the manufacturer's name on its tile and buttons; unique"},
+	{key: "manufacturers.url", field: "URL", doc: "its relay's address (the kiosk's key for it from workshop-login enrol --relay URL)"},
+	{key: "manufacturers.client_id", field: "ClientID", doc: "or, without a relay, its own Digidentity client (pre-production, single sites)"},
+	{key: "manufacturers.client_secret", field: "ClientSecret", doc: "that client's secret; better set by its variable than in the file"},
+	{key: "manufacturers.product_scope", field: "ProductScope", doc: "that client's product scope"},
+	{key: "manufacturers.portal_url", field: "PortalURL", doc: "its repair portal"},
+	{key: "manufacturers.portal_handoff_url", field: "PortalHandoffURL", doc: "where its portal takes a session hand-off"},
 })
 
 // sections are the tables of the file besides [[tools]].
@@ -109,12 +122,16 @@ func table(of reflect.Type, settings []setting) map[string]*setting {
 	return m
 }
 
-// lookup is the setting of key, also of a [[tools]] entry; nil if none.
+// lookup is the setting of key, also of a [[tools]] or [[manufacturers]]
+// entry; nil if none.
 func lookup(key string) *setting {
 	if s := schema[key]; s != nil {
 		return s
 	}
-	return toolSchema[key]
+	if s := toolSchema[key]; s != nil {
+		return s
+	}
+	return manufacturerSchema[key]
 }
 
 // trustCentreKey names a field of auth.Settings as the file does:
@@ -236,6 +253,8 @@ func fixFor(key string) string {
 	switch {
 	case key == "tools":
 		return "write each tool as a [[tools]] entry with its keys"
+	case key == "manufacturers":
+		return "write each manufacturer as a [[manufacturers]] entry with its keys"
 	case s == nil && isSection(key):
 		return "write it as a [" + key + "] section with its keys"
 	case s == nil:

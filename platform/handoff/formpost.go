@@ -256,6 +256,9 @@ func portalFields(s *auth.Session) []formField {
 	if !s.ExpiresAt.IsZero() {
 		fields = append(fields, formField{"expires_at", s.ExpiresAt.UTC().Format(time.RFC3339)})
 	}
+	if s.Manufacturer != "" { // a kiosk of several: whose session this is
+		fields = append(fields, formField{"manufacturer", s.Manufacturer})
+	}
 	return fields
 }
 

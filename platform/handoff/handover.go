@@ -38,6 +38,10 @@ type Handover struct {
 	// hand-off (auth.RelayClient.Assertion): an assertion lives minutes, a
 	// session hours. Nil when the kiosk signs in direct.
 	Assertions func(ctx context.Context, s *auth.Session) (auth.Secret, time.Time, error)
+	// Manufacturer is whose tools and portal these are, on a kiosk of
+	// several: they are handed that manufacturer's sessions only, so a
+	// tool of one never receives another's assertion.
+	Manufacturer string
 
 	signOuts atomic.Uint64 // EndSession calls begun so far
 }
@@ -115,8 +119,12 @@ func (d *Handover) OpenPortal(s *auth.Session) error {
 // is waiting at the button.
 const assertionWait = 15 * time.Second
 
-// signed is s with a fresh assertion when the kiosk is on a relay.
+// signed is s with a fresh assertion when the kiosk is on a relay. A
+// session of another manufacturer is refused before its relay is asked.
 func (d *Handover) signed(s *auth.Session) (*auth.Session, error) {
+	if s != nil && s.Manufacturer != d.Manufacturer {
+		return nil, fmt.Errorf("the session of %q was offered to a hand-off of %q: nothing was handed over; sign out and in again", s.Manufacturer, d.Manufacturer)
+	}
 	if d.Assertions == nil || s == nil {
 		return s, nil
 	}

@@ -151,7 +151,11 @@ func (l *Launcher) Launch(name string, s *auth.Session) (*exec.Cmd, error) {
 	}
 	cmd := exec.Command(tool.Command, tool.Args...)
 	cmd.Dir = tool.Dir
-	cmd.Env = childenv.Environ(append(identityEnv(s.Identity), l.Env...)...)
+	env := identityEnv(s.Identity)
+	if s.Manufacturer != "" { // a kiosk of several: whose session this is
+		env = append(env, "SERMI_MANUFACTURER="+s.Manufacturer)
+	}
+	cmd.Env = childenv.Environ(append(env, l.Env...)...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	newProcessGroup(cmd)
 	stdin, err := cmd.StdinPipe()
@@ -309,6 +313,9 @@ func identityDocument(s *auth.Session, withToken bool) ([]byte, error) {
 	}
 	if !s.ExpiresAt.IsZero() {
 		members = append(members, member{"expires_at", s.ExpiresAt})
+	}
+	if s.Manufacturer != "" {
+		members = append(members, member{"manufacturer", s.Manufacturer})
 	}
 	if signed := s.Assertion.Reveal(); signed != "" {
 		members = append(members, member{"assertion", signed})

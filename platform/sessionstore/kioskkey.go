@@ -34,3 +34,30 @@ func (st *Store) KioskKey() (auth.Secret, error) {
 	}
 	return auth.Secret(key), nil
 }
+
+// kioskKeyItemFor is the item of the key for one relay: a kiosk of
+// several manufacturers has a key per relay.
+func kioskKeyItemFor(relayURL string) string { return kioskKeyItem + ":" + relayURL }
+
+// SaveKioskKeyFor keeps the kiosk's key for the relay at relayURL, and as
+// the kiosk's one key too, which a kiosk of one relay reads.
+func (st *Store) SaveKioskKeyFor(relayURL string, key auth.Secret) error {
+	if err := st.call(func() error { return st.backend.Set(service, kioskKeyItemFor(relayURL), key.Reveal()) }); err != nil {
+		return fmt.Errorf("keeping the kiosk key for %s: %w", relayURL, err)
+	}
+	return st.SaveKioskKey(key)
+}
+
+// KioskKeyFor reads the kiosk's key for the relay at relayURL; a kiosk
+// enrolled before keys were kept per relay has only its one key.
+func (st *Store) KioskKeyFor(relayURL string) (auth.Secret, error) {
+	var key string
+	err := st.call(func() (err error) { key, err = st.backend.Get(service, kioskKeyItemFor(relayURL)); return err })
+	switch {
+	case isNotFound(err):
+		return st.KioskKey()
+	case err != nil:
+		return "", fmt.Errorf("reading the kiosk key for %s: %w", relayURL, err)
+	}
+	return auth.Secret(key), nil
+}

@@ -445,3 +445,30 @@ func TestRelaySessionAndKioskKeyAreKept(t *testing.T) {
 		t.Errorf("after a sign-out the kiosk key is %q, %v", key, err)
 	}
 }
+
+// A kiosk of several manufacturers has a key per relay; a kiosk enrolled
+// before that reads its one key for any relay; a sign-out leaves them all.
+func TestKioskKeysPerRelay(t *testing.T) {
+	st, _ := memoryStore()
+	if err := st.SaveKioskKey("wlk_enrolled_long_ago"); err != nil {
+		t.Fatal(err)
+	}
+	if key, err := st.KioskKeyFor("https://relay.a.eu"); err != nil || key != "wlk_enrolled_long_ago" {
+		t.Errorf("before keys per relay: %q, %v", key, err)
+	}
+	if err := st.SaveKioskKeyFor("https://relay.a.eu", "wlk_a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveKioskKeyFor("https://relay.b.eu", "wlk_b"); err != nil {
+		t.Fatal(err)
+	}
+	st.Delete()
+	for relay, want := range map[string]string{"https://relay.a.eu": "wlk_a", "https://relay.b.eu": "wlk_b"} {
+		if key, err := st.KioskKeyFor(relay); err != nil || key.Reveal() != want {
+			t.Errorf("%s: %q, %v, want %s", relay, key, err, want)
+		}
+	}
+	if key, _ := st.KioskKey(); key != "wlk_b" {
+		t.Errorf("the one key (for a kiosk of one relay) is %q, want the last enrolled", key)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/workshop-login/workshop-login/auth"
 	"time"
 
 	"github.com/workshop-login/workshop-login/platform/audit"
@@ -53,10 +54,12 @@ func checkRun(ctx context.Context, opts *CheckOptions) int {
 // leaves out the rows that depend on it.
 func machineRows(ctx context.Context, f *Factory, cfg config.Config, cfgErr error, timeout time.Duration) []check.Row {
 	rows := []check.Row{check.Configuration(cfg, cfgErr)}
+	var several []config.VM // with [[manufacturers]], each one's tools and portal
 	if cfgErr == nil {
 		// The embedded relay gives a kiosk without tools or portal the demo
 		// ones: their rows follow.
-		trustCentre, refused := trustCentreRows(ctx, f, &cfg, timeout)
+		trustCentre, vms, refused := trustCentreRows(ctx, f, &cfg, timeout)
+		several = vms
 		if refused != nil {
 			rows[0] = check.Configuration(cfg, refused) // the line the window would stop with
 		}
@@ -74,9 +77,12 @@ func machineRows(ctx context.Context, f *Factory, cfg config.Config, cfgErr erro
 		rows = append(rows, check.Codes(cfg.Kiosk, cfg.TrustCentre.PollInterval))
 	}
 	rows = append(rows, check.AuditLog(audit.DefaultPath()))
-	if cfgErr == nil {
+	if cfgErr == nil && several == nil {
 		rows = append(rows, check.Tools(cfg.Tools)...)
 		rows = append(rows, check.Portal(cfg.Portal))
+	}
+	for _, vm := range several {
+		rows = append(rows, named(vm.Name, append(check.Tools(vm.Tools), check.Portal(vm.Portal)))...)
 	}
 	return rows
 }
@@ -84,32 +90,56 @@ func machineRows(ctx context.Context, f *Factory, cfg config.Config, cfgErr erro
 // trustCentreRows ask the Trust Centre (the embedded simulator, when the
 // configuration asks for one) within timeout. When the engine refuses one
 // of the configuration's settings, there are no rows and refused says why.
-func trustCentreRows(ctx context.Context, f *Factory, cfg *config.Config, timeout time.Duration) (rows []check.Row, refused error) {
+// With several manufacturers (or named ones) there are rows for each,
+// named after it, and vms are their settings, for their tool and portal
+// rows.
+func trustCentreRows(ctx context.Context, f *Factory, cfg *config.Config, timeout time.Duration) (rows []check.Row, vms []config.VM, refused error) {
 	tc, err := f.TrustCentre(cfg, f.Logger(false))
 	switch {
 	case errors.Is(err, errSimulator):
 		return []check.Row{{Check: "trust centre", Result: check.Failed, Detail: err.Error(),
-			WhatToDo: "free the simulator's address (simulator.listen) or choose another"}}, nil
+			WhatToDo: "free the simulator's address (simulator.listen) or choose another"}}, nil, nil
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	}
 	defer tc.Close()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if rc := tc.Engine.Relay(); rc != nil {
+	if !tc.Several() {
+		return engineRows(ctx, cfg.TrustCentre, tc.Engine), nil, nil
+	}
+	for _, vm := range tc.VMs {
+		rows = append(rows, named(vm.Config.Name, engineRows(ctx, vm.Config.TrustCentre, vm.Engine))...)
+		vms = append(vms, vm.Config)
+	}
+	return rows, vms, nil
+}
+
+// named puts the manufacturer's name in each row's check.
+func named(name string, rows []check.Row) []check.Row {
+	for i := range rows {
+		rows[i].Check += " (" + name + ")"
+	}
+	return rows
+}
+
+// engineRows are one engine's: on a relay, the relay and a QR code
+// through it; direct, the Trust Centre, its discovery and code lifetime.
+func engineRows(ctx context.Context, settings auth.Settings, engine *auth.Passwordless) (rows []check.Row) {
+	if rc := engine.Relay(); rc != nil {
 		// The relay holds the Trust Centre's settings; a QR code through it
 		// proves the way to the Trust Centre too.
 		rows = []check.Row{check.Relay(ctx, rc)}
 		if rows[0].Result == check.OK {
-			row := check.TrustCentre(ctx, cfg.TrustCentre, tc.Engine)
+			row := check.TrustCentre(ctx, settings, engine)
 			if row.Result == check.OK {
 				row.Detail = "the relay gives this kiosk QR codes"
 			}
 			rows = append(rows, row)
 		}
-		return rows, nil
+		return rows
 	}
-	rows = []check.Row{check.TrustCentre(ctx, cfg.TrustCentre, tc.Engine)}
-	rows = append(rows, check.Discovery(ctx, cfg.TrustCentre, tc.Engine)...)
-	return append(rows, check.CodeLifetime(cfg.TrustCentre)), nil
+	rows = []check.Row{check.TrustCentre(ctx, settings, engine)}
+	rows = append(rows, check.Discovery(ctx, settings, engine)...)
+	return append(rows, check.CodeLifetime(settings))
 }

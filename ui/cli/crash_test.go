@@ -150,3 +150,65 @@ func TestAnOwedSignOutOutlivesACleanRun(t *testing.T) {
 		t.Error("a refused sign-out was forgotten by the next clean start")
 	}
 }
+
+// kill -9 while signed in to two manufacturers, a tool of each running:
+// the restart ends both tools and signs the person out of all.
+func TestCrashRuleEndsEveryManufacturersTools(t *testing.T) {
+	discard := slog.New(slog.DiscardHandler)
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	t.Setenv("TMPDIR", state)
+	noAudit := func(string, *auth.Session, string) error { return nil }
+	var launchers []*handoff.Launcher
+	for range 2 {
+		l, err := handoff.NewLauncher([]handoff.Tool{{Name: "Diagnostics", Command: "sleep", Args: []string{"300"}, EndAtSignOut: true}}, discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		launchers = append(launchers, l)
+	}
+	beginRunFor(&keptSession{}, launchers, noAudit, discard) // never ended: the kiosk is killed
+	pids := make(chan int, 2)
+	for i, l := range launchers {
+		go func() {
+			s := &auth.Session{Manufacturer: []string{"A", "B"}[i]}
+			cmd, err := l.Launch("Diagnostics", s)
+			if err != nil {
+				t.Error(err)
+				pids <- 0
+				return
+			}
+			t.Cleanup(func() { cmd.Process.Kill() })
+			pids <- cmd.Process.Pid
+		}()
+	}
+	running := []int{<-pids, <-pids}
+
+	var audit []string
+	record := func(event string, _ *auth.Session, detail string) error {
+		audit = append(audit, event+" "+detail)
+		return nil
+	}
+	kept := &keptSession{}
+	fresh, _ := handoff.NewLauncher(nil, discard)
+	beginRun(kept, fresh, record, discard).End()
+	if !kept.deleted || strings.Join(audit, "|") != "crash_sign_out the last run did not end cleanly; ended 2 tool(s) it left running" {
+		t.Errorf("signed out %v, audit %q", kept.deleted, audit)
+	}
+	for _, pid := range running {
+		eventuallyGone(t, pid)
+	}
+}
+
+// eventuallyGone waits for the process to be gone (reaped by its
+// launcher, which waits for every tool).
+func eventuallyGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("tool %d still runs after the restart", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,12 +88,12 @@ func enrolRun(ctx context.Context, opts *EnrolOptions) int {
 		fmt.Fprintf(stderr, "workshop-login enrol: the relay could not be asked: %v\n", err)
 		return exitFailed
 	}
-	if err := f.Sessions().SaveKioskKey(key); err != nil {
+	if err := f.Sessions().SaveKioskKeyFor(relayURL, key); err != nil {
 		fmt.Fprintf(stderr, "workshop-login enrol: %v: unlock the login keyring (Linux: gnome-keyring or KWallet in this user's session) and run enrol again\n", err)
 		return exitFailed
 	}
 	fmt.Fprintf(f.Out, "Enrolled: %s knows this kiosk as %q; the key is in this user's keyring.\n", relayURL, st.Kiosk)
-	if cfg.Relay.URL != relayURL {
+	if cfg.Relay.URL != relayURL && !slices.ContainsFunc(cfg.Manufacturers, func(m config.Manufacturer) bool { return m.URL == relayURL }) {
 		fmt.Fprintf(f.Out, "Now sign in through it: add to %s\n\n[relay]\nurl = %q\n", configFileHint(cfg, opts.ConfigPath), relayURL)
 	}
 	return 0

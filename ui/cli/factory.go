@@ -82,6 +82,9 @@ type TrustCentre struct {
 	Simulator *simulator.Server
 	// Relay is the embedded relay in front of it, or nil.
 	Relay *relay.Embedded
+	// VMs is each manufacturer's engine, in the configuration's order;
+	// Engine and Relay are the first one's. See manufacturers.go.
+	VMs []VMEngine
 }
 
 // errSimulator is TrustCentre's error when the embedded simulator could not
@@ -95,12 +98,12 @@ var errSimulator = errors.New("starting the simulator")
 // row and the window's message both show it. Close stops the simulator.
 func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCentre, error) {
 	tc := &TrustCentre{}
-	embeddedRelay := cfg.EmbeddedRelay()
+	embeddedRelay, demo := cfg.EmbeddedRelay(), demoManufacturers(cfg) // before the simulator's address is the issuer
 	if cfg.EmbeddedSimulator() {
 		sim, err := simulator.Listen(cfg.Simulator.Listen, simulator.Options{
 			PublicURL:       cfg.Simulator.PublicURL,
 			SessionLifetime: cfg.Simulator.SessionLifetime,
-			Clients:         map[string]string{cfg.TrustCentre.ClientID: cfg.TrustCentre.ClientSecret.Reveal()},
+			Clients:         simulatorClients(cfg),
 			ProductScope:    cfg.TrustCentre.ProductScope,
 			Logger:          logger,
 		})
@@ -110,6 +113,13 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 		tc.Simulator = sim
 		cfg.TrustCentre.Issuer = sim.URL
 		startup.Step("embedded simulator listening")
+	}
+	if len(cfg.Manufacturers) > 0 || demo {
+		if err := f.manufacturerEngines(tc, cfg, demo, logger); err != nil {
+			tc.Close()
+			return nil, err
+		}
+		return tc, nil
 	}
 	var engine *auth.Passwordless
 	var err error
@@ -128,7 +138,7 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 	case cfg.OnRelay():
 		// Without a key the screen says "not enrolled: ask your
 		// administrator"; the log says why there is none.
-		key, keyErr := f.Sessions().KioskKey()
+		key, keyErr := f.Sessions().KioskKeyFor(cfg.Relay.URL)
 		if keyErr != nil {
 			logger.Warn("no kiosk key for the relay", "error", keyErr)
 		}
@@ -141,6 +151,7 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 		return nil, cfg.Explain(err)
 	}
 	tc.Engine = engine
+	tc.VMs = []VMEngine{{Config: cfg.VMs()[0], Engine: engine, Relay: tc.Relay}}
 	return tc, nil
 }
 
@@ -186,8 +197,13 @@ func findDemoTool() string {
 	return ""
 }
 
-// Close stops the embedded relay and simulator, if any.
+// Close stops the embedded relays and simulator, if any.
 func (tc *TrustCentre) Close() {
+	for _, vm := range tc.VMs {
+		if vm.Relay != nil && vm.Relay != tc.Relay {
+			vm.Relay.Close()
+		}
+	}
 	if tc.Relay != nil {
 		tc.Relay.Close()
 	}
@@ -215,11 +231,18 @@ func (f *Factory) Sessions() *sessionstore.Store { return sessionstore.New() }
 // On a relay (rc not nil) each hand-off gets a freshly signed assertion,
 // and tools find the relay at SERMI_RELAY_URL.
 func (f *Factory) Handoff(cfg config.Config, rc *auth.RelayClient, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Handover, error) {
+	return f.HandoffFor(cfg.VMs()[0], rc, openURL, logger)
+}
+
+// HandoffFor is one manufacturer's hand-off: its tools and portal, which
+// take its sessions only, each with a fresh assertion from its relay.
+func (f *Factory) HandoffFor(vm config.VM, rc *auth.RelayClient, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Handover, error) {
+	cfg := vm
 	launcher, err := handoff.NewLauncher(cfg.Tools, logger)
 	if err != nil {
 		return nil, err
 	}
-	desk := &handoff.Handover{Launcher: launcher, OpenURL: openURL}
+	desk := &handoff.Handover{Launcher: launcher, OpenURL: openURL, Manufacturer: vm.Name}
 	if rc != nil {
 		launcher.Env = []string{"SERMI_RELAY_URL=" + rc.URL()}
 		desk.Assertions = rc.Assertion

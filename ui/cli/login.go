@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/workshop-login/workshop-login/assets"
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/ui/terminal"
 )
 
@@ -20,6 +23,9 @@ type LoginOptions struct {
 	Light      bool
 	Web        bool
 	Verbose    bool
+	// Manufacturer names the [[manufacturers]] entry to sign in to; it
+	// may be left out when there is one.
+	Manufacturer string
 }
 
 // NewCmdLogin is `workshop-login login`: the sign-in from a terminal, the
@@ -35,6 +41,7 @@ func NewCmdLogin(f *Factory) *Command {
 	flags.BoolVar(&opts.Light, "light-terminal", false, "draw the QR code for dark text on a light background")
 	flags.BoolVar(&opts.Web, "web", false, "sign in with the browser (web login) instead of a QR code: prints the address to open")
 	flags.BoolVar(&opts.Verbose, "verbose", false, "log the engine's details to stderr (never tokens)")
+	flags.StringVar(&opts.Manufacturer, "manufacturer", "", "the manufacturer to sign in to, by its name in [[manufacturers]] (needed when there are several)")
 	return &Command{Flags: flags, Run: func(ctx context.Context) int { return loginRun(ctx, opts) }}
 }
 
@@ -58,6 +65,11 @@ func loginRun(ctx context.Context, opts *LoginOptions) int {
 		fmt.Fprintln(stderr, "workshop-login:", err)
 		return exitConfig
 	}
+	pick, err := pickManufacturer(&cfg, opts.Manufacturer)
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login login:", err)
+		return exitUsage
+	}
 	tc, err := f.TrustCentre(&cfg, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "workshop-login:", err)
@@ -78,7 +90,11 @@ func loginRun(ctx context.Context, opts *LoginOptions) int {
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	var signIn auth.SignIn = tc.Engine
+	var signIn auth.SignIn = tc.VMs[pick].Engine
+	if opts.Web && tc.Several() {
+		fmt.Fprintln(stderr, "workshop-login login: --web is for a kiosk of one manufacturer, set in [trust_centre]; sign in with the QR code and --manufacturer")
+		return exitUsage
+	}
 	if opts.Web && cfg.OnRelay() {
 		fmt.Fprintln(stderr, "workshop-login login: --web is not available through a relay (it needs the client secret, which stays at the relay); sign in with the QR code")
 		return exitUsage
@@ -111,4 +127,35 @@ func loginRun(ctx context.Context, opts *LoginOptions) int {
 		logger.Error("sign-in failed", "detail", err.Error())
 		return exitFailed
 	}
+}
+
+// pickManufacturer is the index of the manufacturer named (--manufacturer)
+// among those configured; with one, it may be left out.
+func pickManufacturer(cfg *config.Config, name string) (int, error) {
+	names := cfg.Names()
+	if demoManufacturers(cfg) {
+		names = cfg.Simulator.Manufacturers
+	}
+	switch {
+	case name == "" && len(names) > 1:
+		return 0, fmt.Errorf("which manufacturer? Pass --manufacturer with one of: %s", quotedNames(names))
+	case name == "":
+		return 0, nil
+	case len(names) == 0:
+		return 0, fmt.Errorf("--manufacturer %q: no [[manufacturers]] are configured; leave --manufacturer out", name)
+	}
+	for i, n := range names {
+		if n == name {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("--manufacturer %q: no manufacturer of that name is configured; use one of: %s", name, quotedNames(names))
+}
+
+func quotedNames(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }

@@ -73,6 +73,18 @@ func beginRun(sessions ui.Sessions, tools *handoff.Launcher, record func(string,
 	return run
 }
 
+// beginRunFor is beginRun for a kiosk of several manufacturers: the
+// record follows every manufacturer's tools, so a crash ends them all.
+func beginRunFor(sessions ui.Sessions, launchers []*handoff.Launcher, record func(string, *auth.Session, string) error, logger *slog.Logger) *runstate.State {
+	run := beginRun(sessions, launchers[0], record, logger)
+	if run != nil {
+		for _, l := range launchers[1:] {
+			l.RecordIn(run)
+		}
+	}
+	return run
+}
+
 // wipeRecorded is the keyring as the window uses it: a sign-out whose
 // delete fails is owed on the run record, so no later start restores that
 // session, even after runs that end cleanly, until a delete succeeds.

@@ -18,6 +18,7 @@ import (
 	"github.com/workshop-login/workshop-login/platform/audit"
 	"github.com/workshop-login/workshop-login/platform/browser"
 	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/platform/handoff"
 	"github.com/workshop-login/workshop-login/platform/heaptrim"
 	"github.com/workshop-login/workshop-login/platform/idle"
 	"github.com/workshop-login/workshop-login/platform/startup"
@@ -77,13 +78,24 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	// environment cleaned of our secrets.
 	opener := browser.Opener{Log: logger}
 	openURL := func(u *url.URL) error { return opener.Open(ctx, u.String()) }
-	desk, err := f.Handoff(cfg, tc.Engine.Relay(), openURL, logger)
-	if err != nil { // checked with the configuration already
-		fmt.Fprintln(stderr, "workshop-login:", err)
-		return exitConfig
+	// One hand-off per manufacturer: its tools and portal, its relay.
+	var manufacturers []ui.Manufacturer
+	var desks []*handoff.Handover
+	for _, vm := range tc.VMs {
+		desk, err := f.HandoffFor(vm.Config, vm.Engine.Relay(), openURL, logger)
+		if err != nil { // checked with the configuration already
+			fmt.Fprintln(stderr, "workshop-login:", err)
+			return exitConfig
+		}
+		if desk.PortalHandoff != nil {
+			defer desk.PortalHandoff.Close()
+		}
+		desks = append(desks, desk)
+		manufacturers = append(manufacturers, ui.Manufacturer{Name: vm.Config.Name, SignIn: vm.Engine, Handoff: desk})
 	}
-	if desk.PortalHandoff != nil {
-		defer desk.PortalHandoff.Close()
+	desk := desks[0]
+	if !tc.Several() {
+		manufacturers = nil // the one of SignIn and Handoff, as always
 	}
 	record := func(string, *auth.Session, string) error { return nil }
 	if path, err := audit.DefaultPath(); err != nil {
@@ -92,7 +104,11 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		record = audit.Open(path).Record
 	}
 	sessions := f.Sessions()
-	run := beginRun(sessions, desk.Launcher, record, logger)
+	launchers := make([]*handoff.Launcher, len(desks))
+	for i, d := range desks {
+		launchers[i] = d.Launcher
+	}
+	run := beginRunFor(sessions, launchers, record, logger)
 	var webSignIn ui.WebSignIn
 	if cfg.Kiosk.SignIn != config.SignInQR {
 		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, webBrowser(ctx, opener, runRecorder(run)), auth.WithLogger(logger))
@@ -115,14 +131,15 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	startup.Step("Fyne app made")
 	kc := cfg.Kiosk
 	kiosk, err := ui.New(a, ui.Options{
-		SignIn:      tc.Engine,
-		WebSignIn:   webSignIn,
-		Handoff:     desk,
-		Audit:       record,
-		Sessions:    wipeRecorded{Sessions: sessions, run: run, log: logger},
-		IdleTime:    idleTime,
-		Environment: cfg.Environment,
-		Version:     fmt.Sprintf("%s (%s, %s)", f.Build.Version, f.Build.Commit, f.Build.Date),
+		SignIn:        tc.Engine,
+		WebSignIn:     webSignIn,
+		Handoff:       desk,
+		Manufacturers: manufacturers,
+		Audit:         record,
+		Sessions:      wipeRecorded{Sessions: sessions, run: run, log: logger},
+		IdleTime:      idleTime,
+		Environment:   cfg.Environment,
+		Version:       fmt.Sprintf("%s (%s, %s)", f.Build.Version, f.Build.Commit, f.Build.Date),
 		CheckTrustCentre: func(ctx context.Context) error {
 			if rc := tc.Engine.Relay(); rc != nil {
 				return rc.Reachable(ctx) // the kiosk's way to the Trust Centre
@@ -166,7 +183,9 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	if err := browser.EndAllPrivate(); err != nil {
 		logger.Warn("a private browser's profile may be left; the next start removes it", "error", err)
 	}
-	desk.Launcher.EndAll() // closing the kiosk signs the person out
+	for _, d := range desks {
+		d.Launcher.EndAll() // closing the kiosk signs the person out
+	}
 	if run != nil {
 		if err := run.End(); err != nil {
 			logger.Warn("the next start will take this run for a crash", "error", err)

@@ -105,12 +105,15 @@ type Result struct {
 	// Problem says, when not Verified, why in words a technician
 	// understands; Detail is the technical reason, for the log.
 	Problem, Detail string
+	// Manufacturer is whose tool this is, as the kiosk says (on a kiosk of
+	// several): for display, the signature is what proves the relay.
+	Manufacturer string
 }
 
 // Check reads the kiosk's document from stdin and verifies its assertion
 // against the relay cfg names.
 func Check(ctx context.Context, stdin io.Reader, cfg Config) Result {
-	raw, problem, err := readAssertion(stdin)
+	raw, manufacturer, problem, err := readAssertion(stdin)
 	if problem != "" {
 		return refused(problem, err)
 	}
@@ -138,7 +141,7 @@ func Check(ctx context.Context, stdin io.Reader, cfg Config) Result {
 		return r
 	}
 	r := Result{Verified: true, Identity: id, Issuer: info.Issuer, Audience: audience,
-		Garage: orgName("iouid", id.IOUID)}
+		Garage: orgName("iouid", id.IOUID), Manufacturer: manufacturer}
 	if id.Role == assertion.RoleRSSE {
 		r.Company = orgName("rssuid", id.RSSUID)
 	}
@@ -154,21 +157,22 @@ func refused(problem string, err error) Result {
 }
 
 // readAssertion reads the one line the kiosk writes and returns its
-// "assertion", or what is wrong with it.
-func readAssertion(stdin io.Reader) (string, string, error) {
+// "assertion" and "manufacturer" (empty on a kiosk of one), or what is
+// wrong with it.
+func readAssertion(stdin io.Reader) (raw, manufacturer, problem string, err error) {
 	line, err := bufio.NewReader(io.LimitReader(stdin, maxInput)).ReadBytes('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return "", "the kiosk's identity could not be read from standard input", err
+		return "", "", "the kiosk's identity could not be read from standard input", err
 	}
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(line, &doc); err != nil {
-		return "", "standard input is not the identity the kiosk hands a tool (one JSON object on one line): was this tool started by the kiosk?", err
+		return "", "", "standard input is not the identity the kiosk hands a tool (one JSON object on one line): was this tool started by the kiosk?", err
 	}
-	var raw string
 	if err := json.Unmarshal(doc["assertion"], &raw); err != nil || raw == "" {
-		return "", "the kiosk handed over no signed identity (no \"assertion\" on standard input): the kiosk signs in without a relay, so nothing it hands over is signed", nil
+		return "", "", "the kiosk handed over no signed identity (no \"assertion\" on standard input): the kiosk signs in without a relay, so nothing it hands over is signed", nil
 	}
-	return raw, "", nil
+	json.Unmarshal(doc["manufacturer"], &manufacturer) // display only; absent on a kiosk of one
+	return raw, manufacturer, "", nil
 }
 
 // readInfo reads the relay's /v1/info: whose signature to expect, for
@@ -266,6 +270,9 @@ func (r Result) Title() string {
 	if !r.Verified {
 		return "Demo tool: NOT verified"
 	}
+	if r.Manufacturer != "" {
+		return "Demo tool: verified, " + r.Garage + ", by the relay of " + r.Manufacturer
+	}
 	return "Demo tool: verified, " + r.Garage
 }
 
@@ -297,12 +304,16 @@ func (r Result) Rows() []Row {
 	if id.Role == assertion.RoleRSSE {
 		role = fmt.Sprintf("remote specialist (RSSE) of %s, on a chain authorisation the garage granted", r.Company)
 	}
-	return []Row{
+	rows := []Row{
 		{"Garage", r.Garage},
 		{"Authorisation UID", id.AuthorisationUID},
 		{"Role", role},
 		{"Kiosk", id.Kiosk},
 	}
+	if r.Manufacturer != "" { // a kiosk of several: whose relay signed
+		rows = append(rows, Row{"Manufacturer", r.Manufacturer + ", whose relay at " + r.Issuer + " signed this identity"})
+	}
+	return rows
 }
 
 // Signature says what was checked, for a verified result.

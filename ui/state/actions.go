@@ -53,7 +53,7 @@ func (m *Machine) CancelWeb() {
 // RetryNow cuts the engine's busy or offline wait short: the person does
 // not want to wait for it.
 func (m *Machine) RetryNow() {
-	r, ok := m.opts.SignIn.(retrier)
+	r, ok := m.signIn().(retrier)
 	if !ok || m.web || m.session != nil || m.retryUntil.IsZero() {
 		return
 	}
@@ -75,30 +75,46 @@ func (m *Machine) OpenDeeplink() {
 	}
 }
 
-// LaunchTool starts the named tool for the person signed in; how it went
-// comes back as ToolLaunched.
-func (m *Machine) LaunchTool(name string) {
-	if m.session == nil || m.opts.Handoff == nil {
+// LaunchTool starts the named tool for the person signed in, with the
+// session of the tool's manufacturer; how it went comes back as
+// ToolLaunched.
+func (m *Machine) LaunchTool(name string) { m.LaunchToolOf(m.vmOfTool(name), name) }
+
+// LaunchToolOf starts manufacturer i's tool of that name: two
+// manufacturers may each have a tool of one name (the demo tool).
+func (m *Machine) LaunchToolOf(i int, name string) {
+	if m.session == nil || i < 0 || i >= len(m.vms) || m.sessions[i] == nil || m.vms[i].Handoff == nil {
 		return
 	}
 	m.Input()
 	m.handoffErr = Text{}
 	m.mark(Everything)
-	m.launch(name, m.session)
+	m.launch(m.vms[i].Handoff, name, m.sessions[i])
 }
 
-// OpenPortal hands the session to the repair portal.
+// OpenPortal hands the session to the repair portal of the first
+// manufacturer signed in (the only one, on a kiosk of one).
 func (m *Machine) OpenPortal() {
-	if m.session == nil || m.opts.Handoff == nil {
+	for i, s := range m.sessions {
+		if s != nil && s == m.session {
+			m.OpenPortalOf(i)
+			return
+		}
+	}
+}
+
+// OpenPortalOf hands manufacturer i's session to its repair portal.
+func (m *Machine) OpenPortalOf(i int) {
+	if m.session == nil || i < 0 || i >= len(m.vms) || m.sessions[i] == nil || m.vms[i].Handoff == nil {
 		return
 	}
 	m.Input()
 	m.handoffErr = Text{}
-	if err := m.opts.Handoff.OpenPortal(m.session); err != nil {
+	if err := m.vms[i].Handoff.OpenPortal(m.sessions[i]); err != nil {
 		m.w.LogError("opening the repair portal", err)
 		m.handoffErr = Text{Key: "ui.handoff_failed", Params: map[string]any{"Name": Text{Key: "ui.repair_portal"}}}
 	} else {
-		m.audit(AuditPortal, m.session, "")
+		m.audit(AuditPortal, m.sessions[i], "")
 	}
 	m.mark(Everything)
 }

@@ -37,6 +37,14 @@ type Machine struct {
 	opts   Options
 	w      Wiring
 	change Change
+	// The manufacturers (at least one), the one whose code is shown or
+	// asked for, and each one's session; session is the first of them,
+	// the person's (see manufacturers.go).
+	vms      []Manufacturer
+	cur      int
+	sessions []*auth.Session
+	adding   bool // signed in, the code of another manufacturer shows
+	addNote  Text // why that second sign-in was not accepted
 
 	code       auth.QRCode
 	message    auth.MessageKey
@@ -88,7 +96,11 @@ func New(opts Options, w Wiring) *Machine {
 	if w.LogError == nil {
 		w.LogError = func(string, error) {}
 	}
-	m := &Machine{opts: opts, w: w, change: Everything}
+	m := &Machine{opts: opts, w: w, change: Everything, vms: opts.Manufacturers}
+	if len(m.vms) == 0 {
+		m.vms = []Manufacturer{{SignIn: opts.SignIn, Handoff: opts.Handoff}}
+	}
+	m.sessions = make([]*auth.Session, len(m.vms))
 	if opts.Sessions != nil {
 		m.startKeyringWorker()
 	}
@@ -104,34 +116,19 @@ func (m *Machine) Start() {
 	ctx, stop := context.WithCancel(context.Background())
 	m.stop = stop
 	m.ticker(ctx)
-	m.resting, m.idleAt = m.onDemand() != nil, time.Time{}
+	m.resting, m.idleAt = m.restable(), time.Time{}
 	m.startAttempt()
+	if m.choice() {
+		// A kept session does not say whose it is: with several
+		// manufacturers none is kept (keep), and none is restored.
+		return
+	}
 	m.restore = func() {
 		m.onKeyring(func(s Sessions) Msg {
 			restored, err := s.Restore()
 			return Restored{Session: restored, Err: err}
 		})
 	}
-}
-
-// maybeRestore asks the keyring for a kept session once the first engine
-// event has been handled (the first code, or why there is none), or two
-// ticks after the start when none came: the keyring (a D-Bus service,
-// seconds when it is slow) must not hold the first code up, nor compete
-// with it for the processor, and a person restored a moment later than
-// the code was shown loses nothing.
-func (m *Machine) maybeRestore(tick bool) {
-	if m.restore == nil {
-		return
-	}
-	if tick {
-		if m.ticksBefore++; m.ticksBefore < 2 {
-			return
-		}
-	}
-	restore := m.restore
-	m.restore = nil
-	restore()
 }
 
 // Stop ends the current attempt and the ticker.
@@ -162,7 +159,7 @@ func (m *Machine) Handle(msg Msg) {
 		if msg.Session != nil && m.session == nil {
 			m.endAttempt() // no code is needed now
 			m.attempt++
-			m.session = msg.Session
+			m.session, m.sessions[m.cur] = msg.Session, msg.Session
 			m.lastInput = m.opts.Now()
 			m.audit(AuditSignIn, msg.Session, "restored after a restart")
 			m.mark(Everything)
@@ -203,7 +200,7 @@ func (m *Machine) TakeChange() Change {
 func (m *Machine) mark(c Change) {
 	m.change = max(m.change, c)
 	m.signedIn.Store(m.session != nil)
-	m.wantIdle.Store(m.session != nil && m.opts.Settings.IdleSignOut > 0 || m.session == nil && m.onDemand() != nil)
+	m.wantIdle.Store(m.session != nil && m.opts.Settings.IdleSignOut > 0 || m.session == nil && m.restable())
 }
 
 // Session is who is signed in, or nil.
@@ -219,10 +216,12 @@ func (m *Machine) Web() bool { return m.web }
 // LastInput is when the person last used the window (or signed in).
 func (m *Machine) LastInput() time.Time { return m.lastInput }
 
-// startAttempt starts a fresh sign-in.
+// startAttempt starts a fresh sign-in, to the current manufacturer.
 func (m *Machine) startAttempt() {
 	ctx := m.newAttempt()
 	m.code, m.message, m.session, m.handoffErr, m.sessionNotSaved, m.idleLeft = auth.QRCode{}, "", nil, Text{}, false, 0
+	clear(m.sessions)
+	m.adding, m.addNote = false, Text{}
 	m.web, m.signingIn, m.retryUntil = false, false, time.Time{}
 	if od := m.onDemand(); od != nil && m.resting {
 		od.Rest()
@@ -230,8 +229,8 @@ func (m *Machine) startAttempt() {
 		od.Wake()
 	}
 	var events <-chan auth.Event
-	if m.opts.SignIn != nil && !m.opts.Settings.WebOnly {
-		events = m.opts.SignIn.Start(ctx)
+	if m.signIn() != nil && !m.opts.Settings.WebOnly {
+		events = m.signIn().Start(ctx)
 	} else {
 		m.message, m.webNote = m.webNote, ""
 	}
@@ -263,6 +262,7 @@ func (m *Machine) show(e auth.Event) {
 	if m.resting && m.signingIn {
 		// Approved on a code shown before the rest: someone is here.
 		m.wake()
+		m.resting = m.resting && !m.choice()
 	}
 	switch e.Kind {
 	case auth.EventQRReady:
@@ -287,8 +287,13 @@ func (m *Machine) show(e auth.Event) {
 	case auth.EventExpired, auth.EventRefused, auth.EventFailed:
 		m.code = auth.QRCode{} // the old code is dead: never leave it on screen
 	case auth.EventApproved:
-		m.session, m.web = e.Session, false
+		e.Session.Manufacturer = m.vms[m.cur].Name
 		m.lastInput = m.opts.Now() // they approved on their phone, at the kiosk
+		if m.adding {
+			m.approvedAnother(e.Session)
+			return
+		}
+		m.session, m.sessions[m.cur], m.web = e.Session, e.Session, false
 		m.audit(AuditSignIn, e.Session, "")
 		m.keep(e.Session)
 	}
@@ -320,6 +325,7 @@ func (m *Machine) tick() {
 		m.endSession(AuditSignOut, "session expired")
 		return
 	}
+	m.expireOthers(now)
 	// A code without an end (the Trust Centre's lifetime is not known yet)
 	// stays until the engine says it is gone.
 	if m.code.URI != "" && !m.code.ExpiresAt.IsZero() && !now.Before(m.code.ExpiresAt) {

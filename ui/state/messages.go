@@ -154,9 +154,9 @@ func (m *Machine) checkTrustCentre() {
 	}()
 }
 
-// launch starts a tool in the background.
-func (m *Machine) launch(name string, s *auth.Session) {
+// launch starts a tool of h in the background.
+func (m *Machine) launch(h Handoff, name string, s *auth.Session) {
 	go func() {
-		m.w.Post(ToolLaunched{Name: name, Session: s, Err: m.opts.Handoff.LaunchTool(name, s)})
+		m.w.Post(ToolLaunched{Name: name, Session: s, Err: h.LaunchTool(name, s)})
 	}()
 }

@@ -84,6 +84,15 @@ const (
 	AuditCrashSignOut = "crash_sign_out"
 )
 
+// Manufacturer is one vehicle manufacturer the kiosk signs in to: its own
+// Digidentity client (through its relay), and its tools and portal, which
+// get its session only.
+type Manufacturer struct {
+	Name    string
+	SignIn  auth.SignIn
+	Handoff Handoff // nil: none
+}
+
 // Sessions keeps the signed-in session across restarts: the OS keyring.
 // Its calls may take seconds; the kiosk makes them off the screen's
 // goroutine, one at a time, in order.
@@ -95,11 +104,14 @@ type Sessions interface {
 
 // Options is what the kiosk needs from the rest of the program.
 type Options struct {
-	SignIn      auth.SignIn
-	WebSignIn   WebSignIn // nil: no browser sign-in
-	Handoff     Handoff
-	Environment auth.Environment
-	Version     string
+	SignIn    auth.SignIn
+	WebSignIn WebSignIn // nil: no browser sign-in
+	Handoff   Handoff
+	// Manufacturers, when set, replace SignIn and Handoff: one sign-in and
+	// hand-off per vehicle manufacturer, in the configuration's order.
+	Manufacturers []Manufacturer
+	Environment   auth.Environment
+	Version       string
 	// CheckTrustCentre says whether Digidentity answers, for the about panel.
 	CheckTrustCentre func(context.Context) error
 	// OpenURL opens an address with the system (the deeplink button).

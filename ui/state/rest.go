@@ -23,7 +23,7 @@ func (m *Machine) onDemand() auth.OnDemand {
 	if !m.opts.Settings.CodesOnDemand || m.opts.Settings.WebOnly {
 		return nil
 	}
-	od, _ := m.opts.SignIn.(auth.OnDemand)
+	od, _ := m.signIn().(auth.OnDemand)
 	return od
 }
 
@@ -33,8 +33,8 @@ func (m *Machine) Resting() bool { return m.resting }
 // wake asks for a code: someone is here.
 func (m *Machine) wake() {
 	od := m.onDemand()
-	if !m.resting || od == nil || m.session != nil {
-		return
+	if !m.resting || od == nil || m.session != nil || m.choice() {
+		return // with several manufacturers, the person picks one first
 	}
 	m.resting, m.idleAt = false, time.Time{}
 	m.lastInput = m.opts.Now()
@@ -47,14 +47,16 @@ func (m *Machine) wake() {
 func (m *Machine) rest() {
 	m.resting, m.idleAt = true, time.Time{}
 	m.code, m.message, m.retryUntil = auth.QRCode{}, "", time.Time{}
-	m.onDemand().Rest()
+	if od := m.onDemand(); od != nil {
+		od.Rest()
+	}
 	m.mark(Everything)
 }
 
 // checkRest wakes the kiosk on input elsewhere on the machine, and rests
 // it after CodeRestAfter without any.
 func (m *Machine) checkRest(sample IdleSample) {
-	if m.onDemand() == nil || m.session != nil || m.web || m.signingIn || m.settingsOpen {
+	if !m.restable() || m.session != nil || m.web || m.signingIn || m.settingsOpen {
 		return
 	}
 	now := m.opts.Now()

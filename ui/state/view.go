@@ -67,6 +67,21 @@ type View struct {
 	HandoffStatus                                            Text
 	SessionNotSaved                                          bool
 
+	// Several manufacturers: a tile each at rest (Choices), whose code
+	// shows (Manufacturer) and the way back to the tiles (ChooseOther);
+	// signed in, each one signed in with its hand-offs (Signed), the
+	// others to sign in to as well (Also), why there are none for a remote
+	// specialist (NoSecond), and why a second sign-in was refused
+	// (AddNote). Adding: signed in, another manufacturer's code shows.
+	Choices      []Choice
+	Manufacturer string
+	ChooseOther  bool
+	Adding       bool
+	Signed       []SignedVM
+	Also         []Choice
+	NoSecond     Text
+	AddNote      Text
+
 	// The about panel.
 	Reachability Text
 	Codes        Text // codes on demand, or always on screen
@@ -83,11 +98,20 @@ func (m *Machine) View() View {
 	switch {
 	case m.settingsOpen:
 		v.Screen = ScreenSettings
+	case m.session != nil && m.adding:
+		v.Screen, v.Adding = ScreenSignIn, true
 	case m.session != nil:
 		v.Screen = ScreenSignedIn
 	case m.resting && !m.signingIn:
 		v.Screen, v.Name = ScreenRest, m.opts.Settings.Name
+		if m.choice() {
+			v.Choices = m.choices()
+		}
 		return v
+	}
+	if m.choice() {
+		v.Manufacturer = m.vms[m.cur].Name
+		v.ChooseOther = m.session == nil && !m.web
 	}
 	v.SignedIn = m.session != nil
 	v.ShowQR = m.opts.WebSignIn == nil || !m.web && !m.opts.Settings.WebOnly
@@ -104,6 +128,9 @@ func (m *Machine) View() View {
 	}
 	if m.session != nil {
 		m.viewSession(&v, now)
+		if m.adding {
+			m.viewCode(&v, now)
+		}
 		return v
 	}
 	m.viewCode(&v, now)
@@ -130,7 +157,7 @@ func (m *Machine) viewCode(v *View, now time.Time) {
 		}
 		v.Status = key(string(m.message), map[string]any{"Seconds": seconds})
 	}
-	_, canRetry := m.opts.SignIn.(retrier)
+	_, canRetry := m.signIn().(retrier)
 	v.TryAgainNow = canRetry && !m.web && !m.retryUntil.IsZero() && now.Before(m.retryUntil)
 	v.Deeplink = m.opts.Settings.DeeplinkButton && m.code.URI != ""
 }
@@ -154,7 +181,7 @@ func (m *Machine) viewSession(v *View, now time.Time) {
 	} else {
 		v.Remaining = key("ui.session_ends", map[string]any{"Time": CountdownText(m.session.ExpiresAt.Sub(now))})
 	}
-	v.Portal = m.opts.Handoff != nil && m.opts.Handoff.HasPortal()
+	m.viewManufacturers(v)
 }
 
 // The countdowns of the code and of the session move to the second only

@@ -1,0 +1,100 @@
+package config
+
+import (
+	"reflect"
+	"slices"
+	"sort"
+
+	"github.com/BurntSushi/toml"
+)
+
+// The file's two lists of tables, [[tools]] and [[manufacturers]]: a layer
+// that sets one replaces the list of the layers before it, as a fleet's
+// administrator expects (the README's promise for [[tools]]).
+
+// readList reads the entries of the list section ("tools" or
+// "manufacturers"), once per layer.
+func (p *parsed) readList(md *toml.MetaData, section string, prim toml.Primitive) error {
+	switch section {
+	case "tools":
+		if p.setsTools {
+			return nil
+		}
+		entries, err := readEntries(md, section, prim, toolSchema, reflect.TypeFor[Tool]())
+		if err != nil {
+			return err
+		}
+		p.setsTools, p.tools = true, nil
+		for _, e := range entries {
+			p.tools = append(p.tools, e.Interface().(Tool))
+		}
+	case "manufacturers":
+		if p.setsManufacturers {
+			return nil
+		}
+		entries, err := readEntries(md, section, prim, manufacturerSchema, reflect.TypeFor[Manufacturer]())
+		if err != nil {
+			return err
+		}
+		p.setsManufacturers, p.manufacturers = true, nil
+		for _, e := range entries {
+			p.manufacturers = append(p.manufacturers, e.Interface().(Manufacturer))
+		}
+	}
+	return nil
+}
+
+// readEntries decodes each [[section]] entry as a value of typ, key by key
+// in the document's order, so the first mistake is the one reported.
+func readEntries(md *toml.MetaData, section string, prim toml.Primitive, keys map[string]*setting, typ reflect.Type) ([]reflect.Value, error) {
+	var entries []map[string]toml.Primitive
+	err := md.PrimitiveDecode(prim, decodeWith(func(data any) error {
+		switch list := data.(type) {
+		case []map[string]any:
+			return nil
+		case []any:
+			for _, item := range list {
+				if _, ok := item.(map[string]any); !ok {
+					return mismatch(item, "table (a [["+section+"]] entry)")
+				}
+			}
+			return nil
+		}
+		return mismatch(data, "list of tables ([["+section+"]])")
+	}))
+	if err == nil {
+		err = md.PrimitiveDecode(prim, &entries)
+	}
+	if err != nil {
+		return nil, err
+	}
+	order := map[string]int{}
+	for i, key := range slices.Backward(md.Keys()) {
+		order[key.String()] = i // the first, of several entries
+	}
+	var out []reflect.Value
+	for _, entry := range entries {
+		v := reflect.New(typ).Elem()
+		names := make([]string, 0, len(entry))
+		for name := range entry {
+			names = append(names, name)
+		}
+		sort.Slice(names, func(i, j int) bool { // in the document's order
+			return order[toml.Key{section, names[i]}.String()] < order[toml.Key{section, names[j]}.String()]
+		})
+		for _, name := range names {
+			key := toml.Key{section, name}.String()
+			s := keys[key]
+			if s == nil {
+				return nil, unknown("", key)
+			}
+			value, err := decodeValue(md, entry[name], s)
+			if err != nil {
+				return nil, err
+			}
+			v.FieldByIndex(s.index).Set(value)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
