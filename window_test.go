@@ -74,10 +74,16 @@ func launch(t testing.TB, d *xvfbtest.Display, binary, config, dir string, env .
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-			t.Errorf("the window did not close on SIGTERM; its stderr:\n%s", stderr.String())
+		case <-time.After(15 * time.Second): // a generous bound: make test loads both cores
+			// Its goroutines, to say where it hangs.
+			cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-exited:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+			}
+			t.Errorf("the window did not close within 15 s of SIGTERM; its stderr, with its goroutines:\n%s", stderr.String())
 		}
 	})
 	return cmd
