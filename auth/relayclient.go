@@ -110,7 +110,13 @@ func (rc *RelayClient) exchange(ctx context.Context, handle Secret) (tokenRespon
 	case RelayGone:
 		return tokenResponse{}, fail(verdictGone, MsgScanCode, "relay: the code is gone (%s)", answer.Detail)
 	case RelayRefused:
-		return tokenResponse{}, fail(verdictRefused, MsgRefused, "relay: refused (%s)", answer.Detail)
+		// The relay's own refusals (another garage's person at a bound
+		// kiosk) name their message; Digidentity's are plain "refused".
+		key := relayFailure(answer).err.Key
+		if key == MsgFailed {
+			key = MsgRefused
+		}
+		return tokenResponse{}, fail(verdictRefused, key, "relay: refused (%s)", answer.Detail)
 	case RelaySigningIn, RelayApproved:
 		return tokenResponse{AccessToken: "relay", TokenType: "Bearer", relayed: &answer}, nil
 	}

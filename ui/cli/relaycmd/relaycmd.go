@@ -182,9 +182,13 @@ func NewServer(cfg relay.Config, log *slog.Logger) (*relay.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	enrolment, err := cfg.EnrolmentConfig(log)
+	if err != nil {
+		return nil, err
+	}
 	return relay.NewServer(relay.ServerConfig{Upstream: upstream, Sealer: sealer, Signer: signer, Kiosks: kiosks,
 		Limits: cfg.RateLimits(), PublicURL: cfg.PublicURL, SessionMaxAge: cfg.SessionMaxAge.Duration,
-		HandAccessToken: cfg.HandAccessToken, Log: log})
+		HandAccessToken: cfg.HandAccessToken, Enrolment: enrolment, Log: log})
 }
 
 func addKiosk(configPath, name string, stdout, stderr io.Writer) int {
