@@ -59,6 +59,7 @@ type RelayKioskPlace struct {
 	GarageName string    `json:"garage_name,omitempty"` // its name segment, for the screen
 	Code       string    `json:"code,omitempty"`        // "K7Q4-MZ2A"
 	EnrolledAt time.Time `json:"enrolled_at,omitzero"`
+	ApprovedBy string    `json:"approved_by,omitempty"` // the approving technician's authorisation UID
 	// BoundToGarage: only the garage's technicians (and remote specialists
 	// working for it) sign in here.
 	BoundToGarage bool `json:"bound_to_garage,omitempty"`

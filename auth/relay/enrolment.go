@@ -57,7 +57,7 @@ func (e Enrolment) ShortCode() string { return e.Code[:4] + "-" + e.Code[4:] }
 // Place is what the kiosk shows of itself.
 func (e Enrolment) Place(bound bool) auth.RelayKioskPlace {
 	p := auth.RelayKioskPlace{Name: e.Name, Garage: e.Garage, Code: e.ShortCode(),
-		EnrolledAt: time.UnixMilli(e.At).UTC(), BoundToGarage: bound}
+		EnrolledAt: time.UnixMilli(e.At).UTC(), ApprovedBy: e.ApprovedBy, BoundToGarage: bound}
 	if org, err := auth.ParseOrgUID("iouid", e.Garage); err == nil {
 		p.GarageName = org.Name
 	}
