@@ -186,3 +186,17 @@ func (rc *RelayClient) Whoami(ctx context.Context) (RelayKioskAnswer, error) {
 	}
 	return k, nil
 }
+
+// SetKey replaces the kiosk's key or credential: the garage has just
+// enrolled the kiosk, or the relay sealed its credential again.
+func (rc *RelayClient) SetKey(key Secret) {
+	rc.keyMu.Lock()
+	defer rc.keyMu.Unlock()
+	rc.key = key
+}
+
+func (rc *RelayClient) currentKey() Secret {
+	rc.keyMu.RLock()
+	defer rc.keyMu.RUnlock()
+	return rc.key
+}

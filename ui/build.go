@@ -49,7 +49,8 @@ func (k *Kiosk) build() {
 		web.Hide()       // takes no room at all
 		k.webHint.Hide() // nor loads the italic fonts when Fyne refreshes the hidden box
 	}
-	below := container.NewVBox(k.countdown, k.status, k.tryAgain, container.NewCenter(k.deeplink), web)
+	k.buildEnrol()
+	below := container.NewVBox(k.countdown, k.status, k.enrolUI.codePlace, k.tryAgain, container.NewCenter(k.deeplink), web, k.enrolUI.cancelRow)
 	k.signInScreen = container.New(qrLayout{}, k.qr, below)
 
 	// Signed in: who is here, the hand-offs, and a large Sign out.
@@ -112,7 +113,7 @@ func (k *Kiosk) build() {
 	k.restSignIn.Importance = widget.HighImportance
 	k.restHint = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	k.restHint.Wrapping = fyne.TextWrapWord
-	k.restScreen = container.NewVBox(layout.NewSpacer(), k.restName,
+	k.restScreen = container.NewVBox(layout.NewSpacer(), k.restName, k.enrolUI.restPlace,
 		container.New(bigButtonLayout{least: fyne.NewSize(480, 120)}, k.restSignIn), k.restHint, layout.NewSpacer())
 	k.restScreen.Hide()
 
@@ -134,7 +135,8 @@ func (k *Kiosk) build() {
 		about.Add(row.value)
 	}
 	k.closeSettings = widget.NewButtonWithIcon("", theme.CancelIcon(), k.act(k.m.CloseSettings))
-	k.settingsScreen = container.NewVBox(k.highContrast, k.largeText, widget.NewSeparator(), about, container.NewCenter(k.closeSettings))
+	k.settingsScreen = container.NewVBox(k.highContrast, k.largeText, widget.NewSeparator(), about,
+		container.NewCenter(container.NewHBox(k.enrolUI.start, k.closeSettings)))
 	k.settingsScreen.Hide()
 	k.signedInScreen.Hide()
 

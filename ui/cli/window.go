@@ -92,6 +92,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		record = audit.Open(path).Record
 	}
 	sessions := f.Sessions()
+	enrolment, enrolFirst := enrolmentFor(ctx, cfg, tc, sessions, logger)
 	run := beginRun(sessions, desk.Launcher, record, logger)
 	var webSignIn ui.WebSignIn
 	if cfg.Kiosk.SignIn != config.SignInQR {
@@ -129,7 +130,9 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 			}
 			return auth.Reachable(ctx, cfg.TrustCentre, nil)
 		},
-		OpenURL: openURL,
+		OpenURL:      openURL,
+		Enrolment:    enrolment,
+		EnrolAtStart: enrolFirst,
 		Settings: ui.Settings{
 			KioskMode: kc.KioskMode, DeeplinkButton: kc.DeeplinkButton, HighContrast: kc.HighContrast,
 			LargeText: kc.LargeText, Language: kc.Language, AdminKeys: kc.AdminKeys, SignOutKeys: kc.SignOutKeys,

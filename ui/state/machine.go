@@ -74,7 +74,8 @@ type Machine struct {
 	// restore is the keyring's restore at start, until it is asked for:
 	// after the first code (see maybeRestore).
 	restore     func()
-	ticksBefore int // ticks handled while restore waited
+	ticksBefore int        // ticks handled while restore waited
+	enrol       enrolState // enrol.go
 }
 
 // New makes the machine; Start begins signing in.
@@ -105,7 +106,7 @@ func (m *Machine) Start() {
 	m.stop = stop
 	m.ticker(ctx)
 	m.resting, m.restSince = m.onDemand() != nil, m.opts.Now()
-	m.startAttempt()
+	m.begin() // enrol.go: the first code, or the enrolment's
 	m.restore = func() {
 		m.onKeyring(func(s Sessions) Msg {
 			restored, err := s.Restore()
@@ -190,6 +191,8 @@ func (m *Machine) Handle(msg Msg) {
 		m.mark(Everything)
 	case ToolLaunched:
 		m.toolLaunched(msg.Name, msg.Session, msg.Err)
+	default:
+		m.handleEnrol(msg)
 	}
 }
 

@@ -50,7 +50,7 @@ func (m *Machine) rest(now time.Time) {
 // checkRest wakes the kiosk on input elsewhere on the machine, and rests
 // it after CodeRestAfter without any.
 func (m *Machine) checkRest(sample IdleSample) {
-	if m.onDemand() == nil || m.session != nil || m.web || m.signingIn || m.settingsOpen {
+	if m.onDemand() == nil || m.session != nil || m.web || m.signingIn || m.settingsOpen || m.enrol.open {
 		return
 	}
 	now := m.opts.Now()

@@ -1,0 +1,100 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/authtest"
+	"github.com/workshop-login/workshop-login/auth/relay"
+	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/ui/state"
+)
+
+// relayEnrolment is the program's enrolment wiring, minus the keyring:
+// the credential goes straight to the engine's relay client.
+type relayEnrolment struct {
+	url string
+	s   auth.Settings
+	rc  *auth.RelayClient
+}
+
+func (e relayEnrolment) Place(ctx context.Context) (auth.RelayKioskPlace, error) {
+	who, err := e.rc.Whoami(ctx)
+	return who.RelayKioskPlace, err
+}
+
+func (e relayEnrolment) Enrol(ctx context.Context, show func(auth.EnrolCode)) (auth.RelayKioskPlace, error) {
+	en, err := auth.NewEnroller(e.url, "werkplaats-1", e.s)
+	if err != nil {
+		return auth.RelayKioskPlace{}, err
+	}
+	got, err := en.Enrol(ctx, show)
+	if err != nil {
+		return auth.RelayKioskPlace{}, err
+	}
+	e.rc.SetKey(got.Credential)
+	return got.Kiosk.RelayKioskPlace, nil
+}
+
+// A kiosk with no key, through a real relay on Fyne's test driver: the
+// settings' "Enrol with a manufacturer" shows the enrolment code, GARAGE
+// JANSEN's technician approves it, and the code screen then names the
+// garage; another garage's technician is refused there, naming it, and
+// the garage's own signs in.
+func TestGarageEnrolsTheKioskFromTheWindow(t *testing.T) {
+	sim := authtest.Simulator(t, simulator.Options{})
+	r := authtest.StartEnrolReplica(t, sim, authtest.EnrolRelay{Keys: authtest.NewRelayKeys(t),
+		Enrolment: relay.EnrolmentConfig{BindToGarage: true}})
+	s := authtest.Settings(sim)
+	engine, err := auth.NewRelayed(auth.RelaySettings{URL: r.URL}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audit []string
+	k, q := newKioskWith(t, "en", engine, nil, func(o *Options) {
+		o.Enrolment = relayEnrolment{url: r.URL, s: s, rc: engine.Relay()}
+		o.Audit = func(event string, _ *auth.Session, detail string) error {
+			audit = append(audit, event+" "+detail)
+			return nil
+		}
+	})
+	k.Start()
+	q.until(t, "not enrolled on screen", func() bool { return k.status.Text == "This kiosk is not enrolled: ask your administrator" })
+	test.Tap(k.settingsBtn)
+	if !k.enrolUI.start.Visible() || k.enrolUI.start.Text != "Enrol with a manufacturer" {
+		t.Fatal("the settings do not offer enrolment")
+	}
+	test.Tap(k.enrolUI.start)
+	q.until(t, "the enrolment code", func() bool { return k.m.View().Screen == state.ScreenEnrol && k.qrFor != "" })
+	if !k.signInScreen.Visible() || !strings.Contains(k.countdown.Text, "a technician of your garage scans this code") {
+		t.Fatalf("the enrolment screen says %q", k.countdown.Text)
+	}
+	if err := sim.Approve(k.qrFor, "ioe", "1234"); err != nil {
+		t.Fatal(err)
+	}
+	q.until(t, "the sign-in code naming the garage", func() bool {
+		return k.m.View().Screen == state.ScreenSignIn && k.qrFor != "" && k.enrolUI.codePlace.Visible()
+	})
+	place := k.enrolUI.codePlace.Text
+	if !strings.HasPrefix(place, "GARAGE JANSEN · werkplaats-1 · kiosk code ") {
+		t.Errorf("the code screen says where the kiosk is as %q", place)
+	}
+	if len(audit) == 0 || !strings.HasPrefix(audit[0], "enrolled kiosk werkplaats-1") || !strings.Contains(audit[0], "1234567890B") {
+		t.Errorf("audit %q, want the enrolment first", audit)
+	}
+	if err := sim.Approve(k.qrFor, "ioe-non-vat", "3456"); err != nil {
+		t.Fatal(err)
+	}
+	q.until(t, "the other garage's refusal", func() bool {
+		return k.status.Text == "This kiosk belongs to GARAGE JANSEN: sign in at your own garage's kiosk"
+	})
+	q.until(t, "a new code", func() bool { return k.qrFor != "" })
+	if err := sim.Approve(k.qrFor, "ioe", "1234"); err != nil {
+		t.Fatal(err)
+	}
+	q.until(t, "signed in", func() bool { return k.m.Session() != nil })
+}
