@@ -46,7 +46,7 @@ func NewRelayed(r RelaySettings, s Settings, opts ...Option) (*Passwordless, err
 	rc := &RelayClient{base: strings.TrimRight(r.URL, "/"), key: r.KioskKey, settings: s, client: o.client, now: o.clock.Now}
 	p := &Passwordless{
 		settings: s, tc: rc, client: o.client, clock: o.clock, random: o.random, log: o.log,
-		wake: make(chan struct{}, 1), lifetime: s.QRLifetime, relay: rc,
+		wake: make(chan struct{}, 1), lifetime: s.QRLifetime, relay: rc, demandChanged: make(chan struct{}),
 	}
 	p.identity = &relayIdentity{rc: rc, settings: s, clock: o.clock, random: o.random}
 	return p, nil

@@ -154,3 +154,14 @@ func do(t *testing.T, req *http.Request) int {
 
 var _ = bytes.NewReader
 var _ = json.Marshal
+
+// The relayed engine rests and wakes as the direct one does: the default
+// run (codes on demand, through the embedded relay) rests it at start.
+func TestRelayedEngineRestsAndWakes(t *testing.T) {
+	p, err := auth.NewRelayed(auth.RelaySettings{URL: "http://127.0.0.1:1"}, auth.DefaultSettings(auth.EnvSimulator))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Rest()
+	p.Wake()
+}
