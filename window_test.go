@@ -324,8 +324,23 @@ rm -rf "$profile"
 	launch(t, d, os.Args[0], config, dir, "WORKSHOP_LOGIN_BROWSER="+script, "WORKSHOP_LOGIN_TRUST_CENTRE_POLL_INTERVAL=1s",
 		"PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 
-	var code string
-	eventually(t, "a QR code on screen", 60*time.Second, func() bool { code = d.QR(); return code != "" })
+	// The default run's relay lets the garage enrol its kiosk: the first
+	// code is the enrolment's, which GARAGE JANSEN's technician approves;
+	// then comes the first sign-in code.
+	var enrolment, code string
+	eventually(t, "the enrolment code on screen", 60*time.Second, func() bool { enrolment = d.QR(); return enrolment != "" })
+	resp, err := http.PostForm(enrolment, url.Values{"persona": {"ioe"}, "pin": {"1234"}, "decision": {"approve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// Enrolled, the kiosk rests (codes on demand) until someone is there.
+	eventually(t, "the rest screen after the enrolment", 30*time.Second, func() bool { return d.QR() == "" })
+	d.MovePointer(t, 100, 100)
+	if out, err := d.Xdotool("mousemove", "450", "380", "click", "1").CombinedOutput(); err != nil { // Sign in, or the window around it
+		t.Fatalf("xdotool click: %v %s", err, out)
+	}
+	eventually(t, "a sign-in code after the enrolment", 60*time.Second, func() bool { code = d.QR(); return code != "" && code != enrolment })
 	if shots != "" {
 		time.Sleep(time.Second) // the countdown's first tick drawn
 		picture(t, d, filepath.Join(shots, "qr-screen.png"))

@@ -56,6 +56,7 @@ type enrolState struct {
 	status auth.MessageKey
 	cancel context.CancelFunc
 	place  auth.RelayKioskPlace
+	pause  time.Duration // before the next code, after a failure
 }
 
 // CanEnrol says whether the settings offer "Enrol with a manufacturer".
@@ -76,9 +77,16 @@ func (m *Machine) StartEnrol() {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.open, e.code, e.cancel = true, auth.EnrolCode{}, cancel
 	e.run++
-	run := e.run
+	run, pause := e.run, e.pause
+	e.pause = 0
 	m.mark(Everything)
 	go func() {
+		select { // a failing relay is not asked again at once
+		case <-time.After(pause):
+		case <-ctx.Done():
+			m.w.Post(EnrolDone{Run: run, Err: ctx.Err()})
+			return
+		}
 		place, err := m.opts.Enrolment.Enrol(ctx, func(c auth.EnrolCode) { m.w.Post(EnrolCodeReady{Run: run, Code: c}) })
 		m.w.Post(EnrolDone{Run: run, Place: place, Err: err})
 	}()
@@ -136,12 +144,20 @@ func (m *Machine) handleEnrol(msg Msg) bool {
 		if msg.Run != e.run || !e.open || errors.Is(msg.Err, context.Canceled) {
 			return true
 		}
+		if errors.Is(msg.Err, auth.ErrEnrolmentClosed) {
+			// The relay enrols through its administrator after all.
+			m.w.LogError("enrolling this kiosk", msg.Err)
+			e.open = false
+			m.startAttempt()
+			return true
+		}
 		if msg.Err != nil {
 			// Refused (a remote specialist) or failed: say why over a
 			// new code, as the sign-in does.
 			m.w.LogError("enrolling this kiosk", msg.Err)
 			m.audit(AuditRefused, nil, "enrolment: "+msg.Err.Error())
 			status := auth.KeyOf(msg.Err)
+			e.pause = 2 * time.Second
 			m.StartEnrol()
 			e.status = status
 			return true
