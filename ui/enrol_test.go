@@ -98,3 +98,33 @@ func TestGarageEnrolsTheKioskFromTheWindow(t *testing.T) {
 	}
 	q.until(t, "signed in", func() bool { return k.m.Session() != nil })
 }
+
+// placed enrols at once, somewhere known.
+type placed struct{ place auth.RelayKioskPlace }
+
+func (p placed) Place(context.Context) (auth.RelayKioskPlace, error) {
+	return auth.RelayKioskPlace{}, context.Canceled
+}
+func (p placed) Enrol(_ context.Context, show func(auth.EnrolCode)) (auth.RelayKioskPlace, error) {
+	show(auth.EnrolCode{URI: "http://127.0.0.1:8787/sim/login/enrolment"})
+	return p.place, nil
+}
+
+// With codes on demand, a kiosk that has just been enrolled rests, and
+// its rest screen says where it is.
+func TestEnrolledKioskRestsNamingItsGarage(t *testing.T) {
+	engine, err := auth.NewRelayed(auth.RelaySettings{URL: "http://127.0.0.1:1"}, auth.DefaultSettings(auth.EnvSimulator))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, q := newKioskWith(t, "nl", engine, nil, func(o *Options) {
+		o.Settings.CodesOnDemand = true
+		o.EnrolAtStart = true
+		o.Enrolment = placed{auth.RelayKioskPlace{Name: "werkplaats-1", GarageName: "GARAGE JANSEN", Code: "K7Q4-MZ2A"}}
+	})
+	k.Start()
+	q.until(t, "the rest screen", func() bool { return k.m.View().Screen == state.ScreenRest })
+	if !k.restScreen.Visible() || !k.enrolUI.restPlace.Visible() || k.enrolUI.restPlace.Text != "GARAGE JANSEN · werkplaats-1 · kioskcode K7Q4-MZ2A" {
+		t.Errorf("the rest screen says %q (shown %v)", k.enrolUI.restPlace.Text, k.enrolUI.restPlace.Visible())
+	}
+}
