@@ -63,7 +63,9 @@ func TestGarageEnrolsTheKioskFromTheWindow(t *testing.T) {
 		}
 	})
 	k.Start()
-	q.until(t, "not enrolled on screen", func() bool { return k.status.Text == "This kiosk is not enrolled: ask your administrator" })
+	q.until(t, "not enrolled on screen", func() bool {
+		return k.status.Text == "This kiosk is not enrolled yet: open the settings and choose Enrol with a manufacturer"
+	})
 	test.Tap(k.settingsBtn)
 	if !k.enrolUI.start.Visible() || k.enrolUI.start.Text != "Enrol with a manufacturer" {
 		t.Fatal("the settings do not offer enrolment")

@@ -139,6 +139,9 @@ func (m *Machine) viewCode(v *View, now time.Time) {
 			seconds = max(int((m.retryUntil.Sub(now)+time.Second-1)/time.Second), 0)
 		}
 		v.Status = key(string(m.message), map[string]any{"Seconds": seconds, "Garage": m.enrol.place.GarageName})
+		if m.message == auth.MsgNotEnrolled && m.CanEnrol() {
+			v.Status = key("ui.not_enrolled_hint", nil) // the garage can do it here
+		}
 	}
 	_, canRetry := m.opts.SignIn.(retrier)
 	v.TryAgainNow = canRetry && !m.web && !m.retryUntil.IsZero() && now.Before(m.retryUntil)
