@@ -41,9 +41,9 @@ func (e relayEnrolment) Enrol(ctx context.Context, show func(auth.EnrolCode)) (a
 }
 
 // A kiosk with no key, through a real relay on Fyne's test driver: the
-// settings' "Enrol with a manufacturer" shows the enrolment code, GARAGE
-// JANSEN's technician approves it, and the code screen then names the
-// garage; another garage's technician is refused there, naming it, and
+// settings' "Enrol with a manufacturer" shows the enrolment code, a remote
+// specialist's approval is refused, GARAGE JANSEN's technician's is not,
+// and the code screen then names the garage; another garage's technician is refused there, naming it, and
 // the garage's own signs in.
 func TestGarageEnrolsTheKioskFromTheWindow(t *testing.T) {
 	sim := authtest.Simulator(t, simulator.Options{})
@@ -75,6 +75,14 @@ func TestGarageEnrolsTheKioskFromTheWindow(t *testing.T) {
 	if !k.signInScreen.Visible() || !strings.Contains(k.countdown.Text, "a technician of your garage scans this code") {
 		t.Fatalf("the enrolment screen says %q", k.countdown.Text)
 	}
+	// A remote specialist cannot enrol it: the screen says so over a new code.
+	first := k.qrFor
+	if err := sim.Approve(first, "rsse", "2345"); err != nil {
+		t.Fatal(err)
+	}
+	q.until(t, "the remote specialist refused, and a new enrolment code", func() bool {
+		return strings.HasPrefix(k.status.Text, "A remote specialist cannot enrol a kiosk") && k.qrFor != "" && k.qrFor != first
+	})
 	if err := sim.Approve(k.qrFor, "ioe", "1234"); err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +93,9 @@ func TestGarageEnrolsTheKioskFromTheWindow(t *testing.T) {
 	if !strings.HasPrefix(place, "GARAGE JANSEN · werkplaats-1 · kiosk code ") {
 		t.Errorf("the code screen says where the kiosk is as %q", place)
 	}
-	if len(audit) == 0 || !strings.HasPrefix(audit[0], "enrolled kiosk werkplaats-1") || !strings.Contains(audit[0], "1234567890B") {
-		t.Errorf("audit %q, want the enrolment first", audit)
+	if len(audit) < 2 || !strings.HasPrefix(audit[0], "refused enrolment: ") || !strings.HasPrefix(audit[1], "enrolled kiosk werkplaats-1") ||
+		!strings.Contains(audit[1], "1234567890B") {
+		t.Errorf("audit %q, want the refusal, then the enrolment", audit)
 	}
 	if err := sim.Approve(k.qrFor, "ioe-non-vat", "3456"); err != nil {
 		t.Fatal(err)

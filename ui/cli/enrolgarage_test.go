@@ -158,3 +158,51 @@ func TestHelperEnrolProcess(t *testing.T) {
 	f := &Factory{In: strings.NewReader(""), Out: os.Stdout, Err: os.Stdout}
 	os.Exit(Run(context.Background(), f, []string{"enrol", "--relay", relayURL, "--name", "werkplaats-9"}))
 }
+
+// After a two-step rotation the window's first question to the relay (where
+// is this kiosk?) brings back the credential sealed under the new key, which
+// replaces the old one in the keyring and in the engine.
+func TestWindowKeepsTheCredentialTheRelaySealedAgain(t *testing.T) {
+	needKeyring(t)
+	forgetKioskKey(t)
+	sim := authtest.Simulator(t, simulator.Options{})
+	keys := authtest.NewRelayKeys(t)
+	before := authtest.StartEnrolReplica(t, sim, authtest.EnrolRelay{Keys: keys})
+	got, err := authtest.Enrol(t, before.URL, sim, "werkplaats-1", "ioe", "1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := relay.NewSealKey("s2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := keys.Seal
+	old.RetiredAt = time.Now()
+	after := authtest.StartEnrolReplica(t, sim, authtest.EnrolRelay{Keys: keys,
+		Sealing: &relay.SealerConfig{Current: next, Previous: []relay.SealKey{old}}})
+	store := sessionstore.New()
+	if err := store.SaveKioskKey(got.Credential); err != nil {
+		t.Fatal(err)
+	}
+	engine, err := auth.NewRelayed(auth.RelaySettings{URL: after.URL, KioskKey: got.Credential}, authtest.Settings(sim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &windowEnrolment{relayURL: after.URL, rc: engine.Relay(), keyring: store, log: (&Factory{}).Logger(false)}
+	place, err := e.Place(context.Background())
+	if err != nil || place.GarageName != "GARAGE JANSEN" {
+		t.Fatalf("where the kiosk is: %+v, %v", place, err)
+	}
+	kept, err := store.KioskKey()
+	if err != nil || kept == got.Credential || !strings.HasPrefix(kept.Reveal(), auth.RelayCredentialPrefix) {
+		t.Fatalf("the keyring after the renewal holds a new credential: %v (%v)", kept != got.Credential, err)
+	}
+	// The old key removed from the keys file: only the renewed one works.
+	pruned := authtest.StartEnrolReplica(t, sim, authtest.EnrolRelay{Keys: keys, Sealing: &relay.SealerConfig{Current: next}})
+	for cred, want := range map[auth.Secret]bool{got.Credential: false, kept: true} {
+		p, _ := auth.NewRelayed(auth.RelaySettings{URL: pruned.URL, KioskKey: cred}, authtest.Settings(sim))
+		if _, err := p.Relay().Whoami(context.Background()); (err == nil) != want {
+			t.Errorf("after the old key's removal, the renewed credential %v: %v", cred == kept, err)
+		}
+	}
+}
