@@ -3,6 +3,7 @@ package relay
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 
 	"golang.org/x/time/rate"
 )
@@ -17,6 +18,7 @@ import (
 //	per_source_burst = 5
 //	global_per_second = 5
 //	global_burst = 10
+//	trusted_proxies = ["10.0.0.0/8"]  # the Ingress: its X-Forwarded-For names the caller
 type EnrolmentSettings struct {
 	Enrolment    string `toml:"enrolment"`
 	BindToGarage *bool  `toml:"bind_to_garage"`
@@ -26,6 +28,9 @@ type EnrolmentSettings struct {
 		PerSourceBurst     int     `toml:"per_source_burst"`
 		GlobalPerSecond    float64 `toml:"global_per_second"`
 		GlobalBurst        int     `toml:"global_burst"`
+		// TrustedProxies are CIDRs of the load balancers in front of the
+		// relay, whose X-Forwarded-For is believed.
+		TrustedProxies []string `toml:"trusted_proxies"`
 	} `toml:"enrolment_limits"`
 }
 
@@ -52,6 +57,11 @@ func (e *EnrolmentSettings) enrolmentDefaults() error {
 		return fmt.Errorf("relay configuration: [enrolment_limits] cannot be negative")
 	}
 	l.PerSourceBurst, l.GlobalBurst = max(1, l.PerSourceBurst), max(1, l.GlobalBurst)
+	for _, p := range l.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			return fmt.Errorf(`relay configuration: [enrolment_limits] trusted_proxies: %q is not an address range such as "10.0.0.0/8"`, p)
+		}
+	}
 	return nil
 }
 
@@ -62,6 +72,9 @@ func (c Config) EnrolmentConfig(log *slog.Logger) (EnrolmentConfig, error) {
 	ec := EnrolmentConfig{Garage: c.Enrolment == "garage", BindToGarage: c.BindToGarage != nil && *c.BindToGarage,
 		Limits: EnrolLimits{PerSource: rate.Limit(l.PerSourcePerSecond), PerSourceBurst: l.PerSourceBurst,
 			Global: rate.Limit(l.GlobalPerSecond), GlobalBurst: l.GlobalBurst}}
+	for _, p := range l.TrustedProxies {
+		ec.TrustedProxies = append(ec.TrustedProxies, netip.MustParsePrefix(p)) // checked when loaded
+	}
 	if c.DenyFile != "" {
 		deny, err := OpenDenyFile(c.Path(c.DenyFile), func(err error) { log.Error("deny list", "error", err) })
 		if err != nil {

@@ -1,11 +1,11 @@
 package relay_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,9 +152,6 @@ func do(t *testing.T, req *http.Request) int {
 	return resp.StatusCode
 }
 
-var _ = bytes.NewReader
-var _ = json.Marshal
-
 // The relayed engine rests and wakes as the direct one does: the default
 // run (codes on demand, through the embedded relay) rests it at start.
 func TestRelayedEngineRestsAndWakes(t *testing.T) {
@@ -164,4 +161,35 @@ func TestRelayedEngineRestsAndWakes(t *testing.T) {
 	}
 	p.Rest()
 	p.Wake()
+}
+
+// Behind a trusted proxy the per-source limit is per caller, as
+// X-Forwarded-For names them; from anyone else that header is ignored.
+func TestEnrolmentLimitPerCallerBehindATrustedProxy(t *testing.T) {
+	t.Parallel()
+	sim := authtest.Simulator(t, simulator.Options{})
+	r := authtest.StartEnrolReplica(t, sim, authtest.EnrolRelay{Keys: authtest.NewRelayKeys(t),
+		Enrolment: relay.EnrolmentConfig{Limits: relay.EnrolLimits{PerSource: 0.01, PerSourceBurst: 1, Global: 100, GlobalBurst: 100},
+			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}})
+	start := func(remote, forwarded string) int {
+		req := httptest.NewRequest(http.MethodPost, auth.RelayPathEnrol, strings.NewReader(`{"name":"k1"}`))
+		req.RemoteAddr = remote + ":4000"
+		if forwarded != "" {
+			req.Header.Set("X-Forwarded-For", forwarded)
+		}
+		rec := httptest.NewRecorder()
+		r.Server.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	got := []int{
+		start("10.0.0.1", "192.0.2.1"),               // a caller behind the proxy
+		start("10.0.0.1", "192.0.2.2"),               // another: its own limit
+		start("10.0.0.2", "198.51.100.9, 192.0.2.1"), // the first again, whatever it wrote before
+		start("203.0.113.5", "192.0.2.3"),            // not a proxy: its header is not believed
+		start("203.0.113.5", "192.0.2.4"),
+	}
+	want := []int{http.StatusCreated, http.StatusCreated, http.StatusTooManyRequests, http.StatusCreated, http.StatusTooManyRequests}
+	if !slices.Equal(got, want) {
+		t.Errorf("answers %v, want %v", got, want)
+	}
 }

@@ -6,7 +6,9 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
@@ -27,11 +29,7 @@ func (s *Server) unenrolledCall(next func(http.ResponseWriter, *http.Request, st
 				Message: "This relay enrols kiosks through its administrator: ask them for a kiosk key"})
 			return
 		}
-		source, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			source = r.RemoteAddr
-		}
-		if wait, reason := s.enrol.admit(source, s.cfg.Now()); wait > 0 {
+		if wait, reason := s.enrol.admit(s.sourceOf(r), s.cfg.Now()); wait > 0 {
 			s.cfg.Metrics.reject("enrolment_" + reason)
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -54,6 +52,38 @@ func (s *Server) unenrolledCall(next func(http.ResponseWriter, *http.Request, st
 }
 
 type enrolPollKey struct{}
+
+// sourceOf is the caller's address: the connection's, or, from a trusted
+// proxy, the last address X-Forwarded-For names that is not a trusted proxy
+// itself (the ones before it the caller could have written).
+func (s *Server) sourceOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	trusted := func(a netip.Addr) bool {
+		for _, p := range s.cfg.Enrolment.TrustedProxies {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	if a, err := netip.ParseAddr(host); err != nil || !trusted(a) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return host // not an address: count it as the proxy's
+		}
+		if !trusted(a) {
+			return a.String()
+		}
+	}
+	return host
+}
 
 func (s *Server) enrolStart(w http.ResponseWriter, r *http.Request, kiosk string) {
 	began := s.cfg.Now()

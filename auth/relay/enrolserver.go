@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/workshop-login/workshop-login/auth"
@@ -22,6 +23,10 @@ type EnrolmentConfig struct {
 	Deny interface{ Denied(Enrolment) string }
 	// Limits hold the unenrolled callers, apart from the kiosks' own.
 	Limits EnrolLimits
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the caller; behind them the per-source limit is per caller, not per
+	// proxy.
+	TrustedProxies []netip.Prefix
 }
 
 func (c EnrolmentConfig) policy() string {
