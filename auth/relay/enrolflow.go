@@ -147,7 +147,7 @@ func (s *Server) enrolPoll(w http.ResponseWriter, r *http.Request, kiosk string)
 // kiosk a credential bound to the garage; a remote specialist, whose one
 // login is on another's behalf, and a revoked garage get none.
 func (s *Server) enrolled(_ context.Context, w http.ResponseWriter, kiosk string, h Handle, id auth.Identity) {
-	req := auth.RelayEnrolRequest{Name: kiosk[len(enrolHandleKiosk("")):]}
+	name := strings.TrimPrefix(kiosk, enrolHandleKiosk(""))
 	if id.Role != auth.RoleIOE {
 		s.cfg.Metrics.enrolments("refused_rsse")
 		s.cfg.Log.Info("enrolment refused: a remote specialist cannot enrol a kiosk", "kiosk", kiosk)
@@ -160,7 +160,7 @@ func (s *Server) enrolled(_ context.Context, w http.ResponseWriter, kiosk string
 		s.internal(w, "making a kiosk's code", err)
 		return
 	}
-	e := Enrolment{Name: req.Name, Code: code, Garage: id.IOUID.Raw, ApprovedBy: id.AuthorisationUID(), At: h.ApprovedAt.UnixMilli()}
+	e := Enrolment{Name: name, Code: code, Garage: id.IOUID.Raw, ApprovedBy: id.AuthorisationUID(), At: h.ApprovedAt.UnixMilli()}
 	if s.cfg.Enrolment.Deny != nil && s.cfg.Enrolment.Deny.Denied(e) == "garage" {
 		s.cfg.Metrics.enrolments("refused_denied")
 		s.cfg.Log.Warn("enrolment refused: the garage is on the deny list", "garage", e.Garage)
