@@ -139,3 +139,28 @@ func TestEnrolledKioskRestsNamingItsGarage(t *testing.T) {
 		t.Errorf("the rest screen says %q (shown %v)", k.enrolUI.restPlace.Text, k.enrolUI.restPlace.Visible())
 	}
 }
+
+// At a relay that enrols through its administrator, the settings stop
+// offering enrolment once the relay has said so, and the screen says to
+// ask the administrator.
+func TestEnrolmentClosedAtTheRelayIsNoLongerOffered(t *testing.T) {
+	sim := authtest.Simulator(t, simulator.Options{})
+	r := authtest.StartRelay(t, sim) // enrolment = "admin"
+	s := authtest.Settings(sim)
+	engine, err := auth.NewRelayed(auth.RelaySettings{URL: r.URL}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, q := newKioskWith(t, "en", engine, nil, func(o *Options) {
+		o.Enrolment = relayEnrolment{url: r.URL, s: s, rc: engine.Relay()}
+	})
+	k.Start()
+	test.Tap(k.settingsBtn)
+	test.Tap(k.enrolUI.start)
+	q.until(t, "back to signing in, told to ask the administrator", func() bool {
+		return k.m.View().Screen == state.ScreenSignIn && k.status.Text == "This kiosk is not enrolled: ask your administrator"
+	})
+	if k.m.CanEnrol() || k.enrolUI.start.Visible() {
+		t.Error("the settings still offer enrolment the relay refuses")
+	}
+}

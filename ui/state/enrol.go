@@ -57,14 +57,15 @@ type enrolState struct {
 	cancel context.CancelFunc
 	place  auth.RelayKioskPlace
 	pause  time.Duration // before the next code, after a failure
+	closed bool          // the relay enrols through its administrator
 }
 
 // CanEnrol says whether the settings offer "Enrol with a manufacturer".
-func (m *Machine) CanEnrol() bool { return m.opts.Enrolment != nil }
+func (m *Machine) CanEnrol() bool { return m.opts.Enrolment != nil && !m.enrol.closed }
 
 // StartEnrol shows an enrolment code in place of the sign-in's.
 func (m *Machine) StartEnrol() {
-	if m.opts.Enrolment == nil || m.session != nil {
+	if !m.CanEnrol() || m.session != nil {
 		return
 	}
 	m.endAttempt()
@@ -147,7 +148,7 @@ func (m *Machine) handleEnrol(msg Msg) bool {
 		if errors.Is(msg.Err, auth.ErrEnrolmentClosed) {
 			// The relay enrols through its administrator after all.
 			m.w.LogError("enrolling this kiosk", msg.Err)
-			e.open = false
+			e.open, e.closed = false, true // no button, no hint that leads nowhere
 			m.startAttempt()
 			return true
 		}
