@@ -250,8 +250,9 @@ func (a *attempt) handle(err error, code *liveCode) (goOn bool) {
 		return a.gone(code, ce)
 	case verdictRefused:
 		a.current, a.older = nil, nil
-		a.nextCodeMessage = MsgRefused
-		a.report(EventRefused, MsgRefused, ce.err, 0)
+		// A relay's own refusal (another garage's person) keeps its words.
+		a.nextCodeMessage = ce.err.Key
+		a.report(EventRefused, ce.err.Key, ce.err, 0)
 	case verdictRetryAfter:
 		wait := min(max(parseRetryAfter(ce.retryAfter, now), a.interval), a.p.settings.MaxRetryWait)
 		a.notBefore = now.Add(wait)

@@ -55,6 +55,11 @@ const (
 	// MsgNotEnrolled: the relay does not know this kiosk's key (never
 	// enrolled, revoked, or mistyped).
 	MsgNotEnrolled MessageKey = "auth.not_enrolled"
+
+	// Self-service enrolment and garage binding (issue 26).
+	MsgOtherGarage MessageKey = "auth.other_garage" // a bound kiosk refused another garage's person
+	MsgEnrolRSSE   MessageKey = "auth.enrol_rsse"   // a remote specialist tried to enrol a kiosk
+	MsgEnrolDenied MessageKey = "auth.enrol_denied" // the garage is on the relay's deny list
 )
 
 // Messages lists every key, for catalogue completeness checks.
@@ -63,7 +68,7 @@ var Messages = []MessageKey{
 	MsgFailed, MsgUnexpected, MsgClientRejected, MsgIdentityMissing, MsgIdentityInvalid,
 	MsgSigningIn, MsgIdentityUnreadable, MsgApprovalLost,
 	MsgWebContinue, MsgWebContinueShared, MsgWebTimeout, MsgWebReturn, MsgWebFinishing, MsgWebRefusedTab, MsgWebWrongState, MsgWebReplayed, MsgWebNotLocal, MsgWebStaleLogin, MsgWebOtherBrowser, MsgWebOpening,
-	MsgNotEnrolled,
+	MsgNotEnrolled, MsgOtherGarage, MsgEnrolRSSE, MsgEnrolDenied,
 }
 
 // Error is what the engine reports when something goes wrong: a catalogue key

@@ -98,6 +98,11 @@ type RelayAssertionAnswer struct {
 // RelayKioskAnswer names the kiosk whose key was presented.
 type RelayKioskAnswer struct {
 	Kiosk string `json:"kiosk"`
+	// For a kiosk enrolled by its garage (relayenrolapi.go): where it is,
+	// and Credential, the same credential sealed with the relay's current
+	// key when the presented one was sealed with an older key (keep it).
+	RelayKioskPlace
+	Credential string `json:"credential,omitempty"`
 }
 
 // RelayInfo says what a verifier of the relay's assertions needs.
@@ -108,6 +113,8 @@ type RelayInfo struct {
 	JWKSURI    string `json:"jwks_uri"`
 	// AssertionTTL is how long an assertion is valid, in seconds.
 	AssertionTTL int `json:"assertion_ttl"`
+	// Enrolment is the relay's enrolment policy: "admin" or "garage".
+	Enrolment string `json:"enrolment,omitempty"`
 }
 
 // RelayErrorAnswer is every refusal that is not about a code: 400

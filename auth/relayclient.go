@@ -64,6 +64,8 @@ type RelayClient struct {
 
 	mu   sync.Mutex
 	info *RelayInfo // read once: what the assertions are checked against
+
+	keyMu sync.RWMutex // key changes when the garage enrols the kiosk (SetKey)
 }
 
 // URL is the relay's address.
@@ -108,7 +110,13 @@ func (rc *RelayClient) exchange(ctx context.Context, handle Secret) (tokenRespon
 	case RelayGone:
 		return tokenResponse{}, fail(verdictGone, MsgScanCode, "relay: the code is gone (%s)", answer.Detail)
 	case RelayRefused:
-		return tokenResponse{}, fail(verdictRefused, MsgRefused, "relay: refused (%s)", answer.Detail)
+		// The relay's own refusals (another garage's person at a bound
+		// kiosk) name their message; Digidentity's are plain "refused".
+		key := relayFailure(answer).err.Key
+		if key == MsgFailed {
+			key = MsgRefused
+		}
+		return tokenResponse{}, fail(verdictRefused, key, "relay: refused (%s)", answer.Detail)
 	case RelaySigningIn, RelayApproved:
 		return tokenResponse{AccessToken: "relay", TokenType: "Bearer", relayed: &answer}, nil
 	}
@@ -291,11 +299,12 @@ func (rc *RelayClient) call(ctx context.Context, method, path string, body []byt
 	if body == nil {
 		req.Body, req.ContentLength = http.NoBody, 0
 	}
-	if rc.key == "" {
+	key := rc.currentKey()
+	if key == "" {
 		// Not enrolled: say so on screen, without asking the relay.
 		return 0, nil, nil, fail(verdictFailed, MsgNotEnrolled, "this kiosk has no relay key: run workshop-login enrol")
 	}
-	req.Header.Set("Authorization", "Bearer "+rc.key.Reveal())
+	req.Header.Set("Authorization", "Bearer "+key.Reveal())
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	return send(rc.client, req, "relay "+what)

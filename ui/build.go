@@ -49,7 +49,8 @@ func (k *Kiosk) build() {
 		web.Hide()       // takes no room at all
 		k.webHint.Hide() // nor loads the italic fonts when Fyne refreshes the hidden box
 	}
-	below := container.NewVBox(k.countdown, k.status, k.tryAgain, container.NewCenter(k.deeplink), web)
+	k.buildEnrol()
+	below := container.NewVBox(k.countdown, k.status, k.enrolUI.codePlace, k.tryAgain, container.NewCenter(k.deeplink), web, k.enrolUI.cancelRow)
 	k.signInScreen = container.New(qrLayout{}, k.qr, below)
 	vmRows := container.NewVBox()
 
@@ -116,7 +117,7 @@ func (k *Kiosk) build() {
 	k.restHint.Wrapping = fyne.TextWrapWord
 	restSignIn := container.New(bigButtonLayout{least: fyne.NewSize(480, 120)}, k.restSignIn)
 	k.buildManufacturers(below, vmRows)
-	k.restScreen = container.NewVBox(layout.NewSpacer(), k.restName, restSignIn, k.tiles, k.restHint, layout.NewSpacer())
+	k.restScreen = container.NewVBox(layout.NewSpacer(), k.restName, k.enrolUI.restPlace, restSignIn, k.tiles, k.restHint, layout.NewSpacer())
 	k.restScreen.Hide()
 	if len(k.vms) > 1 {
 		// The tiles take the place of Sign in, the rows that of the one
@@ -145,7 +146,8 @@ func (k *Kiosk) build() {
 		about.Add(row.value)
 	}
 	k.closeSettings = widget.NewButtonWithIcon("", theme.CancelIcon(), k.act(k.m.CloseSettings))
-	k.settingsScreen = container.NewVBox(k.highContrast, k.largeText, widget.NewSeparator(), about, container.NewCenter(k.closeSettings))
+	k.settingsScreen = container.NewVBox(k.highContrast, k.largeText, widget.NewSeparator(), about,
+		container.NewCenter(container.NewHBox(k.enrolUI.start, k.closeSettings)))
 	k.settingsScreen.Hide()
 	k.signedInScreen.Hide()
 

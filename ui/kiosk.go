@@ -111,6 +111,8 @@ type Kiosk struct {
 	staySignedIn *widget.Button
 	idleBox      *fyne.Container
 
+	enrolUI enrolWidgets // enrol.go
+
 	// The rest screen: nobody there, no code (codes on demand).
 	restScreen         *fyne.Container
 	restName, restHint *widget.Label

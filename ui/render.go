@@ -24,6 +24,7 @@ func (k *Kiosk) render() {
 	settings := v.Screen == state.ScreenSettings
 	setShown(k.settingsScreen, settings)
 	k.renderRest(v)
+	k.renderEnrol(v)
 	if v.SignedIn && !v.Adding {
 		k.signInScreen.Hide()
 		k.renderTryAgain(v)

@@ -38,6 +38,8 @@ type Config struct {
 	// before it stops taking calls, for the load balancer to notice.
 	DrainTime duration `toml:"drain_time"`
 
+	EnrolmentSettings // configenrol.go
+
 	TrustCentre TrustCentreConfig `toml:"trust_centre"`
 	Sealing     struct {
 		// KeysFile: "id base64url-key [retired-at]" lines, the current key
@@ -178,7 +180,7 @@ func (c *Config) defaults() error {
 	if err := checkPublicURL(c.PublicURL); err != nil {
 		return err
 	}
-	return nil
+	return c.enrolmentDefaults()
 }
 
 // checkPublicURL refuses a plain-HTTP public address off loopback: kiosks

@@ -21,7 +21,9 @@ const EmbeddedKiosk = "this-kiosk"
 // Embedded is a relay the program runs for itself on loopback, in front of
 // the embedded simulator, so that the first run signs in exactly as a
 // production kiosk does. Its keys are made afresh at each start and kept
-// in memory only: it has one kiosk, this one.
+// in memory only: it has one kiosk, this one, with KioskKey (the terminal
+// signs in with it), or enrolled by its garage (the window does, so the
+// default run shows enrolment; the credential lasts as long as the run).
 type Embedded struct {
 	URL      string      // http://127.0.0.1:port
 	KioskKey auth.Secret // this kiosk's key
@@ -78,7 +80,10 @@ func StartEmbedded(s auth.Settings, log *slog.Logger) (*Embedded, error) {
 		return nil, err
 	}
 	srv, err := NewServer(ServerConfig{Upstream: upstream, Sealer: sealer, Signer: signer, Kiosks: kiosks,
-		PublicURL: url, SessionMaxAge: 12 * time.Hour, Log: log})
+		PublicURL: url, SessionMaxAge: 12 * time.Hour, Log: log,
+		// As a fleet's relay should: the default run enrols its kiosk
+		// with the garage's approval, and binds it to that garage.
+		Enrolment: EnrolmentConfig{Garage: true, BindToGarage: true}})
 	if err != nil {
 		ln.Close()
 		return nil, err

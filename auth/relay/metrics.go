@@ -100,3 +100,14 @@ func (m *Metrics) observe(call string, began, ended time.Time) {
 	}
 	h.(*metrics.PrometheusHistogram).Update(ended.Sub(began).Seconds())
 }
+
+// enrolments counts self-service enrolments by outcome: started, enrolled,
+// refused_rsse, refused_denied.
+func (m *Metrics) enrolments(outcome string) {
+	m.labelled("enrolments_total", "outcome", outcome).Inc()
+}
+
+// refusedBy counts approved sign-ins the relay itself refused: other_garage.
+func (m *Metrics) refusedBy(reason string) {
+	m.labelled("sign_ins_refused_by_relay_total", "reason", reason).Inc()
+}

@@ -34,6 +34,9 @@ const (
 	// HandleSession: a signed-in person, for fresh assertions at each
 	// hand-off until ExpiresAt.
 	HandleSession HandleKind = "s"
+	// HandleCredential: a kiosk enrolled by its garage (enrolment.go);
+	// long-lived, it opens under any key the sealer still holds.
+	HandleCredential HandleKind = "k"
 )
 
 // Handle is what a kiosk holds between two calls, sealed so that any replica
@@ -65,6 +68,10 @@ type Handle struct {
 	// session ends: Open refuses the handle after it.
 	Identity  *auth.Identity
 	ExpiresAt time.Time
+
+	// Enrolment is the kiosk a credential stands for (HandleCredential),
+	// and for a token handle of an enrolment the name it asked for.
+	Enrolment *Enrolment
 }
 
 // handleWire is the sealed form. Codes and tokens are plain strings here:
@@ -87,6 +94,7 @@ type handleWire struct {
 	Tries       int            `json:"n,omitempty"`
 	Identity    *auth.Identity `json:"id,omitempty"`
 	ExpiresAt   int64          `json:"x,omitempty"` // Unix milliseconds
+	Enrolment   *Enrolment     `json:"en,omitempty"`
 }
 
 // SealKey is one AES-256 key for sealing handles, named by a key id.
@@ -159,6 +167,7 @@ type Sealer struct {
 }
 
 type sealerKey struct {
+	id        string // set by unseal
 	aead      cipher.AEAD
 	nonceKey  []byte // for sessionNonce, derived from the key
 	retiredAt time.Time
@@ -252,7 +261,7 @@ func (s *Sealer) Seal(h Handle) (string, error) {
 		Interval: h.Interval.Milliseconds(),
 		Access:   h.Token.AccessToken.Reveal(), Refresh: h.Token.RefreshToken.Reveal(), IDToken: h.Token.IDToken.Reveal(),
 		Scope: h.Token.Scope, ExpiresIn: h.Token.ExpiresIn.Milliseconds(), ApprovedAt: unixMilli(h.ApprovedAt),
-		Tries: h.Tries, Identity: h.Identity, ExpiresAt: unixMilli(h.ExpiresAt),
+		Tries: h.Tries, Identity: h.Identity, ExpiresAt: unixMilli(h.ExpiresAt), Enrolment: h.Enrolment,
 	}
 	if err := s.complete(w); err != nil {
 		return "", err
@@ -274,71 +283,6 @@ func (s *Sealer) Seal(h Handle) (string, error) {
 	return handleVersion + "." + s.current + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
-// Open decrypts a handle that kiosk presents, refusing one that was tampered
-// with, sealed with an unknown key or one retired beyond its grace period,
-// older than MaxAge, or started by another kiosk.
-func (s *Sealer) Open(token, kiosk string) (Handle, error) {
-	version, rest, ok := strings.Cut(token, ".")
-	if !ok || version != handleVersion {
-		return Handle{}, ErrHandleMalformed
-	}
-	kid, body, ok := strings.Cut(rest, ".")
-	if !ok || !sealKeyID.MatchString(kid) {
-		return Handle{}, ErrHandleMalformed
-	}
-	now := s.now()
-	k, ok := s.keys[kid]
-	if !ok {
-		return Handle{}, s.unknownKey(kid, now)
-	}
-	if !k.retiredAt.IsZero() && now.Sub(k.retiredAt) > s.grace {
-		return Handle{}, ErrHandleKeyRetired
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(body)
-	if err != nil || len(sealed) < k.aead.NonceSize()+k.aead.Overhead() {
-		return Handle{}, ErrHandleMalformed
-	}
-	n := k.aead.NonceSize()
-	plain, err := k.aead.Open(nil, sealed[:n], sealed[n:], additionalData(kid))
-	if err != nil {
-		return Handle{}, ErrHandleMalformed
-	}
-	var w handleWire
-	if err := json.Unmarshal(plain, &w); err != nil {
-		return Handle{}, ErrHandleMalformed
-	}
-	if w.Kind == "" {
-		w.Kind = HandleCode
-	}
-	if s.complete(w) != nil {
-		return Handle{}, ErrHandleMalformed
-	}
-	h := Handle{
-		Kind: w.Kind, Code: auth.Secret(w.Code), Kiosk: w.Kiosk, IssuedAt: time.UnixMilli(w.IssuedAt),
-		QRIssuedAt: fromUnixMilli(w.QRIssuedAt), QRExpiresAt: fromUnixMilli(w.QRExpiresAt),
-		Interval: time.Duration(w.Interval) * time.Millisecond,
-		Token: auth.IssuedToken{AccessToken: auth.Secret(w.Access), RefreshToken: auth.Secret(w.Refresh),
-			IDToken: auth.Secret(w.IDToken), Scope: w.Scope, ExpiresIn: time.Duration(w.ExpiresIn) * time.Millisecond},
-		ApprovedAt: fromUnixMilli(w.ApprovedAt), Tries: w.Tries, Identity: w.Identity, ExpiresAt: fromUnixMilli(w.ExpiresAt),
-	}
-	// A kiosk key's name is not secret: comparing it in constant time
-	// would protect nothing.
-	if h.Kiosk != kiosk {
-		return Handle{}, ErrHandleWrongKiosk
-	}
-	age := now.Sub(h.IssuedAt)
-	if h.Kind == HandleSession {
-		if age < -handleSkew || !now.Before(h.ExpiresAt) || h.ExpiresAt.Sub(h.IssuedAt) > s.session {
-			return Handle{}, ErrHandleExpired
-		}
-		return h, nil
-	}
-	if age > s.maxAge || age < -handleSkew {
-		return Handle{}, ErrHandleExpired
-	}
-	return h, nil
-}
-
 // complete checks that a handle has what its kind needs.
 func (s *Sealer) complete(w handleWire) error {
 	if w.Kiosk == "" || w.IssuedAt == 0 {
@@ -352,6 +296,10 @@ func (s *Sealer) complete(w handleWire) error {
 	case HandleToken:
 		if w.Access == "" || w.ApprovedAt == 0 {
 			return errors.New("relay: a token handle needs a token and its approval time")
+		}
+	case HandleCredential:
+		if w.Enrolment == nil || w.Enrolment.check() != nil {
+			return errors.New("relay: a credential needs a valid enrolment")
 		}
 	case HandleSession:
 		if w.Identity == nil || w.ExpiresAt == 0 || s.session <= 0 {

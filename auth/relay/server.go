@@ -56,9 +56,12 @@ type ServerConfig struct {
 	// HandAccessToken gives kiosks Digidentity's access token with the
 	// approval; by default it stays at the relay.
 	HandAccessToken bool
-	Log             *slog.Logger
-	Metrics         *Metrics
-	Now             func() time.Time
+	// Enrolment is self-service enrolment and garage binding
+	// (enrolserver.go); the zero value is the administrator's way only.
+	Enrolment EnrolmentConfig
+	Log       *slog.Logger
+	Metrics   *Metrics
+	Now       func() time.Time
 }
 
 // Server is one relay replica: it keeps nothing between calls.
@@ -69,6 +72,7 @@ type Server struct {
 	perKios map[string]*rate.Limiter
 	ready   atomic.Bool
 	mux     *http.ServeMux
+	enrol   enrolLimiter
 }
 
 // maxRequest bounds a request body; real ones are a handle of a few hundred
@@ -104,9 +108,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.mux.HandleFunc("POST "+auth.RelayPathStart, s.kioskCall(s.start))
 	s.mux.HandleFunc("POST "+auth.RelayPathPoll, s.kioskCall(s.poll))
 	s.mux.HandleFunc("POST "+auth.RelayPathAssertion, s.kioskCall(s.assertion))
-	s.mux.HandleFunc("GET "+auth.RelayPathKiosk, s.kioskCall(func(w http.ResponseWriter, _ *http.Request, kiosk string) {
-		writeJSON(w, http.StatusOK, auth.RelayKioskAnswer{Kiosk: kiosk})
-	}))
+	s.mux.HandleFunc("GET "+auth.RelayPathKiosk, s.kioskCall(s.kiosk))
+	s.routeEnrolment()
 	s.mux.HandleFunc("GET "+auth.RelayPathInfo, s.info)
 	s.mux.HandleFunc("GET "+auth.RelayPathJWKS, s.jwks)
 	s.mux.HandleFunc("GET "+auth.RelayPathWellKnown, s.jwks)
@@ -139,7 +142,10 @@ func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
 func (s *Server) kioskCall(next func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		kiosk, err := s.cfg.Kiosks.Authenticate(strings.TrimSpace(key))
+		kiosk, r, err := s.authenticate(w, r, strings.TrimSpace(key))
+		if errors.Is(err, errAnswered) {
+			return
+		}
 		if !ok || err != nil {
 			s.cfg.Metrics.reject("not_enrolled")
 			s.cfg.Log.Warn("refused a kiosk that is not enrolled", "remote", r.RemoteAddr, "path", r.URL.Path)
@@ -226,7 +232,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 		return
 	}
 	if h.Kind == HandleToken {
-		s.identify(w, r.Context(), kiosk, h)
+		s.identify(w, r.Context(), kiosk, h, s.approveHere)
 		return
 	}
 	began := s.cfg.Now()
@@ -244,7 +250,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 		s.cfg.Log.Info("sign-in refused", "kiosk", kiosk)
 		s.answer(w, auth.RelayPollAnswer{State: auth.RelayRefused, Error: auth.MsgRefused, Detail: answer.Err.Error()})
 	case auth.PollIssued:
-		s.identify(w, r.Context(), kiosk, Handle{Kind: HandleToken, Kiosk: kiosk, Token: answer.Token, ApprovedAt: s.cfg.Now()})
+		s.identify(w, r.Context(), kiosk, Handle{Kind: HandleToken, Kiosk: kiosk, Token: answer.Token, ApprovedAt: s.cfg.Now()}, s.approveHere)
 	default:
 		s.cfg.Metrics.upstreamError("token", string(answer.State))
 		s.cfg.Log.Warn("token poll failed", "kiosk", kiosk, "state", answer.State, "lost", answer.Lost, "detail", answer.Err.Error())
@@ -255,8 +261,9 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 // identify reads the identity of an issued token once. While it cannot be
 // read it answers signing_in with the token sealed in a new handle, so the
 // kiosk's next poll, at any replica, tries again; the token is never asked
-// for twice.
-func (s *Server) identify(w http.ResponseWriter, ctx context.Context, kiosk string, h Handle) {
+// for twice. done gets the identity: a sign-in's or an enrolment's.
+func (s *Server) identify(w http.ResponseWriter, ctx context.Context, kiosk string, h Handle,
+	done func(context.Context, http.ResponseWriter, string, Handle, auth.Identity)) {
 	limit := s.cfg.Upstream.Settings().IdentityRetryLimit
 	deadline := h.ApprovedAt.Add(limit)
 	if h.Token.ExpiresIn > 0 {
@@ -267,7 +274,7 @@ func (s *Server) identify(w http.ResponseWriter, ctx context.Context, kiosk stri
 	now := s.cfg.Now()
 	s.cfg.Metrics.observe("identity", began, now)
 	if err == nil {
-		s.approve(w, kiosk, h, id)
+		done(ctx, w, kiosk, h, id)
 		return
 	}
 	key, detail := auth.KeyOf(err), err.Error()
@@ -353,7 +360,8 @@ func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(auth.RelayInfo{APIVersion: 1, Issuer: s.cfg.Signer.Issuer(), Audience: s.cfg.Signer.Audience(),
-		JWKSURI: s.cfg.PublicURL + auth.RelayPathJWKS, AssertionTTL: int(s.cfg.Signer.TTL() / time.Second)})
+		JWKSURI: s.cfg.PublicURL + auth.RelayPathJWKS, AssertionTTL: int(s.cfg.Signer.TTL() / time.Second),
+		Enrolment: s.cfg.Enrolment.policy()})
 }
 
 func (s *Server) jwks(w http.ResponseWriter, _ *http.Request) {
@@ -384,50 +392,4 @@ func (s *Server) writeTrouble(w http.ResponseWriter, a auth.PollAnswer) {
 		}
 		s.answer(w, auth.RelayPollAnswer{State: auth.RelayFailed, Error: key, Detail: detail})
 	}
-}
-
-func (s *Server) answer(w http.ResponseWriter, a auth.RelayPollAnswer) {
-	s.cfg.Metrics.poll(string(a.State))
-	writeJSON(w, http.StatusOK, a)
-}
-
-func (s *Server) internal(w http.ResponseWriter, what string, err error) {
-	s.cfg.Log.Error("relay failure", "while", what, "error", err)
-	w.Header().Set("Retry-After", "2")
-	writeJSON(w, http.StatusServiceUnavailable, auth.RelayPollAnswer{State: auth.RelayUnavailable, RetryIn: 2, Detail: "the relay failed " + what})
-}
-
-// handleWhy names why a handle was refused, for the log: never the handle.
-func handleWhy(err error, h Handle) string {
-	if err != nil {
-		return err.Error()
-	}
-	return "a handle of kind " + string(h.Kind) + " where another was expected"
-}
-
-func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
-		status := http.StatusBadRequest
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		writeJSON(w, status, auth.RelayErrorAnswer{Error: auth.RelayErrBadRequest, Message: "the request is not the JSON this call takes"})
-		return false
-	}
-	return true
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }

@@ -61,3 +61,13 @@ func (st *Store) KioskKeyFor(relayURL string) (auth.Secret, error) {
 	}
 	return auth.Secret(key), nil
 }
+
+// DeleteKioskKey forgets the kiosk's relay key or credential: the kiosk is
+// no longer enrolled. A key that was not there is no error.
+func (st *Store) DeleteKioskKey() error {
+	err := st.call(func() error { return st.backend.Delete(service, kioskKeyItem) })
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("forgetting the kiosk key: %w", err)
+	}
+	return nil
+}

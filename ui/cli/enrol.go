@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,12 @@ type EnrolOptions struct {
 	RelayURL   string
 	KeyFile    string
 	Timeout    time.Duration
+	// Name and Wait are for a relay whose garages enrol their own kiosks
+	// (enrolgarage.go): what the relay will call this kiosk, and how long a
+	// technician has to approve.
+	Name  string
+	Wait  time.Duration
+	Light bool
 }
 
 // NewCmdEnrol is `workshop-login enrol`: keep the kiosk key the relay's
@@ -34,6 +41,9 @@ func NewCmdEnrol(f *Factory) *Command {
 	flags.StringVar(&opts.RelayURL, "relay", "", "the relay's address (default: relay.url of the configuration)")
 	flags.StringVar(&opts.KeyFile, "key-file", "", "read the key from this file instead of standard input")
 	durationVar(flags, &opts.Timeout, "timeout", 15*time.Second, "give the relay this long to answer")
+	flags.StringVar(&opts.Name, "name", "", "what the relay calls this kiosk when the garage enrols it (default: the computer's name)")
+	durationVar(flags, &opts.Wait, "wait", 15*time.Minute, "give a technician this long to approve the enrolment code")
+	flags.BoolVar(&opts.Light, "light", false, "draw the enrolment code for a terminal with a light background")
 	return &Command{Flags: flags, Run: func(ctx context.Context) int { return enrolRun(ctx, opts) }}
 }
 
@@ -67,7 +77,11 @@ func enrolRun(ctx context.Context, opts *EnrolOptions) int {
 		fmt.Fprintln(stderr, "workshop-login enrol:", cfg.Explain(err))
 		return exitUsage
 	}
-	key, err := readKioskKey(opts.KeyFile, f.In, stderr)
+	key, err := readKioskKey(opts.KeyFile, f.In, stderr, func() bool { return garagePolicy(ctx, relayURL, cfg) })
+	if errors.Is(err, errNoKey) {
+		// No key: the garage enrols this kiosk itself, if the relay lets it.
+		return enrolGarage(ctx, opts, cfg, relayURL)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "workshop-login enrol:", err)
 		return exitUsage
@@ -99,9 +113,14 @@ func enrolRun(ctx context.Context, opts *EnrolOptions) int {
 	return 0
 }
 
+// errNoKey: nothing was given, and the garage may enrol the kiosk itself.
+var errNoKey = errors.New("no kiosk key given")
+
 // readKioskKey reads the key from file, else the first line of in; it
-// must have the shape relay add-kiosk prints.
-func readKioskKey(file string, in io.Reader, prompt io.Writer) (auth.Secret, error) {
+// must have the shape relay add-kiosk prints. With no file, a terminal
+// whose relay lets garages enrol (selfService) and an empty input are
+// errNoKey.
+func readKioskKey(file string, in io.Reader, prompt io.Writer, selfService func() bool) (auth.Secret, error) {
 	var line string
 	if file != "" {
 		b, err := os.ReadFile(file)
@@ -115,12 +134,15 @@ func readKioskKey(file string, in io.Reader, prompt io.Writer) (auth.Secret, err
 		}
 		if f, ok := in.(*os.File); ok {
 			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				if selfService() {
+					return "", errNoKey
+				}
 				fmt.Fprint(prompt, "Paste the kiosk key your relay's administrator gave you, then press Enter: ")
 			}
 		}
 		read, err := bufio.NewReader(in).ReadString('\n')
 		if err != nil && read == "" {
-			return "", fmt.Errorf("no key on standard input: paste it, or pass --key-file")
+			return "", errNoKey
 		}
 		line = read
 	}

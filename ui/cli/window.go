@@ -104,6 +104,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		record = audit.Open(path).Record
 	}
 	sessions := f.Sessions()
+	enrolment, enrolFirst := enrolmentFor(ctx, cfg, tc, sessions, logger)
 	launchers := make([]*handoff.Launcher, len(desks))
 	for i, d := range desks {
 		launchers[i] = d.Launcher
@@ -146,7 +147,9 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 			}
 			return auth.Reachable(ctx, cfg.TrustCentre, nil)
 		},
-		OpenURL: openURL,
+		OpenURL:      openURL,
+		Enrolment:    enrolment,
+		EnrolAtStart: enrolFirst,
 		Settings: ui.Settings{
 			KioskMode: kc.KioskMode, DeeplinkButton: kc.DeeplinkButton, HighContrast: kc.HighContrast,
 			LargeText: kc.LargeText, Language: kc.Language, AdminKeys: kc.AdminKeys, SignOutKeys: kc.SignOutKeys,

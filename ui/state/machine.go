@@ -82,7 +82,8 @@ type Machine struct {
 	// restore is the keyring's restore at start, until it is asked for:
 	// after the first code (see maybeRestore).
 	restore     func()
-	ticksBefore int // ticks handled while restore waited
+	ticksBefore int        // ticks handled while restore waited
+	enrol       enrolState // enrol.go
 }
 
 // New makes the machine; Start begins signing in.
@@ -117,7 +118,7 @@ func (m *Machine) Start() {
 	m.stop = stop
 	m.ticker(ctx)
 	m.resting, m.idleAt = m.restable(), time.Time{}
-	m.startAttempt()
+	m.begin() // enrol.go: the first code, or the enrolment's
 	if m.choice() {
 		// A kept session does not say whose it is: with several
 		// manufacturers none is kept (keep), and none is restored.
@@ -187,6 +188,8 @@ func (m *Machine) Handle(msg Msg) {
 		m.mark(Everything)
 	case ToolLaunched:
 		m.toolLaunched(msg.Name, msg.Session, msg.Err)
+	default:
+		m.handleEnrol(msg)
 	}
 }
 

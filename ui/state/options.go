@@ -129,4 +129,9 @@ type Options struct {
 	IdleTime func() (time.Duration, error)
 	Settings Settings
 	Now      func() time.Time // default time.Now
+	// Enrolment lets the garage enrol this kiosk from the settings; nil
+	// when the relay does not allow it. EnrolAtStart: the kiosk is not
+	// enrolled yet, so it starts on the enrolment code.
+	Enrolment    Enrolment
+	EnrolAtStart bool
 }

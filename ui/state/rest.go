@@ -56,7 +56,7 @@ func (m *Machine) rest() {
 // checkRest wakes the kiosk on input elsewhere on the machine, and rests
 // it after CodeRestAfter without any.
 func (m *Machine) checkRest(sample IdleSample) {
-	if !m.restable() || m.session != nil || m.web || m.signingIn || m.settingsOpen {
+	if !m.restable() || m.session != nil || m.web || m.signingIn || m.settingsOpen || m.enrol.open {
 		return
 	}
 	now := m.opts.Now()

@@ -16,6 +16,8 @@ const (
 	ScreenSettings
 	// ScreenRest: codes on demand, nobody there, no code; any input wakes.
 	ScreenRest
+	// ScreenEnrol: the enrolment code, where the sign-in's goes (enrol.go).
+	ScreenEnrol
 )
 
 // Text is something to show: a message key and its parameters, which the
@@ -48,6 +50,10 @@ type View struct {
 
 	// The rest screen: the kiosk's name, if it has one.
 	Name string
+	// Place is where the relay knows the kiosk to be (garage, name, code),
+	// on the rest and QR screens; CanEnrol offers enrolment in the settings.
+	Place    Text
+	CanEnrol bool
 
 	// The sign-in screen.
 	CodeURI     string // the QR code; empty: none
@@ -92,12 +98,16 @@ func (m *Machine) View() View {
 	now := m.opts.Now()
 	v := View{Web: m.web, BackToQR: m.web && !m.opts.Settings.WebOnly, HandoffStatus: m.handoffErr, SessionNotSaved: m.sessionNotSaved}
 	v.Codes = key("ui.codes_always", nil)
+	v.Place, v.CanEnrol = m.placeText(), m.CanEnrol()
 	if m.onDemand() != nil {
 		v.Codes = key("ui.codes_on_demand", nil)
 	}
 	switch {
 	case m.settingsOpen:
 		v.Screen = ScreenSettings
+	case m.enrol.open:
+		m.viewEnrol(&v)
+		return v
 	case m.session != nil && m.adding:
 		v.Screen, v.Adding = ScreenSignIn, true
 	case m.session != nil:
@@ -155,7 +165,10 @@ func (m *Machine) viewCode(v *View, now time.Time) {
 		if !m.retryUntil.IsZero() {
 			seconds = max(int((m.retryUntil.Sub(now)+time.Second-1)/time.Second), 0)
 		}
-		v.Status = key(string(m.message), map[string]any{"Seconds": seconds})
+		v.Status = key(string(m.message), map[string]any{"Seconds": seconds, "Garage": m.enrol.place.GarageName})
+		if m.message == auth.MsgNotEnrolled && m.CanEnrol() {
+			v.Status = key("ui.not_enrolled_hint", nil) // the garage can do it here
+		}
 	}
 	_, canRetry := m.signIn().(retrier)
 	v.TryAgainNow = canRetry && !m.web && !m.retryUntil.IsZero() && now.Before(m.retryUntil)

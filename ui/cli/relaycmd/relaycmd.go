@@ -38,6 +38,8 @@ const Usage = `  workshop-login relay [--config relay.toml] [--verbose]
                                                 enrol a kiosk; prints its key once
   workshop-login relay remove-kiosk NAME [--config relay.toml]
                                                 revoke a kiosk's key
+  workshop-login relay deny-kiosk CODE | deny-garage IOUID [--config relay.toml]
+                                                revoke a kiosk its garage enrolled, or all of a garage's
   workshop-login relay new-keys [--config relay.toml]
                                                 make the first keys; later, step 1 of a rotation:
                                                 publish new keys, which no replica uses yet
@@ -87,6 +89,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return addKiosk(*configPath, positional[0], stdout, stderr)
 		}
 		return removeKiosk(*configPath, positional[0], stdout, stderr)
+	case "deny-kiosk", "deny-garage":
+		if len(positional) != 1 {
+			fmt.Fprintf(stderr, "workshop-login relay %s: name one kiosk code or one IOUID (in quotes: it has spaces)\n", sub)
+			return exitUsage
+		}
+		return deny(*configPath, strings.TrimPrefix(sub, "deny-"), positional[0], stdout, stderr)
 	case "new-keys", "promote-keys":
 		if len(positional) > 0 {
 			fmt.Fprintf(stderr, "workshop-login relay %s: takes no arguments\n", sub)
@@ -182,9 +190,13 @@ func NewServer(cfg relay.Config, log *slog.Logger) (*relay.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	enrolment, err := cfg.EnrolmentConfig(log)
+	if err != nil {
+		return nil, err
+	}
 	return relay.NewServer(relay.ServerConfig{Upstream: upstream, Sealer: sealer, Signer: signer, Kiosks: kiosks,
 		Limits: cfg.RateLimits(), PublicURL: cfg.PublicURL, SessionMaxAge: cfg.SessionMaxAge.Duration,
-		HandAccessToken: cfg.HandAccessToken, Log: log})
+		HandAccessToken: cfg.HandAccessToken, Enrolment: enrolment, Log: log})
 }
 
 func addKiosk(configPath, name string, stdout, stderr io.Writer) int {

@@ -75,8 +75,9 @@ type site struct {
 	publicURL  string
 	kioskNames []string
 	kioskKeys  []string
-	// extra is appended to every replica's relay.toml (limits, say).
-	extra string
+	// extra is appended to every replica's relay.toml (limits, say); top
+	// goes before its first section (enrolment = "garage", say).
+	extra, top string
 }
 
 // newSite writes the keys and the kiosks file for n kiosks. The kiosks file
@@ -132,7 +133,7 @@ func (s *site) config(t testing.TB, addr string) string {
 public_url = %q
 kiosks_file = "kiosks"
 drain_time = "1s"
-
+%s
 [trust_centre]
 environment = "simulator"
 issuer = %q
@@ -146,7 +147,7 @@ keys_file = "seal.keys"
 [signing]
 keys_file = "signing.pem"
 audience = "urn:test-vm:tools"
-%s`, addr, s.publicURL, s.simURL, simulator.DefaultClientID, simulator.DefaultProductScope, s.extra)
+%s`, addr, s.publicURL, s.top, s.simURL, simulator.DefaultClientID, simulator.DefaultProductScope, s.extra)
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,10 @@ type cluster struct {
 func newCluster(t *testing.T) *cluster { return newClusterWith(t, "") }
 
 // newClusterWith appends extra to every replica's relay.toml.
-func newClusterWith(t *testing.T, extra string) *cluster {
+func newClusterWith(t *testing.T, extra string) *cluster { return newClusterTop(t, "", extra) }
+
+// newClusterTop also puts top before the relay.toml's first section.
+func newClusterTop(t *testing.T, top, extra string) *cluster {
 	t.Helper()
 	if os.Getenv(nginxTestEnv) != "1" {
 		t.Skipf("set %s=1 (make test does) to run three relay processes behind nginx", nginxTestEnv)
@@ -51,7 +54,7 @@ func newClusterWith(t *testing.T, extra string) *cluster {
 	front := freeAddr(t)
 	c.url = "http://" + front
 	c.site = newSite(t, c.sim.URL, c.url, 1)
-	c.site.extra = extra
+	c.site.extra, c.site.top = extra, top
 	for range 3 {
 		c.addrs = append(c.addrs, freeAddr(t))
 	}

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/relay"
+	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/platform/sessionstore"
+	"github.com/workshop-login/workshop-login/ui/state"
+)
+
+// windowEnrolment is the window's enrolment at its relay (state.Enrolment):
+// auth.Enroller for the code, the keyring for the credential (nil keeps it
+// in memory, for the embedded relay whose keys last one run), and the
+// engine's relay client, which signs in with it from then on.
+type windowEnrolment struct {
+	relayURL, name string
+	settings       auth.Settings
+	rc             *auth.RelayClient
+	keyring        *sessionstore.Store
+	log            *slog.Logger
+}
+
+// enrolmentFor offers enrolment on a relay, and says whether the kiosk
+// must enrol before anyone signs in: it has no key, and the relay lets its
+// garage enrol it. The embedded relay (make run) always starts so.
+func enrolmentFor(ctx context.Context, cfg config.Config, tc *TrustCentre, keyring *sessionstore.Store, log *slog.Logger) (state.Enrolment, bool) {
+	rc := tc.Engine.Relay()
+	if rc == nil {
+		return nil, false
+	}
+	e := &windowEnrolment{relayURL: rc.URL(), name: cfg.Kiosk.Name, settings: cfg.TrustCentre, rc: rc, keyring: keyring, log: log}
+	if !relay.ValidEnrolName(e.name) {
+		e.name = defaultKioskName()
+	}
+	if tc.Relay != nil {
+		e.keyring = nil
+		rc.SetKey("") // the default run shows the garage's enrolment first
+		return e, true
+	}
+	if _, err := keyring.KioskKeyFor(e.relayURL); err == nil {
+		return e, false
+	}
+	return e, garagePolicy(ctx, e.relayURL, cfg)
+}
+
+func (e *windowEnrolment) Place(ctx context.Context) (auth.RelayKioskPlace, error) {
+	who, err := e.rc.Whoami(ctx)
+	if err != nil {
+		return auth.RelayKioskPlace{}, err
+	}
+	if who.Credential != "" && e.keyring != nil {
+		// A key rotation made the kept credential old: keep the new one.
+		if err := e.keyring.SaveKioskKeyFor(e.relayURL, auth.Secret(who.Credential)); err != nil {
+			e.log.Warn("the renewed kiosk credential could not be kept; the old one works until its key is removed", "error", err)
+		} else {
+			e.rc.SetKey(auth.Secret(who.Credential))
+			e.log.Info("kept the kiosk credential the relay sealed again under its current key")
+		}
+	}
+	return who.RelayKioskPlace, nil
+}
+
+func (e *windowEnrolment) Enrol(ctx context.Context, show func(auth.EnrolCode)) (auth.RelayKioskPlace, error) {
+	enroller, err := auth.NewEnroller(e.relayURL, e.name, e.settings)
+	if err != nil {
+		return auth.RelayKioskPlace{}, err
+	}
+	got, err := enroller.Enrol(ctx, show)
+	if err != nil {
+		return auth.RelayKioskPlace{}, err
+	}
+	// One keyring call holds the whole credential: a kiosk stopped before
+	// it is simply not enrolled.
+	if e.keyring != nil {
+		if err := e.keyring.SaveKioskKeyFor(e.relayURL, got.Credential); err != nil {
+			return auth.RelayKioskPlace{}, fmt.Errorf("the keyring did not keep the kiosk's credential (unlock it, then enrol again): %w", err)
+		}
+	}
+	e.rc.SetKey(got.Credential)
+	e.log.Info("kiosk enrolled", "kiosk", got.Kiosk.Kiosk, "garage", got.Kiosk.Garage, "approved_by", got.Kiosk.ApprovedBy,
+		"at", got.Kiosk.EnrolledAt.Format(time.RFC3339))
+	return got.Kiosk.RelayKioskPlace, nil
+}
