@@ -20,14 +20,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/workshop-login/workshop-login/platform/buildinfo"
 	"github.com/workshop-login/workshop-login/ui/cli/relaycmd"
-)
-
-// Set at build time with -ldflags "-X main.version=…".
-var (
-	version = "dev"
-	commit  = "unknown"
-	date    = "unknown"
 )
 
 func main() {
@@ -36,7 +30,9 @@ func main() {
 		args = args[1:]
 	}
 	if len(args) > 0 && (args[0] == "version" || args[0] == "--version") {
-		fmt.Printf("workshop-login-relay %s (commit %s, built %s)\n", version, commit, date)
+		// The desktop program's stamp (make relay-static sets it as make
+		// build does), so both binaries of one build say the same version.
+		fmt.Printf("workshop-login-relay %s (commit %s, built %s)\n", buildinfo.Version, buildinfo.Commit, buildinfo.Date)
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
