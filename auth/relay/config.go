@@ -60,6 +60,7 @@ type Config struct {
 		PerKioskBurst     int     `toml:"per_kiosk_burst"`
 		GlobalPerSecond   float64 `toml:"global_per_second"`
 		GlobalBurst       int     `toml:"global_burst"`
+		ShedConfig                // max_in_flight, max_trust_centre_calls, max_connections
 	} `toml:"limits"`
 
 	dir string // relative paths are read from the config's folder
@@ -159,7 +160,7 @@ func (c *Config) defaults() error {
 		return errors.New(`relay configuration: [signing] audience is missing: set it to what your tools and portals expect, for example "urn:example-vm:repair"`)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return errors.New("relay configuration: tls_cert and tls_key go together: give both, or neither behind a TLS-terminating proxy")
-	case l.PerKioskPerSecond < 0 || l.GlobalPerSecond < 0:
+	case l.PerKioskPerSecond < 0 || l.GlobalPerSecond < 0 || l.MaxInFlight < 0 || l.MaxTrustCentreCalls < 0 || l.MaxConnections < 0:
 		return errors.New("relay configuration: [limits] cannot be negative")
 	case c.SessionMaxAge.Duration < time.Minute || c.SessionMaxAge.Duration > 7*24*time.Hour:
 		return errors.New(`relay configuration: session_max_age must be between 1m and 168h; use "8h" for a working day`)
