@@ -70,7 +70,9 @@ func relayBurst(b *testing.B) {
 
 	before := window(all, began, began.Add(burstBefore))
 	inBurst := window(all, began.Add(burstBefore), burstEnd)
-	normal := max(2*before.quantile(0.99), before.quantile(0.99)+5*time.Millisecond)
+	// Normal: twice the p99 before the burst, or the 50 ms target on this
+	// shared machine, whichever is larger.
+	normal := max(2*before.quantile(0.99), 50*time.Millisecond)
 	recovered, ok := recovery(all, burstEnd, normal)
 	var report strings.Builder
 	fmt.Fprintf(&report, "burst: %d kiosks waiting (every %s), then for %s %d more offering %.0f polls/s (one core serves %.0f: %.0f polls/s at %.1f%% CPU), on %d CPUs (load average %s)\n",
@@ -86,6 +88,12 @@ func relayBurst(b *testing.B) {
 	} else {
 		fmt.Fprintf(&report, "  NOT recovered within %s after the burst (per-second p99 over %.1f ms)\n", burstAfter, ms(normal))
 	}
+	fmt.Fprintf(&report, "  per-second p99 of the waiting kiosks after the burst, ms:")
+	for sec := range 15 {
+		from := burstEnd.Add(time.Duration(sec) * time.Second)
+		fmt.Fprintf(&report, " %.0f", ms(window(all, from, from.Add(time.Second)).quantile(0.99)))
+	}
+	fmt.Fprintln(&report)
 	b.Log("\n" + report.String())
 	b.ReportMetric(recovered.Seconds(), "recovery-s")
 	b.ReportMetric(float64(all.failures()+extra.failures()), "errors")
