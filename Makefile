@@ -100,13 +100,13 @@ relay-image: relay-static
 # simulator on loopback: 5,000 and then 10,000 kiosks waiting at once, each
 # polling every 5 s for 60 s; then a 30 s burst at twice what one core
 # serves, on top of 5,000 waiting kiosks, with sign-ins approved during it
-# (about fifteen minutes).
+# (about six minutes on two cores).
 bench-relay: relay-static
 	WORKSHOP_LOGIN_STATIC_RELAY=$(CURDIR)/$(RELAY_BINARY) \
 		$(GO) test $(GOFLAGS) -v -run='^$$' -bench='RelayLoad|RelayBurst' -benchtime=1x -timeout=40m ./ui/cli/relaycmd/workshop-login-relay/
 
 # Issue 21's fleet: 20,000 kiosks, 1% signing in, the rest at rest, beside
-# the same 20,000 all polling a code (codes = "always"); about five minutes.
+# the same 20,000 all polling a code (codes = "always"); about two minutes.
 bench-relay-long: relay-static
 	WORKSHOP_LOGIN_STATIC_RELAY=$(CURDIR)/$(RELAY_BINARY) \
 		$(GO) test $(GOFLAGS) -v -run='^$$' -bench='RelayFleet' -benchtime=1x -timeout=30m ./ui/cli/relaycmd/workshop-login-relay/
