@@ -1,6 +1,7 @@
 package relaycmd
 
 import (
+	"math"
 	"os"
 	"testing"
 
@@ -32,5 +33,16 @@ func TestBoundsFollowTheConfigurationAndTheFileLimit(t *testing.T) {
 		if n <= 0 || uint64(n)+uint64(shed.MaxTrustCentreCalls)+64 > files {
 			t.Errorf("%d open files: %d connections, want some, leaving room for the Trust Centre's and the relay's own files", files, n)
 		}
+	}
+}
+
+// Under GOMEMLIMIT, connections are bounded by memory too: a container's
+// open-file limit is often a million, and memory runs out long before.
+func TestConnectionsFollowTheMemoryLimit(t *testing.T) {
+	if n := relay.MemoryBound(600 << 20); n < 5000 || n > 20000 {
+		t.Errorf("600 MiB: %d connections, want thousands, not the million a container's file limit allows", n)
+	}
+	if n := relay.MemoryBound(math.MaxInt64); n != 0 {
+		t.Errorf("no memory limit: %d, want no bound (0)", n)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -181,6 +182,12 @@ func NewServer(cfg relay.Config, log *slog.Logger) (*relay.Server, error) {
 	}
 	if shed.MaxConnections == 0 && openFiles > 0 {
 		shed.MaxConnections = relay.ConnectionBound(openFiles, shed)
+	}
+	// GOMEMLIMIT (the Deployment sets it below the container's limit):
+	// a flood of connections is refused before the container is killed.
+	byMemory := relay.MemoryBound(debug.SetMemoryLimit(-1))
+	if cfg.Limits.MaxConnections == 0 && byMemory > 0 && (shed.MaxConnections == 0 || shed.MaxConnections > byMemory) {
+		shed.MaxConnections = byMemory
 	}
 	log.Info("bounds", "max_connections", shed.MaxConnections, "open_files", openFiles, "max_in_flight", shed.MaxInFlight,
 		"max_trust_centre_calls", shed.MaxTrustCentreCalls)
