@@ -36,6 +36,12 @@ func NewUpstream(s Settings, opts ...Option) (*Upstream, error) {
 // thousand polls a second of a few milliseconds each is a handful).
 const upstreamIdleConns = 256
 
+// UpstreamMaxConns bounds the relay's connections to the Trust Centre, and
+// so its calls in flight there: a slow Digidentity makes calls wait for a
+// connection (and the relay shed kiosks' calls) instead of opening file
+// descriptors without end.
+const UpstreamMaxConns = upstreamIdleConns
+
 // upstreamClient is the relay's client for the Trust Centre. Go's default
 // keeps two idle connections per host, so a relay polling for thousands of
 // kiosks would close and reopen connections all the time: a TLS handshake
@@ -43,6 +49,7 @@ const upstreamIdleConns = 256
 func upstreamClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns, t.MaxIdleConnsPerHost = upstreamIdleConns, upstreamIdleConns
+	t.MaxConnsPerHost = UpstreamMaxConns
 	return &http.Client{Transport: t}
 }
 

@@ -118,6 +118,7 @@ var (
 	ErrNotYet     = errors.New("assertion: issued in the future")
 	ErrClaims     = errors.New("assertion: claims missing or invalid")
 	ErrKeys       = errors.New("assertion: the relay's key set cannot be read")
+	ErrTooLarge   = errors.New("assertion: larger than any assertion")
 )
 
 // Verify checks a raw assertion and returns who it says signed in.
@@ -142,6 +143,9 @@ func Verify(ctx context.Context, raw string, opts Options) (Identity, error) {
 		leeway = DefaultLeeway
 	}
 
+	if len(raw) > MaxSize {
+		return Identity{}, fmt.Errorf("%w: %d bytes, over %d", ErrTooLarge, len(raw), MaxSize)
+	}
 	tok, err := jwt.ParseSigned(raw, Algorithms)
 	if err != nil {
 		return Identity{}, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -241,7 +245,7 @@ func (id Identity) check() error {
 	default:
 		return fmt.Errorf("%w: role %q", ErrClaims, id.Role)
 	}
-	return nil
+	return id.checkText()
 }
 
 // pick finds the public key kid names, of a type that fits alg. Symmetric

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -66,6 +65,7 @@ type Config struct {
 		PerKioskBurst     int     `toml:"per_kiosk_burst"`
 		GlobalPerSecond   float64 `toml:"global_per_second"`
 		GlobalBurst       int     `toml:"global_burst"`
+		ShedConfig                // max_in_flight, max_trust_centre_calls, max_connections
 	} `toml:"limits"`
 
 	dir string // relative paths are read from the config's folder
@@ -168,7 +168,7 @@ func (c *Config) defaults() error {
 		return errors.New(`relay configuration: [signing] audience is missing: set it to what your tools and portals expect, for example "urn:example-vm:repair"`)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return errors.New("relay configuration: tls_cert and tls_key go together: give both, or neither behind a TLS-terminating proxy")
-	case l.PerKioskPerSecond < 0 || l.GlobalPerSecond < 0:
+	case l.PerKioskPerSecond < 0 || l.GlobalPerSecond < 0 || l.MaxInFlight < 0 || l.MaxTrustCentreCalls < 0 || l.MaxConnections < 0:
 		return errors.New("relay configuration: [limits] cannot be negative")
 	case c.SessionMaxAge.Duration < time.Minute || c.SessionMaxAge.Duration > 7*24*time.Hour:
 		return errors.New(`relay configuration: session_max_age must be between 1m and 168h; use "8h" for a working day`)
@@ -298,73 +298,6 @@ func (c Config) Signer() (*Signer, error) {
 	return NewSigner(SignerConfig{Issuer: c.Signing.Issuer, Audience: c.Signing.Audience,
 		Current: cur, Next: next, Previous: prev, TTL: c.Signing.AssertionTTL.Duration})
 }
-
-// KioskFile is a kiosk keys file that is read again when it changes
-// (checked at most once a second), so that adding a kiosk needs no restart
-// and deleting its line revokes it within a second. A file that no longer
-// parses keeps the last good keys, and says so in the log.
-type KioskFile struct {
-	path string
-	now  func() time.Time
-	warn func(error)
-
-	mu      sync.Mutex
-	keys    *KioskKeys
-	checked time.Time
-	stamp   fileStamp
-}
-
-type fileStamp struct {
-	mod  time.Time
-	size int64
-}
-
-// OpenKioskFile reads path; it must parse now.
-func OpenKioskFile(path string, warn func(error)) (*KioskFile, error) {
-	f := &KioskFile{path: path, now: time.Now, warn: warn}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("relay: kiosks file: %w", err)
-	}
-	keys, err := LoadKioskKeys(path)
-	if err != nil {
-		return nil, err
-	}
-	f.keys, f.stamp, f.checked = keys, fileStamp{st.ModTime(), st.Size()}, f.now()
-	return f, nil
-}
-
-// Authenticate implements Authenticator against the file as it is now.
-func (f *KioskFile) Authenticate(key string) (string, error) {
-	return f.current().Authenticate(key)
-}
-
-func (f *KioskFile) current() *KioskKeys {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	now := f.now()
-	if now.Sub(f.checked) < time.Second {
-		return f.keys
-	}
-	f.checked = now
-	st, err := os.Stat(f.path)
-	if err != nil {
-		f.warn(fmt.Errorf("kiosks file: %w (keeping the kiosks read before)", err))
-		return f.keys
-	}
-	if stamp := (fileStamp{st.ModTime(), st.Size()}); stamp != f.stamp {
-		keys, err := LoadKioskKeys(f.path)
-		if err != nil {
-			f.warn(fmt.Errorf("%w (keeping the kiosks read before)", err))
-			return f.keys
-		}
-		f.keys, f.stamp = keys, stamp
-	}
-	return f.keys
-}
-
-// Names are the kiosks enrolled now.
-func (f *KioskFile) Names() []string { return f.current().Names() }
 
 // NewSealKeyID names a new key after the time it was made, so a file's keys
 // sort by age, and four random hex digits, so two rotations within a second

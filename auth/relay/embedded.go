@@ -89,8 +89,8 @@ func StartEmbedded(s auth.Settings, log *slog.Logger) (*Embedded, error) {
 		return nil, err
 	}
 	e := &Embedded{URL: url, KioskKey: auth.Secret(key), Server: srv,
-		http: &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}}
-	go e.http.Serve(ln)
+		http: srv.HTTPServer(nil)}
+	go e.http.Serve(srv.Listener(ln))
 	return e, nil
 }
 

@@ -59,9 +59,13 @@ type ServerConfig struct {
 	// Enrolment is self-service enrolment and garage binding
 	// (enrolserver.go); the zero value is the administrator's way only.
 	Enrolment EnrolmentConfig
-	Log       *slog.Logger
-	Metrics   *Metrics
-	Now       func() time.Time
+	// Shedding bounds the work taken on (zero fields: DefaultShedding);
+	// BodyTimeout bounds reading a request (zero: DefaultBodyTimeout).
+	Shedding    Shedding
+	BodyTimeout time.Duration
+	Log         *slog.Logger
+	Metrics     *Metrics
+	Now         func() time.Time
 }
 
 // Server is one relay replica: it keeps nothing between calls.
@@ -73,6 +77,9 @@ type Server struct {
 	ready   atomic.Bool
 	mux     *http.ServeMux
 	enrol   enrolLimiter
+	calls   slots // kiosk calls in flight
+	tcCalls slots // Trust Centre calls in flight
+	quiet   *quietLog
 }
 
 // maxRequest bounds a request body; real ones are a handle of a few hundred
@@ -101,9 +108,14 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	cfg.Shedding.defaults()
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	s := &Server{cfg: cfg, global: rate.NewLimiter(cfg.Limits.Global, cfg.Limits.GlobalBurst),
-		perKios: map[string]*rate.Limiter{}, mux: http.NewServeMux()}
+		perKios: map[string]*rate.Limiter{}, mux: http.NewServeMux(), quiet: newQuietLog(cfg.Log, cfg.Now),
+		calls: make(slots, cfg.Shedding.MaxInFlight), tcCalls: make(slots, cfg.Shedding.MaxTrustCentreCalls)}
 	s.ready.Store(true)
 	s.mux.HandleFunc("POST "+auth.RelayPathStart, s.kioskCall(s.start))
 	s.mux.HandleFunc("POST "+auth.RelayPathPoll, s.kioskCall(s.poll))
@@ -141,6 +153,11 @@ func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
 // before handing the call on.
 func (s *Server) kioskCall(next func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.calls.take() {
+			s.shed(w, "kiosk calls in flight")
+			return
+		}
+		defer s.calls.give()
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		kiosk, r, err := s.authenticate(w, r, strings.TrimSpace(key))
 		if errors.Is(err, errAnswered) {
@@ -148,14 +165,14 @@ func (s *Server) kioskCall(next func(http.ResponseWriter, *http.Request, string)
 		}
 		if !ok || err != nil {
 			s.cfg.Metrics.reject("not_enrolled")
-			s.cfg.Log.Warn("refused a kiosk that is not enrolled", "remote", r.RemoteAddr, "path", r.URL.Path)
+			s.quiet.note("refused kiosks that are not enrolled", r.URL.Path)
 			writeJSON(w, http.StatusUnauthorized, auth.RelayErrorAnswer{Error: auth.RelayErrNotEnrolled,
 				Message: "This kiosk is not enrolled: ask your administrator"})
 			return
 		}
 		if wait, reason := s.admit(kiosk); wait > 0 {
 			s.cfg.Metrics.reject(reason)
-			s.cfg.Log.Warn("rate limited", "kiosk", kiosk, "reason", reason, "retry_after", wait)
+			s.quiet.note("rate limited", reason)
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			writeJSON(w, http.StatusTooManyRequests, auth.RelayPollAnswer{State: auth.RelayBusy, RetryIn: int(math.Ceil(wait.Seconds())),
 				Detail: reason})
@@ -192,6 +209,11 @@ func (s *Server) admit(kiosk string) (time.Duration, string) {
 }
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request, kiosk string) {
+	if !s.tcCalls.take() {
+		s.shed(w, "Trust Centre calls in flight")
+		return
+	}
+	defer s.tcCalls.give()
 	began := s.cfg.Now()
 	qr, err := s.cfg.Upstream.RequestQR(r.Context())
 	s.cfg.Metrics.observe("qr", began, s.cfg.Now())
@@ -231,6 +253,13 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 		s.answer(w, auth.RelayPollAnswer{State: auth.RelayGone, Error: auth.MsgCodeExpired, Detail: "the sign-in is unknown or too old"})
 		return
 	}
+	// Taken before the Trust Centre sees the code: a shed poll leaves the
+	// code as it was, and the kiosk polls it again after Retry-After.
+	if !s.tcCalls.take() {
+		s.shed(w, "Trust Centre calls in flight")
+		return
+	}
+	defer s.tcCalls.give()
 	if h.Kind == HandleToken {
 		s.identify(w, r.Context(), kiosk, h, s.approveHere)
 		return
@@ -309,6 +338,11 @@ func (s *Server) approve(w http.ResponseWriter, kiosk string, h Handle, id auth.
 	if h.Token.ExpiresIn > 0 {
 		ends = minTime(ends, h.ApprovedAt.Add(h.Token.ExpiresIn))
 	}
+	if err := checkUIDs(id); err != nil {
+		s.cfg.Log.Warn("sign-in failed after approval: the identity is not SERMI's syntax", "kiosk", kiosk, "detail", err.Error())
+		s.answer(w, auth.RelayPollAnswer{State: auth.RelayFailed, Error: auth.MsgIdentityInvalid, Detail: err.Error()})
+		return
+	}
 	signed, err := s.cfg.Signer.Sign(id, kiosk)
 	if err != nil {
 		s.internal(w, "signing an assertion", err)
@@ -371,25 +405,4 @@ func (s *Server) jwks(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	_ = json.NewEncoder(w).Encode(s.cfg.Signer.JWKS())
-}
-
-// writeTrouble answers a failed Trust Centre call: 429 and 503 for a wait
-// (the code stays as it was), 200 failed for an answer that ends the code.
-func (s *Server) writeTrouble(w http.ResponseWriter, a auth.PollAnswer) {
-	detail := a.Err.Error()
-	switch a.State {
-	case auth.PollBusy:
-		wait := max(a.RetryAfter, time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		writeJSON(w, http.StatusTooManyRequests, auth.RelayPollAnswer{State: auth.RelayBusy, RetryIn: int(math.Ceil(wait.Seconds())), Detail: detail})
-	case auth.PollUnavailable:
-		w.Header().Set("Retry-After", "2")
-		writeJSON(w, http.StatusServiceUnavailable, auth.RelayPollAnswer{State: auth.RelayUnavailable, RetryIn: 2, Lost: a.Lost, Detail: detail})
-	default:
-		key := auth.MsgFailed
-		if a.Err != nil {
-			key = a.Err.Key
-		}
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayFailed, Error: key, Detail: detail})
-	}
 }

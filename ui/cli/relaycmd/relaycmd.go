@@ -14,14 +14,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/relay"
+	"github.com/workshop-login/workshop-login/platform/fdlimit"
 )
 
 // Exit codes, as the desktop program's (README "Commands and exit codes").
@@ -134,8 +135,8 @@ func serve(ctx context.Context, configPath string, verbose bool, stdout, stderr 
 		fmt.Fprintf(stderr, "workshop-login relay: cannot listen on %s: %v\n", cfg.Listen, err)
 		return exitFailed
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln = srv.Listener(ln)
+	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.Path(cfg.TLSCert), cfg.Path(cfg.TLSKey))
@@ -194,8 +195,24 @@ func NewServer(cfg relay.Config, log *slog.Logger) (*relay.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	shed := cfg.Shedding()
+	openFiles, err := fdlimit.Raise()
+	if err != nil {
+		log.Warn("the open-file limit cannot be read; connections are not bounded by it", "error", err)
+	}
+	if shed.MaxConnections == 0 && openFiles > 0 {
+		shed.MaxConnections = relay.ConnectionBound(openFiles, shed)
+	}
+	// GOMEMLIMIT (the Deployment sets it below the container's limit):
+	// a flood of connections is refused before the container is killed.
+	byMemory := relay.MemoryBound(debug.SetMemoryLimit(-1))
+	if cfg.Limits.MaxConnections == 0 && byMemory > 0 && (shed.MaxConnections == 0 || shed.MaxConnections > byMemory) {
+		shed.MaxConnections = byMemory
+	}
+	log.Info("bounds", "max_connections", shed.MaxConnections, "open_files", openFiles, "max_in_flight", shed.MaxInFlight,
+		"max_trust_centre_calls", shed.MaxTrustCentreCalls)
 	return relay.NewServer(relay.ServerConfig{Upstream: upstream, Sealer: sealer, Signer: signer, Kiosks: kiosks,
-		Limits: cfg.RateLimits(), PublicURL: cfg.PublicURL, SessionMaxAge: cfg.SessionMaxAge.Duration,
+		Limits: cfg.RateLimits(), Shedding: shed, PublicURL: cfg.PublicURL, SessionMaxAge: cfg.SessionMaxAge.Duration,
 		HandAccessToken: cfg.HandAccessToken, Enrolment: enrolment, Log: log})
 }
 

@@ -154,20 +154,41 @@ audience = "urn:test-vm:tools"
 	return path
 }
 
-// replica is one relay process.
+// replica is one relay process, or one relay container.
 type replica struct {
-	addr   string
-	cmd    *exec.Cmd
-	stderr *authtest.Buffer
-	exited chan struct{}
+	addr      string
+	cmd       *exec.Cmd
+	stderr    *authtest.Buffer
+	exited    chan struct{}
+	container string // its name, when it runs in the image
 }
+
+// relayImageEnv names the relay's container image (make relay-image builds
+// it; make test sets it): a replica of the nginx test runs in it.
+const relayImageEnv = "WORKSHOP_LOGIN_STATIC_RELAY_IMAGE"
 
 // startReplica runs the static binary with the site's configuration on
 // addr and waits until it says it serves.
 func startReplica(t testing.TB, s *site, addr string) *replica {
+	return startReplicaIn(t, s, addr, "")
+}
+
+// startReplicaIn runs the replica in the container image, or as a process
+// of the static binary when image is empty. The container shares the
+// host's network (loopback) and reads the site's folder, mounted at the
+// same path; it runs as the test's user, who owns the key files.
+func startReplicaIn(t testing.TB, s *site, addr, image string) *replica {
 	t.Helper()
 	r := &replica{addr: addr, stderr: &authtest.Buffer{}, exited: make(chan struct{})}
-	r.cmd = exec.Command(relayBinary(t), "--config", s.config(t, addr))
+	config := s.config(t, addr)
+	if image == "" {
+		r.cmd = exec.Command(relayBinary(t), "--config", config)
+	} else {
+		r.container = "workshop-login-relay-test-" + strings.ReplaceAll(addr, ":", "-")
+		r.cmd = exec.Command("podman", "--runtime", "runc", "--cgroup-manager=cgroupfs", "run", "--rm", "--name", r.container,
+			"--network=host", "--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), "-v", s.dir+":"+s.dir+":ro",
+			image, "--config", config)
+	}
 	r.cmd.Stderr = r.stderr
 	stdout, err := r.cmd.StdoutPipe()
 	if err != nil {
@@ -202,8 +223,12 @@ func startReplica(t testing.TB, s *site, addr string) *replica {
 	return r
 }
 
-// kill is kill -9: no draining, no goodbye.
+// kill is kill -9: no draining, no goodbye. A container is killed by
+// podman: killing its client would leave the container running.
 func (r *replica) kill() {
+	if r.container != "" {
+		_ = exec.Command("podman", "--runtime", "runc", "--cgroup-manager=cgroupfs", "rm", "-f", "-t", "0", r.container).Run()
+	}
 	if r.cmd.Process != nil {
 		_ = r.cmd.Process.Kill()
 	}

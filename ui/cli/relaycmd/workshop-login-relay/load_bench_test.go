@@ -30,10 +30,12 @@ import (
 // simulator (its own latency under that load), then through the static
 // relay, a process of its own whose CPU and memory are read from /proc.
 const (
-	benchKiosks   = 5000
 	benchInterval = 5 * time.Second
 	benchWindow   = 60 * time.Second
 )
+
+// benchSizes are the waiting kiosks BenchmarkRelayLoad measures.
+var benchSizes = []int{5000, 10000}
 
 // simulatorChildEnv makes the test binary serve the simulator alone, so
 // that it is a process of its own, apart from the load.
@@ -96,16 +98,28 @@ func startSimulatorProcess(b *testing.B) *simProcess {
 	return &simProcess{url: u, cmd: cmd}
 }
 
-// tally is one phase's latencies and errors.
+// tally is one phase's latencies and errors, and the calls shed (503 or
+// 429 busy with Retry-After: not errors, the kiosk waits and polls again)
+// and sign-ins approved.
 type tally struct {
-	mu      sync.Mutex
-	latency []time.Duration
-	errors  map[string]int
+	mu       sync.Mutex
+	latency  []time.Duration
+	at       []time.Time // when each of latency ended
+	errors   map[string]int
+	shed     int
+	approved int
 }
 
 func (t *tally) ok(d time.Duration) {
 	t.mu.Lock()
 	t.latency = append(t.latency, d)
+	t.at = append(t.at, time.Now())
+	t.mu.Unlock()
+}
+
+func (t *tally) count(n *int) {
+	t.mu.Lock()
+	*n++
 	t.mu.Unlock()
 }
 
@@ -136,18 +150,31 @@ func (t *tally) quantile(q float64) time.Duration {
 }
 
 // poller is one waiting kiosk: poll answers one poll, and reports whether
-// it was the answer a waiting kiosk expects (pending).
+// it was the answer a waiting kiosk expects (pending), or outcomeShed
+// (with the wait asked for) or outcomeApproved.
 type poller func(ctx context.Context) (time.Duration, string)
+
+// Outcomes of a poll that are not errors.
+const (
+	outcomeShed     = "shed"
+	outcomeApproved = "approved"
+)
 
 // run polls each of pollers every interval, their phases spread evenly
 // over the interval, until the window ends.
 func run(pollers []poller, window time.Duration) *tally {
+	return runEvery(pollers, window, benchInterval)
+}
+
+// runEvery is run at another interval. A shed poll is polled again after
+// its Retry-After, as the kiosk does; an approved kiosk stops.
+func runEvery(pollers []poller, window, interval time.Duration) *tally {
 	var t tally
 	ctx, cancel := context.WithTimeout(context.Background(), window)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i, poll := range pollers {
-		offset := time.Duration(i) * benchInterval / time.Duration(len(pollers))
+		offset := time.Duration(i) * interval / time.Duration(len(pollers))
 		wg.Go(func() {
 			timer := time.NewTimer(offset)
 			defer timer.Stop()
@@ -157,11 +184,18 @@ func run(pollers []poller, window time.Duration) *tally {
 					return
 				case <-timer.C:
 				}
-				timer.Reset(benchInterval)
+				timer.Reset(interval)
 				d, why := poll(ctx)
 				switch {
 				case ctx.Err() != nil:
 					return // cut off by the window's end: not the server's fault
+				case why == outcomeApproved:
+					t.count(&t.approved)
+					return
+				case strings.HasPrefix(why, outcomeShed):
+					t.count(&t.shed)
+					wait, _ := time.ParseDuration(strings.TrimPrefix(why, outcomeShed+" "))
+					timer.Reset(max(wait, time.Second))
 				case why != "":
 					t.fail(why)
 				default:
@@ -176,14 +210,20 @@ func run(pollers []poller, window time.Duration) *tally {
 
 // call sends req and reads the whole answer, timing both.
 func call(client *http.Client, req *http.Request) (time.Duration, int, []byte, error) {
+	d, status, body, _, err := callH(client, req)
+	return d, status, body, err
+}
+
+// callH is call with the answer's header.
+func callH(client *http.Client, req *http.Request) (time.Duration, int, []byte, http.Header, error) {
 	began := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, nil, err
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	return time.Since(began), resp.StatusCode, body, err
+	return time.Since(began), resp.StatusCode, body, resp.Header, err
 }
 
 func shortError(err error) string {
@@ -233,19 +273,40 @@ func directPollers(b *testing.B, sim *simProcess, n int) []poller {
 // relayPollers are kiosks waiting on the relay, each with its own key and
 // its own connection, as kiosks in garages have.
 func relayPollers(b *testing.B, relayURL string, keys []string) []poller {
+	return relayPollersWith(b, relayURL, keys, nil)
+}
+
+// relayPollersWith is relayPollers, telling onStart (when not nil) each
+// kiosk's code.
+func relayPollersWith(b *testing.B, relayURL string, keys []string, onStart func(int, auth.RelayStartAnswer)) []poller {
+	clients := make([]*http.Client, len(keys))
+	for i := range clients {
+		clients[i] = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}}
+	}
+	return relayPollersOn(b, relayURL, keys, func(i int) *http.Client { return clients[i] }, onStart)
+}
+
+// relayPollersShared are kiosks whose calls share client's connections,
+// as behind an ingress's connection pool.
+func relayPollersShared(b *testing.B, relayURL string, keys []string, client *http.Client) []poller {
+	return relayPollersOn(b, relayURL, keys, func(int) *http.Client { return client }, nil)
+}
+
+func relayPollersOn(b *testing.B, relayURL string, keys []string, client func(int) *http.Client, onStart func(int, auth.RelayStartAnswer)) []poller {
 	pollers := make([]poller, len(keys))
 	handles := make([][]byte, len(keys))
-	clients := make([]*http.Client, len(keys))
 	parallel(len(keys), func(i int) error {
-		clients[i] = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}}
 		req := mustRequest(http.MethodPost, relayURL+auth.RelayPathStart, nil)
 		req.Header.Set("Authorization", "Bearer "+keys[i])
-		_, status, body, err := call(clients[i], req)
+		_, status, body, err := call(client(i), req)
 		var answer auth.RelayStartAnswer
 		if err != nil || status != http.StatusCreated || json.Unmarshal(body, &answer) != nil || answer.Handle == "" {
 			return fmt.Errorf("a QR code at the relay: HTTP %d %v %s", status, err, body)
 		}
 		handles[i], _ = json.Marshal(auth.RelayPollRequest{Handle: answer.Handle})
+		if onStart != nil {
+			onStart(i, answer)
+		}
 		return nil
 	}, b)
 	for i := range keys {
@@ -253,20 +314,31 @@ func relayPollers(b *testing.B, relayURL string, keys []string) []poller {
 			req := mustRequest(http.MethodPost, relayURL+auth.RelayPathPoll, bytes.NewReader(handles[i])).WithContext(ctx)
 			req.Header.Set("Authorization", "Bearer "+keys[i])
 			req.Header.Set("Content-Type", "application/json")
-			d, status, body, err := call(clients[i], req)
-			var answer auth.RelayPollAnswer
-			switch {
-			case err != nil:
-				return 0, shortError(err)
-			case status != http.StatusOK || json.Unmarshal(body, &answer) != nil:
-				return 0, fmt.Sprintf("HTTP %d %.60s", status, body)
-			case answer.State != auth.RelayPending:
-				return 0, "state " + string(answer.State)
-			}
-			return d, ""
+			return classify(callH(client(i), req))
 		}
 	}
 	return pollers
+}
+
+// classify reads a relay's poll answer as the kiosk does: pending, shed
+// (503 or 429 busy: wait Retry-After), approved, or an error.
+func classify(d time.Duration, status int, body []byte, header http.Header, err error) (time.Duration, string) {
+	var answer auth.RelayPollAnswer
+	jsonErr := json.Unmarshal(body, &answer)
+	switch {
+	case err != nil:
+		return 0, shortError(err)
+	case (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && answer.State == auth.RelayBusy &&
+		header.Get("Retry-After") != "":
+		return 0, outcomeShed + " " + header.Get("Retry-After") + "s"
+	case status != http.StatusOK || jsonErr != nil:
+		return 0, fmt.Sprintf("HTTP %d %.60s", status, body)
+	case answer.State == auth.RelayApproved:
+		return d, outcomeApproved
+	case answer.State != auth.RelayPending:
+		return 0, "state " + string(answer.State)
+	}
+	return d, ""
 }
 
 // parallel runs do for 0..n-1 on 32 workers, and fails b with the first
@@ -340,8 +412,12 @@ func measure(b *testing.B, pid int, during func()) usage {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func BenchmarkRelayLoad(b *testing.B) {
-	for range b.N {
-		relayLoad(b)
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("kiosks=%d", n), func(b *testing.B) {
+			for range b.N {
+				relayLoad(b, n)
+			}
+		})
 	}
 }
 
@@ -350,7 +426,7 @@ func BenchmarkRelayLoad(b *testing.B) {
 // same moment, under the same load and whatever else the machine runs.
 const benchControl = 500
 
-func relayLoad(b *testing.B) {
+func relayLoad(b *testing.B, benchKiosks int) {
 	sim := startSimulatorProcess(b)
 	simPID := sim.cmd.Process.Pid
 
@@ -388,7 +464,7 @@ func relayLoad(b *testing.B) {
 	p50, p99 := through.quantile(0.50), through.quantile(0.99)
 	own50, own99 := own.quantile(0.50), own.quantile(0.99)
 	errors := alone.failures() + through.failures() + own.failures()
-	polls := float64(len(through.latency)+through.failures()) / benchWindow.Seconds()
+	polls := float64(len(through.latency)+through.failures()+through.shed) / benchWindow.Seconds()
 	perCore := float64(benchKiosks) / relayUse.cores
 	b.ReportMetric(ms(p50-own50), "added-p50-ms")
 	b.ReportMetric(ms(p99-own99), "added-p99-ms")
@@ -401,8 +477,8 @@ func relayLoad(b *testing.B) {
 	fmt.Fprintf(&report, "%d kiosks waiting, each polling every %s, for %s, on %d CPUs (load average before %s, after %s)\n",
 		benchKiosks, benchInterval, benchWindow, runtime.NumCPU(), loadBefore, loadAverage())
 	line := func(what string, t *tally, simCPU float64) {
-		fmt.Fprintf(&report, "  %-34s %6d polls  p50 %6.2f ms  p99 %6.2f ms  errors %d %v  simulator CPU %4.1f%%\n",
-			what, len(t.latency), ms(t.quantile(0.5)), ms(t.quantile(0.99)), t.failures(), sorted(t.errors), simCPU*100)
+		fmt.Fprintf(&report, "  %-34s %6d polls  p50 %6.2f ms  p99 %6.2f ms  errors %d %v  shed %d  simulator CPU %4.1f%%\n",
+			what, len(t.latency), ms(t.quantile(0.5)), ms(t.quantile(0.99)), t.failures(), sorted(t.errors), t.shed, simCPU*100)
 	}
 	line(fmt.Sprintf("simulator alone, %d codes:", benchKiosks), alone, simAlone.cores)
 	line(fmt.Sprintf("through the relay, %d kiosks:", benchKiosks), through, simLoaded.cores)

@@ -18,16 +18,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
+	"github.com/workshop-login/workshop-login/platform/buildinfo"
 	"github.com/workshop-login/workshop-login/ui/cli/relaycmd"
-)
-
-// Set at build time with -ldflags "-X main.version=…".
-var (
-	version = "dev"
-	commit  = "unknown"
-	date    = "unknown"
 )
 
 func main() {
@@ -35,8 +30,11 @@ func main() {
 	if len(args) > 0 && args[0] == "relay" {
 		args = args[1:]
 	}
-	if len(args) > 0 && (args[0] == "version" || args[0] == "--version") {
-		fmt.Printf("workshop-login-relay %s (commit %s, built %s)\n", version, commit, date)
+	// --version anywhere: the image's entrypoint puts --config first.
+	if len(args) > 0 && args[0] == "version" || slices.Contains(args, "--version") {
+		// The desktop program's stamp (make relay-static sets it as make
+		// build does), so both binaries of one build say the same version.
+		fmt.Printf("workshop-login-relay %s (commit %s, built %s)\n", buildinfo.Version, buildinfo.Commit, buildinfo.Date)
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

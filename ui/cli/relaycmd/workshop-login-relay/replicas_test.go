@@ -58,8 +58,8 @@ func newClusterTop(t *testing.T, top, extra string) *cluster {
 	for range 3 {
 		c.addrs = append(c.addrs, freeAddr(t))
 	}
-	for _, addr := range c.addrs {
-		c.replicas = append(c.replicas, startReplica(t, c.site, addr))
+	for i := range c.addrs {
+		c.replicas = append(c.replicas, c.start(t, i))
 	}
 	c.nginxDir = t.TempDir()
 	conf := filepath.Join(c.nginxDir, "nginx.conf")
@@ -105,6 +105,20 @@ func newClusterTop(t *testing.T, top, extra string) *cluster {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return c
+}
+
+// start starts replica i: the first in the container image when make test
+// names one (so the image is proven to serve kiosks), the others as
+// processes of the static binary.
+func (c *cluster) start(t *testing.T, i int) *replica {
+	t.Helper()
+	image := os.Getenv(relayImageEnv)
+	if i != 0 || image == "" {
+		return startReplica(t, c.site, c.addrs[i])
+	}
+	r := startReplicaIn(t, c.site, c.addrs[i], image)
+	t.Logf("replica %s runs in the container image %s", r.addr, image)
+	return r
 }
 
 // nginxConfig is round-robin over the replicas, run by the test's user in
@@ -338,8 +352,8 @@ func TestSignInSurvivesRestartingEveryReplica(t *testing.T) {
 			}
 			// Nobody answers now: a poll meanwhile is a 502 from nginx, and
 			// the kiosk waits and tries again.
-			for i, addr := range c.addrs {
-				c.replicas[i] = startReplica(t, c.site, addr)
+			for i := range c.addrs {
+				c.replicas[i] = c.start(t, i)
 			}
 			approve(t, c, qr)
 		}
