@@ -88,6 +88,13 @@ func TestTwoManufacturersInARealWindow(t *testing.T) {
 	eventually(t, "B's demo tool saying B's relay signed", 30*time.Second, func() bool {
 		return d.WindowTitled("Demo tool: verified, GARAGE JANSEN, by the relay of Demo manufacturer B")
 	})
+	// The launch is recorded once the tool has run its first seconds, as a
+	// person working in it would let it.
+	audit := filepath.Join(dir, "workshop-login", "audit.jsonl")
+	eventually(t, "the launch in the audit log", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(audit)
+		return strings.Contains(string(b), `"event":"tool_launch"`)
+	})
 	d.Xdotool("search", "--name", "Demo tool", "windowmove", "1000", "700").Run()
 	time.Sleep(500 * time.Millisecond)
 	click(450, 637) // Sign out (the keyboard may be the tool's now)
@@ -98,7 +105,7 @@ func TestTwoManufacturersInARealWindow(t *testing.T) {
 	if d.QR() != "" {
 		t.Error("a code is on screen after the sign-out: the tiles should be")
 	}
-	log, err := os.ReadFile(filepath.Join(dir, "workshop-login", "audit.jsonl"))
+	log, err := os.ReadFile(audit)
 	for _, vm := range []string{"Demo manufacturer A", "Demo manufacturer B"} {
 		for _, event := range []string{"sign_in", "sign_out"} {
 			if err != nil || !strings.Contains(string(log), `"event":"`+event+`"`) || !strings.Contains(string(log), `"manufacturer":"`+vm+`"`) {
