@@ -256,6 +256,14 @@ wait_qr "$screen" || fail "the QR code went while waiting $WAIT s"
 first=$code # a new one, had the first expired meanwhile
 case "$first" in http://127.0.0.1:*) ;; *) fail "the QR code is not the embedded simulator's on loopback: $first" ;; esac
 
+# The embedded relay lets the garage enrol its kiosk: the first code is the
+# enrolment's, which the technician of GARAGE JANSEN approves.
+echo "== enrolling: approving the enrolment code $first, as the garage's technician would"
+status=$(curl -s -o /dev/null -w '%{http_code}' -d persona=ioe -d pin=1234 -d decision=approve "$first")
+[ "$status" = 200 ] || fail "the simulator answered the enrolment's approval with HTTP $status"
+wait_qr "$screen" "$first" || { cat "$log"; fail "no sign-in code after the enrolment"; }
+first=$code
+
 echo "== signing in: approving $first through the simulator's page, as a phone would"
 status=$(curl -s -o /dev/null -w '%{http_code}' -d persona=ioe -d pin=1234 -d decision=approve "$first")
 [ "$status" = 200 ] || fail "the simulator answered the approval with HTTP $status"
