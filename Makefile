@@ -84,7 +84,7 @@ test: test-deps relay-image
 # cgo-free, no GUI libraries; the same ldflags set its version.
 RELAY_BINARY := workshop-login-relay
 relay-static: check-go
-	CGO_ENABLED=0 $(GO) build $(GOFLAGS) -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(RELAY_BINARY) ./ui/cli/relaycmd/workshop-login-relay
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS) -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(RELAY_BINARY) ./auth/relay/cmd/workshop-login-relay
 
 # The relay's container image (assets/deploy/Containerfile): FROM scratch,
 # the static binary and Debian's CA certificates, built with podman (no base
@@ -108,13 +108,13 @@ relay-image: relay-static
 # (about six minutes on two cores).
 bench-relay: relay-static
 	WORKSHOP_LOGIN_STATIC_RELAY=$(CURDIR)/$(RELAY_BINARY) \
-		$(GO) test $(GOFLAGS) -v -run='^$$' -bench='RelayLoad|RelayBurst' -benchtime=1x -timeout=40m ./ui/cli/relaycmd/workshop-login-relay/
+		$(GO) test $(GOFLAGS) -v -run='^$$' -bench='RelayLoad|RelayBurst' -benchtime=1x -timeout=40m ./auth/relay/cmd/workshop-login-relay/
 
 # Issue 21's fleet: 20,000 kiosks, 1% signing in, the rest at rest, beside
 # the same 20,000 all polling a code (codes = "always"); about two minutes.
 bench-relay-long: relay-static
 	WORKSHOP_LOGIN_STATIC_RELAY=$(CURDIR)/$(RELAY_BINARY) \
-		$(GO) test $(GOFLAGS) -v -run='^$$' -bench='RelayFleet' -benchtime=1x -timeout=30m ./ui/cli/relaycmd/workshop-login-relay/
+		$(GO) test $(GOFLAGS) -v -run='^$$' -bench='RelayFleet' -benchtime=1x -timeout=30m ./auth/relay/cmd/workshop-login-relay/
 
 # The default run in a real window under Xvfb, 20 times: a key at rest to a
 # decodable code, and the approval to the signed-in screen (medians and

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/workshop-login/workshop-login/auth"
@@ -219,11 +221,11 @@ func TestKubernetesManifests(t *testing.T) {
 	c := pod.Containers[0]
 
 	// Probes: the relay's own paths, on the port it listens on.
-	if got := c.ReadinessProbe.HTTPGet.Path; got != auth.RelayPathReady {
-		t.Errorf("readiness probe path %q, want %q: the drain on SIGTERM answers there", got, auth.RelayPathReady)
+	if got := c.ReadinessProbe.HTTPGet.Path; got != relayapi.PathReady {
+		t.Errorf("readiness probe path %q, want %q: the drain on SIGTERM answers there", got, relayapi.PathReady)
 	}
-	if got := c.LivenessProbe.HTTPGet.Path; got != auth.RelayPathHealth {
-		t.Errorf("liveness probe path %q, want %q", got, auth.RelayPathHealth)
+	if got := c.LivenessProbe.HTTPGet.Path; got != relayapi.PathHealth {
+		t.Errorf("liveness probe path %q, want %q", got, relayapi.PathHealth)
 	}
 	portByName := map[string]int{}
 	for _, p := range c.Ports {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // verdict is a Trust Centre answer reduced to what the engine does next.
@@ -100,7 +102,7 @@ type tokenResponse struct {
 	ExpiresIn    time.Duration // zero when the answer does not say
 	// relayed is the relay's answer, when the kiosk signs in through one:
 	// the relay keeps Digidentity's token, and relayIdentity reads this.
-	relayed *RelayPollAnswer
+	relayed *relayapi.PollAnswer
 }
 
 func decodeTokenResponse(status int, header http.Header, body []byte) (tokenResponse, error) {

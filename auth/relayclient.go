@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth/assertion"
 )
 
@@ -54,7 +56,7 @@ func NewRelayed(r RelaySettings, s Settings, opts ...Option) (*Passwordless, err
 // direct.
 func (p *Passwordless) Relay() *RelayClient { return p.relay }
 
-// RelayClient speaks the relay's API (relayapi.go) for one kiosk.
+// RelayClient speaks the relay's API (auth/relay/api) for one kiosk.
 type RelayClient struct {
 	base     string
 	key      Secret
@@ -63,7 +65,7 @@ type RelayClient struct {
 	now      func() time.Time
 
 	mu   sync.Mutex
-	info *RelayInfo // read once: what the assertions are checked against
+	info *relayapi.Info // read once: what the assertions are checked against
 
 	keyMu sync.RWMutex // key changes when the garage enrols the kiosk (SetKey)
 }
@@ -72,13 +74,13 @@ type RelayClient struct {
 func (rc *RelayClient) URL() string { return rc.base }
 
 func (rc *RelayClient) endpoints(context.Context) Endpoints {
-	return Endpoints{QRAuthorize: rc.base + RelayPathStart, Token: rc.base + RelayPathPoll,
-		JWKS: rc.base + RelayPathJWKS, Source: map[string]string{"relay": rc.base}}
+	return Endpoints{QRAuthorize: rc.base + relayapi.PathStart, Token: rc.base + relayapi.PathPoll,
+		JWKS: rc.base + relayapi.PathJWKS, Source: map[string]string{"relay": rc.base}}
 }
 
 func (rc *RelayClient) requestQR(ctx context.Context) (qrSession, error) {
-	var answer RelayStartAnswer
-	status, header, body, err := rc.call(ctx, http.MethodPost, RelayPathStart, nil, rc.settings.HTTPTimeout, "QR code request")
+	var answer relayapi.StartAnswer
+	status, header, body, err := rc.call(ctx, http.MethodPost, relayapi.PathStart, nil, rc.settings.HTTPTimeout, "QR code request")
 	if err != nil {
 		return qrSession{}, err
 	}
@@ -103,13 +105,13 @@ func (rc *RelayClient) exchange(ctx context.Context, handle Secret) (tokenRespon
 		return tokenResponse{}, err
 	}
 	switch answer.State {
-	case RelayPending:
+	case relayapi.Pending:
 		return tokenResponse{}, fail(verdictPending, MsgScanCode, "relay: pending")
-	case RelaySlowDown:
+	case relayapi.SlowDown:
 		return tokenResponse{}, fail(verdictSlowDown, MsgScanCode, "relay: slow_down")
-	case RelayGone:
+	case relayapi.Gone:
 		return tokenResponse{}, fail(verdictGone, MsgScanCode, "relay: the code is gone (%s)", answer.Detail)
-	case RelayRefused:
+	case relayapi.Refused:
 		// The relay's own refusals (another garage's person at a bound
 		// kiosk) name their message; Digidentity's are plain "refused".
 		key := relayFailure(answer).err.Key
@@ -117,7 +119,7 @@ func (rc *RelayClient) exchange(ctx context.Context, handle Secret) (tokenRespon
 			key = MsgRefused
 		}
 		return tokenResponse{}, fail(verdictRefused, key, "relay: refused (%s)", answer.Detail)
-	case RelaySigningIn, RelayApproved:
+	case relayapi.SigningIn, relayapi.Approved:
 		return tokenResponse{AccessToken: "relay", TokenType: "Bearer", relayed: &answer}, nil
 	}
 	return tokenResponse{}, relayFailure(answer)
@@ -129,35 +131,35 @@ func (rc *RelayClient) userInfo(context.Context, Secret) ([]byte, error) {
 
 // poll asks the relay about a code or token handle; busy and unavailable
 // come back as errors the engine waits on.
-func (rc *RelayClient) poll(ctx context.Context, handle Secret) (RelayPollAnswer, error) {
-	request, _ := json.Marshal(RelayPollRequest{Handle: handle.Reveal()})
+func (rc *RelayClient) poll(ctx context.Context, handle Secret) (relayapi.PollAnswer, error) {
+	request, _ := json.Marshal(relayapi.PollRequest{Handle: handle.Reveal()})
 	// The relay's own token call may take TokenTimeout; give it that and a
 	// little more for the way to and from the relay.
-	status, header, body, err := rc.call(ctx, http.MethodPost, RelayPathPoll, request, rc.settings.TokenTimeout+rc.settings.HTTPTimeout, "poll")
+	status, header, body, err := rc.call(ctx, http.MethodPost, relayapi.PathPoll, request, rc.settings.TokenTimeout+rc.settings.HTTPTimeout, "poll")
 	if err != nil {
-		return RelayPollAnswer{}, err
+		return relayapi.PollAnswer{}, err
 	}
-	var answer RelayPollAnswer
+	var answer relayapi.PollAnswer
 	if jsonErr := json.Unmarshal(body, &answer); jsonErr != nil || answer.State == "" {
 		if status == http.StatusOK {
 			// A 200 cut off on the way may have carried an approval.
-			return RelayPollAnswer{}, &callError{verdict: verdictTransient, lost: true,
+			return relayapi.PollAnswer{}, &callError{verdict: verdictTransient, lost: true,
 				err: newError(MsgOffline, jsonErr, "the relay's poll answer cannot be read (cut off on the way?)")}
 		}
-		return RelayPollAnswer{}, relayRefusal("poll", status, header, body)
+		return relayapi.PollAnswer{}, relayRefusal("poll", status, header, body)
 	}
 	switch answer.State {
-	case RelayBusy:
+	case relayapi.Busy:
 		e := fail(verdictRetryAfter, MsgBusy, "relay: busy (%s)", answer.Detail)
 		e.retryAfter = header.Get("Retry-After")
-		return RelayPollAnswer{}, e
-	case RelayUnavailable:
+		return relayapi.PollAnswer{}, e
+	case relayapi.Unavailable:
 		e := fail(verdictTransient, MsgOffline, "relay: the Trust Centre did not answer (%s)", answer.Detail)
 		e.lost = answer.Lost
-		return RelayPollAnswer{}, e
+		return relayapi.PollAnswer{}, e
 	}
 	if status != http.StatusOK {
-		return RelayPollAnswer{}, relayRefusal("poll", status, header, body)
+		return relayapi.PollAnswer{}, relayRefusal("poll", status, header, body)
 	}
 	return answer, nil
 }
@@ -168,15 +170,15 @@ func (rc *RelayClient) Assertion(ctx context.Context, s *Session) (Secret, time.
 	if s == nil || s.RelaySession == "" {
 		return "", time.Time{}, errors.New("the session was not made by the relay: sign in again")
 	}
-	request, _ := json.Marshal(RelayAssertionRequest{Session: s.RelaySession.Reveal()})
-	status, header, body, err := rc.call(ctx, http.MethodPost, RelayPathAssertion, request, rc.settings.HTTPTimeout, "assertion request")
+	request, _ := json.Marshal(relayapi.AssertionRequest{Session: s.RelaySession.Reveal()})
+	status, header, body, err := rc.call(ctx, http.MethodPost, relayapi.PathAssertion, request, rc.settings.HTTPTimeout, "assertion request")
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	if status != http.StatusOK {
 		return "", time.Time{}, relayRefusal("assertion request", status, header, body)
 	}
-	var answer RelayAssertionAnswer
+	var answer relayapi.AssertionAnswer
 	if err := json.Unmarshal(body, &answer); err != nil || answer.Assertion == "" {
 		return "", time.Time{}, fail(verdictFailed, MsgUnexpected, "the relay's assertion answer cannot be read")
 	}
@@ -189,7 +191,7 @@ func (rc *RelayClient) Assertion(ctx context.Context, s *Session) (Secret, time.
 // Reachable reports whether the relay answers at all: the about panel's
 // "is the way to Digidentity open?" check. It sends nothing about anyone.
 func (rc *RelayClient) Reachable(ctx context.Context) error {
-	status, _, _, err := rc.callPublic(ctx, rc.base+RelayPathHealth, "health check")
+	status, _, _, err := rc.callPublic(ctx, rc.base+relayapi.PathHealth, "health check")
 	if err != nil {
 		return err
 	}
@@ -204,7 +206,7 @@ type RelayStatus struct {
 	Reachable bool   // the relay answered its info
 	Kiosk     string // the name the relay knows this kiosk's key by; empty when refused
 	JWKSKeys  int    // public keys the relay publishes
-	Info      RelayInfo
+	Info      relayapi.Info
 }
 
 // Check asks the relay whether it answers, accepts this kiosk's key and
@@ -217,14 +219,14 @@ func (rc *RelayClient) Check(ctx context.Context) (RelayStatus, error) {
 		return st, err
 	}
 	st.Reachable, st.Info = true, info
-	status, header, body, err := rc.call(ctx, http.MethodGet, RelayPathKiosk, nil, rc.settings.HTTPTimeout, "kiosk check")
+	status, header, body, err := rc.call(ctx, http.MethodGet, relayapi.PathKiosk, nil, rc.settings.HTTPTimeout, "kiosk check")
 	if err != nil {
 		return st, err
 	}
 	if status != http.StatusOK {
 		return st, relayRefusal("kiosk check", status, header, body)
 	}
-	var kiosk RelayKioskAnswer
+	var kiosk relayapi.KioskAnswer
 	_ = json.Unmarshal(body, &kiosk)
 	st.Kiosk = kiosk.Kiosk
 	status, _, body, err = rc.callPublic(ctx, info.JWKSURI, "key set")
@@ -243,22 +245,22 @@ func (rc *RelayClient) Check(ctx context.Context) (RelayStatus, error) {
 
 // readInfo reads the relay's info once; the assertions of this run are
 // checked against it.
-func (rc *RelayClient) readInfo(ctx context.Context) (RelayInfo, error) {
+func (rc *RelayClient) readInfo(ctx context.Context) (relayapi.Info, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if rc.info != nil {
 		return *rc.info, nil
 	}
-	status, header, body, err := rc.callPublic(ctx, rc.base+RelayPathInfo, "relay info")
+	status, header, body, err := rc.callPublic(ctx, rc.base+relayapi.PathInfo, "relay info")
 	if err != nil {
-		return RelayInfo{}, err
+		return relayapi.Info{}, err
 	}
-	var info RelayInfo
+	var info relayapi.Info
 	if status != http.StatusOK || json.Unmarshal(body, &info) != nil || info.Issuer == "" || info.Audience == "" || info.JWKSURI == "" {
-		return RelayInfo{}, relayRefusal("relay info", status, header, body)
+		return relayapi.Info{}, relayRefusal("relay info", status, header, body)
 	}
 	if err := checkTrustCentreURL("RelayJWKS", info.JWKSURI, true); err != nil {
-		return RelayInfo{}, fail(verdictFailed, MsgUnexpected, "the relay names a key set that is not https: %s", info.JWKSURI)
+		return relayapi.Info{}, fail(verdictFailed, MsgUnexpected, "the relay names a key set that is not https: %s", info.JWKSURI)
 	}
 	rc.info = &info
 	return info, nil
@@ -323,9 +325,9 @@ func (rc *RelayClient) callPublic(ctx context.Context, address, what string) (in
 
 // relayRefusal classifies an answer that is not about a code.
 func relayRefusal(what string, status int, header http.Header, body []byte) *callError {
-	var refusal RelayErrorAnswer
+	var refusal relayapi.ErrorAnswer
 	_ = json.Unmarshal(body, &refusal)
-	if status == http.StatusUnauthorized || refusal.Error == RelayErrNotEnrolled {
+	if status == http.StatusUnauthorized || refusal.Error == relayapi.ErrNotEnrolled {
 		return fail(verdictFailed, MsgNotEnrolled, "%s: the relay does not know this kiosk's key (HTTP %d)", what, status)
 	}
 	if e := busyOrDown(what, "the relay", ", "+refusal.Error, status, header); e != nil {
@@ -336,10 +338,10 @@ func relayRefusal(what string, status int, header http.Header, body []byte) *cal
 
 // relayFailure is a failed answer about a code: its catalogue key when it is
 // one the kiosk knows.
-func relayFailure(answer RelayPollAnswer) *callError {
+func relayFailure(answer relayapi.PollAnswer) *callError {
 	key := MsgFailed
 	for _, k := range Messages {
-		if k == answer.Error {
+		if string(k) == answer.Error {
 			key = k
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth/clock"
 )
 
@@ -36,7 +38,7 @@ type EnrolCode struct {
 // relay now knows the kiosk to be.
 type Enrolled struct {
 	Credential Secret
-	Kiosk      RelayKioskAnswer
+	Kiosk      relayapi.KioskAnswer
 }
 
 // ErrEnrolmentClosed: the relay enrols kiosks through its administrator.
@@ -54,22 +56,22 @@ func NewEnroller(relayURL, name string, s Settings, opts ...Option) (*Enroller, 
 	return &Enroller{base: strings.TrimRight(relayURL, "/"), name: name, settings: s, client: o.client, clock: o.clock}, nil
 }
 
-// Policy reads the relay's enrolment policy: EnrolmentAdmin or
-// EnrolmentGarage.
+// Policy reads the relay's enrolment policy: relayapi.EnrolmentAdmin or
+// relayapi.EnrolmentGarage.
 func (e *Enroller) Policy(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.settings.HTTPTimeout)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.base+RelayPathInfo, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.base+relayapi.PathInfo, nil)
 	status, _, body, err := send(e.client, req, "relay info")
 	if err != nil {
 		return "", err
 	}
-	var info RelayInfo
+	var info relayapi.Info
 	if status != http.StatusOK || json.Unmarshal(body, &info) != nil {
 		return "", fmt.Errorf("the relay at %s did not say how it enrols kiosks (HTTP %d)", e.base, status)
 	}
 	if info.Enrolment == "" {
-		return EnrolmentAdmin, nil
+		return relayapi.EnrolmentAdmin, nil
 	}
 	return info.Enrolment, nil
 }
@@ -82,8 +84,8 @@ func (e *Enroller) Enrol(ctx context.Context, show func(EnrolCode)) (Enrolled, e
 		if codes >= 20 { // 20 codes is over an hour of nobody scanning
 			return Enrolled{}, newError(MsgCodeExpired, nil, "nobody approved the enrolment")
 		}
-		var start RelayStartAnswer
-		if err := e.callRetrying(ctx, RelayPathEnrol, RelayEnrolRequest{Name: e.name}, &start, http.StatusCreated); err != nil {
+		var start relayapi.StartAnswer
+		if err := e.callRetrying(ctx, relayapi.PathEnrol, relayapi.EnrolRequest{Name: e.name}, &start, http.StatusCreated); err != nil {
 			return Enrolled{}, err
 		}
 		show(EnrolCode{URI: start.QRURI, IssuedAt: start.IssuedAt})
@@ -102,27 +104,27 @@ func (e *Enroller) pollCode(ctx context.Context, handle string) (Enrolled, error
 		if !e.clock.Sleep(ctx, interval) {
 			return Enrolled{}, ctx.Err()
 		}
-		var a RelayEnrolPollAnswer
-		if err := e.callRetrying(ctx, RelayPathEnrolPoll, RelayEnrolRequest{Name: e.name, Handle: handle}, &a, http.StatusOK); err != nil {
+		var a relayapi.EnrolPollAnswer
+		if err := e.callRetrying(ctx, relayapi.PathEnrolPoll, relayapi.EnrolRequest{Name: e.name, Handle: handle}, &a, http.StatusOK); err != nil {
 			return Enrolled{}, err
 		}
 		switch a.State {
-		case RelayPending:
-		case RelaySlowDown:
+		case relayapi.Pending:
+		case relayapi.SlowDown:
 			interval += 5 * time.Second
-		case RelaySigningIn:
+		case relayapi.SigningIn:
 			handle, interval = a.Handle, time.Duration(max(a.RetryIn, 1))*time.Second
-		case RelayGone:
+		case relayapi.Gone:
 			return Enrolled{}, nil
-		case RelayApproved:
-			if a.Credential == "" || a.Kiosk == nil || !strings.HasPrefix(a.Credential, RelayCredentialPrefix) {
+		case relayapi.Approved:
+			if a.Credential == "" || a.Kiosk == nil || !strings.HasPrefix(a.Credential, relayapi.CredentialPrefix) {
 				return Enrolled{}, newError(MsgUnexpected, nil, "the relay's enrolment answer has no credential")
 			}
 			return Enrolled{Credential: Secret(a.Credential), Kiosk: *a.Kiosk}, nil
 		default: // refused, failed
 			key := MsgFailed
 			for _, k := range Messages {
-				if k == a.Error {
+				if string(k) == a.Error {
 					key = k
 				}
 			}
@@ -169,19 +171,19 @@ func (e *Enroller) callRetrying(ctx context.Context, path string, body any, out 
 // Whoami asks the relay what it knows this kiosk as: its name and, for a
 // kiosk its garage enrolled, where it is, and the credential sealed again
 // when a key rotation made the kept one old (keep it in its place).
-func (rc *RelayClient) Whoami(ctx context.Context) (RelayKioskAnswer, error) {
-	status, header, body, err := rc.call(ctx, http.MethodGet, RelayPathKiosk, nil, rc.settings.HTTPTimeout, "kiosk check")
+func (rc *RelayClient) Whoami(ctx context.Context) (relayapi.KioskAnswer, error) {
+	status, header, body, err := rc.call(ctx, http.MethodGet, relayapi.PathKiosk, nil, rc.settings.HTTPTimeout, "kiosk check")
 	if err != nil {
-		return RelayKioskAnswer{}, err
+		return relayapi.KioskAnswer{}, err
 	}
 	if status != http.StatusOK {
-		return RelayKioskAnswer{}, relayRefusal("kiosk check", status, header, body)
+		return relayapi.KioskAnswer{}, relayRefusal("kiosk check", status, header, body)
 	}
-	var k RelayKioskAnswer
+	var k relayapi.KioskAnswer
 	if json.Unmarshal(body, &k) != nil || k.Kiosk == "" {
-		return RelayKioskAnswer{}, newError(MsgUnexpected, nil, "the relay's kiosk answer cannot be read")
+		return relayapi.KioskAnswer{}, newError(MsgUnexpected, nil, "the relay's kiosk answer cannot be read")
 	}
-	if k.Credential != "" && !strings.HasPrefix(k.Credential, RelayCredentialPrefix) {
+	if k.Credential != "" && !strings.HasPrefix(k.Credential, relayapi.CredentialPrefix) {
 		k.Credential = ""
 	}
 	return k, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth/assertion"
 )
 
@@ -29,7 +31,7 @@ func (r *relayIdentity) read(ctx context.Context, token tokenResponse, _ freshne
 	deadline := start.Add(r.settings.IdentityRetryLimit)
 	for try := 0; ; try++ {
 		var err error
-		if answer.State == RelayApproved {
+		if answer.State == relayapi.Approved {
 			var s Session
 			if s, err = r.session(ctx, *answer); err == nil {
 				return s, nil
@@ -51,7 +53,7 @@ func (r *relayIdentity) read(ctx context.Context, token tokenResponse, _ freshne
 		if !sleep(wait) {
 			return Session{}, ctx.Err()
 		}
-		if answer.State == RelayApproved {
+		if answer.State == relayapi.Approved {
 			continue // only the key set was missing: check again
 		}
 		next, pollErr := r.rc.poll(ctx, Secret(answer.Handle))
@@ -65,7 +67,7 @@ func (r *relayIdentity) read(ctx context.Context, token tokenResponse, _ freshne
 			return Session{}, pollErr
 		}
 		switch next.State {
-		case RelaySigningIn, RelayApproved:
+		case relayapi.SigningIn, relayapi.Approved:
 			answer = &next
 		default:
 			return Session{}, relayFailure(next)
@@ -74,7 +76,7 @@ func (r *relayIdentity) read(ctx context.Context, token tokenResponse, _ freshne
 }
 
 // session makes the Session of an approval from its verified assertion.
-func (r *relayIdentity) session(ctx context.Context, answer RelayPollAnswer) (Session, error) {
+func (r *relayIdentity) session(ctx context.Context, answer relayapi.PollAnswer) (Session, error) {
 	claims, err := r.rc.verify(ctx, answer.Assertion)
 	if err != nil {
 		return Session{}, err

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"fyne.io/fyne/v2/test"
 
 	"github.com/workshop-login/workshop-login/auth"
@@ -22,22 +24,22 @@ type relayEnrolment struct {
 	rc  *auth.RelayClient
 }
 
-func (e relayEnrolment) Place(ctx context.Context) (auth.RelayKioskPlace, error) {
+func (e relayEnrolment) Place(ctx context.Context) (relayapi.KioskPlace, error) {
 	who, err := e.rc.Whoami(ctx)
-	return who.RelayKioskPlace, err
+	return who.KioskPlace, err
 }
 
-func (e relayEnrolment) Enrol(ctx context.Context, show func(auth.EnrolCode)) (auth.RelayKioskPlace, error) {
+func (e relayEnrolment) Enrol(ctx context.Context, show func(auth.EnrolCode)) (relayapi.KioskPlace, error) {
 	en, err := auth.NewEnroller(e.url, "werkplaats-1", e.s)
 	if err != nil {
-		return auth.RelayKioskPlace{}, err
+		return relayapi.KioskPlace{}, err
 	}
 	got, err := en.Enrol(ctx, show)
 	if err != nil {
-		return auth.RelayKioskPlace{}, err
+		return relayapi.KioskPlace{}, err
 	}
 	e.rc.SetKey(got.Credential)
-	return got.Kiosk.RelayKioskPlace, nil
+	return got.Kiosk.KioskPlace, nil
 }
 
 // A kiosk with no key, through a real relay on Fyne's test driver: the
@@ -111,12 +113,12 @@ func TestGarageEnrolsTheKioskFromTheWindow(t *testing.T) {
 }
 
 // placed enrols at once, somewhere known.
-type placed struct{ place auth.RelayKioskPlace }
+type placed struct{ place relayapi.KioskPlace }
 
-func (p placed) Place(context.Context) (auth.RelayKioskPlace, error) {
-	return auth.RelayKioskPlace{}, context.Canceled
+func (p placed) Place(context.Context) (relayapi.KioskPlace, error) {
+	return relayapi.KioskPlace{}, context.Canceled
 }
-func (p placed) Enrol(_ context.Context, show func(auth.EnrolCode)) (auth.RelayKioskPlace, error) {
+func (p placed) Enrol(_ context.Context, show func(auth.EnrolCode)) (relayapi.KioskPlace, error) {
 	show(auth.EnrolCode{URI: "http://127.0.0.1:8787/sim/login/enrolment"})
 	return p.place, nil
 }
@@ -131,7 +133,7 @@ func TestEnrolledKioskRestsNamingItsGarage(t *testing.T) {
 	k, q := newKioskWith(t, "nl", engine, nil, func(o *Options) {
 		o.Settings.CodesOnDemand = true
 		o.EnrolAtStart = true
-		o.Enrolment = placed{auth.RelayKioskPlace{Name: "werkplaats-1", GarageName: "GARAGE JANSEN", Code: "K7Q4-MZ2A"}}
+		o.Enrolment = placed{relayapi.KioskPlace{Name: "werkplaats-1", GarageName: "GARAGE JANSEN", Code: "K7Q4-MZ2A"}}
 	})
 	k.Start()
 	q.until(t, "the rest screen", func() bool { return k.m.View().Screen == state.ScreenRest })

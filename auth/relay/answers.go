@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/assertion"
 )
@@ -20,20 +22,20 @@ func (s *Server) writeTrouble(w http.ResponseWriter, a auth.PollAnswer) {
 	case auth.PollBusy:
 		wait := max(a.RetryAfter, time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		writeJSON(w, http.StatusTooManyRequests, auth.RelayPollAnswer{State: auth.RelayBusy, RetryIn: int(math.Ceil(wait.Seconds())), Detail: detail})
+		writeJSON(w, http.StatusTooManyRequests, relayapi.PollAnswer{State: relayapi.Busy, RetryIn: int(math.Ceil(wait.Seconds())), Detail: detail})
 	case auth.PollUnavailable:
 		w.Header().Set("Retry-After", "2")
-		writeJSON(w, http.StatusServiceUnavailable, auth.RelayPollAnswer{State: auth.RelayUnavailable, RetryIn: 2, Lost: a.Lost, Detail: detail})
+		writeJSON(w, http.StatusServiceUnavailable, relayapi.PollAnswer{State: relayapi.Unavailable, RetryIn: 2, Lost: a.Lost, Detail: detail})
 	default:
 		key := auth.MsgFailed
 		if a.Err != nil {
 			key = a.Err.Key
 		}
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayFailed, Error: key, Detail: detail})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Failed, Error: string(key), Detail: detail})
 	}
 }
 
-func (s *Server) answer(w http.ResponseWriter, a auth.RelayPollAnswer) {
+func (s *Server) answer(w http.ResponseWriter, a relayapi.PollAnswer) {
 	s.cfg.Metrics.poll(string(a.State))
 	writeJSON(w, http.StatusOK, a)
 }
@@ -41,7 +43,7 @@ func (s *Server) answer(w http.ResponseWriter, a auth.RelayPollAnswer) {
 func (s *Server) internal(w http.ResponseWriter, what string, err error) {
 	s.cfg.Log.Error("relay failure", "while", what, "error", err)
 	w.Header().Set("Retry-After", "2")
-	writeJSON(w, http.StatusServiceUnavailable, auth.RelayPollAnswer{State: auth.RelayUnavailable, RetryIn: 2, Detail: "the relay failed " + what})
+	writeJSON(w, http.StatusServiceUnavailable, relayapi.PollAnswer{State: relayapi.Unavailable, RetryIn: 2, Detail: "the relay failed " + what})
 }
 
 // handleWhy names why a handle was refused, for the log: never the handle.
@@ -59,7 +61,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		if errors.As(err, &tooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
-		writeJSON(w, status, auth.RelayErrorAnswer{Error: auth.RelayErrBadRequest, Message: "the request is not the JSON this call takes"})
+		writeJSON(w, status, relayapi.ErrorAnswer{Error: relayapi.ErrBadRequest, Message: "the request is not the JSON this call takes"})
 		return false
 	}
 	return true

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/assertion"
 	"github.com/workshop-login/workshop-login/auth/authtest"
@@ -35,7 +37,7 @@ func TestGarageEnrolsItsKioskAndSignsIn(t *testing.T) {
 	}
 	e := signIn(t, kiosk(t, r.URL, got.Credential.Reveal()), approveWith(t, sim, "ioe", "1234"))
 	id, err := assertion.Verify(t.Context(), e.Session.Assertion.Reveal(), assertion.Options{
-		JWKSURL: r.URL + auth.RelayPathJWKS, Issuer: r.URL, Audience: authtest.RelayAudience})
+		JWKSURL: r.URL + relayapi.PathJWKS, Issuer: r.URL, Audience: authtest.RelayAudience})
 	if err != nil || id.Kiosk != k.Kiosk {
 		t.Errorf("assertion: kiosk %q, %v; want %q", id.Kiosk, err, k.Kiosk)
 	}
@@ -51,7 +53,7 @@ func TestGarageEnrolsItsKioskAndSignsIn(t *testing.T) {
 	if strings.Contains(log.String(), got.Credential.Reveal()[4:]) {
 		t.Error("the relay logged the credential")
 	}
-	if m := get(t, r.URL+auth.RelayPathMetrics); !strings.Contains(m, `workshop_login_relay_enrolments_total{outcome="enrolled"} 1`) {
+	if m := get(t, r.URL+relayapi.PathMetrics); !strings.Contains(m, `workshop_login_relay_enrolments_total{outcome="enrolled"} 1`) {
 		t.Errorf("metrics lack the enrolment:\n%s", m)
 	}
 }
@@ -74,7 +76,7 @@ func TestUnenrolledCallerCannotSignInAndIsRateLimited(t *testing.T) {
 	r := authtest.StartEnrolReplica(t, sim, authtest.EnrolRelay{Keys: authtest.NewRelayKeys(t),
 		Enrolment: relay.EnrolmentConfig{Limits: relay.EnrolLimits{PerSource: 0.01, PerSourceBurst: 3, Global: 100, GlobalBurst: 100}}})
 	for _, key := range []string{"", "wlc_", "wlc_h1.s1.AAAA", "wlk_nothing"} {
-		req, _ := http.NewRequest(http.MethodPost, r.URL+auth.RelayPathStart, nil)
+		req, _ := http.NewRequest(http.MethodPost, r.URL+relayapi.PathStart, nil)
 		if key != "" {
 			req.Header.Set("Authorization", "Bearer "+key)
 		}
@@ -84,13 +86,13 @@ func TestUnenrolledCallerCannotSignInAndIsRateLimited(t *testing.T) {
 	}
 	var statuses []int
 	for range 10 {
-		req, _ := http.NewRequest(http.MethodPost, r.URL+auth.RelayPathEnrol, strings.NewReader(`{"name":"k1"}`))
+		req, _ := http.NewRequest(http.MethodPost, r.URL+relayapi.PathEnrol, strings.NewReader(`{"name":"k1"}`))
 		statuses = append(statuses, do(t, req))
 	}
 	if statuses[2] != http.StatusCreated || statuses[3] != http.StatusTooManyRequests || statuses[9] != http.StatusTooManyRequests {
 		t.Errorf("enrolment starts from one address: %v, want 3 × 201 then 429", statuses)
 	}
-	m := get(t, r.URL+auth.RelayPathMetrics)
+	m := get(t, r.URL+relayapi.PathMetrics)
 	for _, want := range []string{`trust_centre_request_seconds_count{call="qr"} 3`,
 		`kiosk_rejections_total{reason="enrolment_source_rate_limited"} 7`, `kiosk_rejections_total{reason="not_enrolled"} 4`} {
 		if !strings.Contains(m, want) {
@@ -108,7 +110,7 @@ func TestEnrolmentGlobalLimitHoldsAcrossSources(t *testing.T) {
 		Enrolment: relay.EnrolmentConfig{Limits: relay.EnrolLimits{PerSource: 1, PerSourceBurst: 5, Global: 0.01, GlobalBurst: 4}}})
 	created := 0
 	for i := range 50 {
-		req := httptest.NewRequest(http.MethodPost, auth.RelayPathEnrol, strings.NewReader(`{"name":"k1"}`))
+		req := httptest.NewRequest(http.MethodPost, relayapi.PathEnrol, strings.NewReader(`{"name":"k1"}`))
 		req.RemoteAddr = "192.0.2." + string(rune('0'+i%10)) + string(rune('0'+i/10)) + ":4000"
 		rec := httptest.NewRecorder()
 		r.Server.Handler().ServeHTTP(rec, req)
@@ -119,7 +121,7 @@ func TestEnrolmentGlobalLimitHoldsAcrossSources(t *testing.T) {
 	if created != 4 {
 		t.Errorf("%d enrolment codes for 50 sources, want the global burst of 4", created)
 	}
-	if m := get(t, r.URL+auth.RelayPathMetrics); !strings.Contains(m, `trust_centre_request_seconds_count{call="qr"} 4`) {
+	if m := get(t, r.URL+relayapi.PathMetrics); !strings.Contains(m, `trust_centre_request_seconds_count{call="qr"} 4`) {
 		t.Error("the Trust Centre was asked for more codes than the global limit lets through")
 	}
 }
@@ -127,12 +129,12 @@ func TestEnrolmentGlobalLimitHoldsAcrossSources(t *testing.T) {
 func TestAdminPolicyKeepsEnrolmentClosed(t *testing.T) {
 	t.Parallel()
 	r := newTestRelay(t)
-	req, _ := http.NewRequest(http.MethodPost, r.http.URL+auth.RelayPathEnrol, strings.NewReader(`{"name":"k1"}`))
+	req, _ := http.NewRequest(http.MethodPost, r.http.URL+relayapi.PathEnrol, strings.NewReader(`{"name":"k1"}`))
 	if status := do(t, req); status != http.StatusNotFound {
 		t.Errorf("enrolment at an admin-policy relay: HTTP %d, want 404", status)
 	}
 	e, _ := auth.NewEnroller(r.http.URL, "k1", authtest.Settings(r.sim))
-	if p, err := e.Policy(t.Context()); p != auth.EnrolmentAdmin || err != nil {
+	if p, err := e.Policy(t.Context()); p != relayapi.EnrolmentAdmin || err != nil {
 		t.Errorf("policy %q, %v; want admin", p, err)
 	}
 }
@@ -172,7 +174,7 @@ func TestEnrolmentLimitPerCallerBehindATrustedProxy(t *testing.T) {
 		Enrolment: relay.EnrolmentConfig{Limits: relay.EnrolLimits{PerSource: 0.01, PerSourceBurst: 1, Global: 100, GlobalBurst: 100},
 			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}})
 	start := func(remote, forwarded string) int {
-		req := httptest.NewRequest(http.MethodPost, auth.RelayPathEnrol, strings.NewReader(`{"name":"k1"}`))
+		req := httptest.NewRequest(http.MethodPost, relayapi.PathEnrol, strings.NewReader(`{"name":"k1"}`))
 		req.RemoteAddr = remote + ":4000"
 		if forwarded != "" {
 			req.Header.Set("X-Forwarded-For", forwarded)

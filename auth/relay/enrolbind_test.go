@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/relay"
@@ -41,7 +43,7 @@ func TestBoundKioskRefusesAnotherGaragesTechnician(t *testing.T) {
 	if e.Session == nil || e.Session.Identity.Role != auth.RoleRSSE {
 		t.Errorf("the remote specialist chained from GARAGE JANSEN: %s, want signed in", e.Kind)
 	}
-	if m := get(t, r.URL+auth.RelayPathMetrics); !strings.Contains(m, `sign_ins_refused_by_relay_total{reason="other_garage"} 1`) {
+	if m := get(t, r.URL+relayapi.PathMetrics); !strings.Contains(m, `sign_ins_refused_by_relay_total{reason="other_garage"} 1`) {
 		t.Error("metrics lack the other-garage refusal")
 	}
 }

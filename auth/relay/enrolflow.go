@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 )
 
@@ -25,7 +27,7 @@ func enrolHandleKiosk(name string) string { return "enrol/" + name }
 func (s *Server) unenrolledCall(next func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.cfg.Enrolment.Garage {
-			writeJSON(w, http.StatusNotFound, auth.RelayErrorAnswer{Error: auth.RelayErrEnrolmentClosed,
+			writeJSON(w, http.StatusNotFound, relayapi.ErrorAnswer{Error: relayapi.ErrEnrolmentClosed,
 				Message: "This relay enrols kiosks through its administrator: ask them for a kiosk key"})
 			return
 		}
@@ -33,16 +35,16 @@ func (s *Server) unenrolledCall(next func(http.ResponseWriter, *http.Request, st
 			s.cfg.Metrics.reject("enrolment_" + reason)
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			writeJSON(w, http.StatusTooManyRequests, auth.RelayPollAnswer{State: auth.RelayBusy, RetryIn: secs, Detail: "enrolment " + reason})
+			writeJSON(w, http.StatusTooManyRequests, relayapi.PollAnswer{State: relayapi.Busy, RetryIn: secs, Detail: "enrolment " + reason})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxRequest)
-		var req auth.RelayEnrolRequest
+		var req relayapi.EnrolRequest
 		if !readJSON(w, r, &req) {
 			return
 		}
 		if !ValidEnrolName(req.Name) {
-			writeJSON(w, http.StatusBadRequest, auth.RelayErrorAnswer{Error: auth.RelayErrBadRequest,
+			writeJSON(w, http.StatusBadRequest, relayapi.ErrorAnswer{Error: relayapi.ErrBadRequest,
 				Message: "a kiosk's name is 1 to 48 letters, digits, '.', '-' or '_'"})
 			return
 		}
@@ -104,11 +106,11 @@ func (s *Server) enrolStart(w http.ResponseWriter, r *http.Request, kiosk string
 	}
 	s.cfg.Metrics.enrolments("started")
 	s.cfg.Log.Info("enrolment QR code issued", "kiosk", kiosk)
-	writeJSON(w, http.StatusCreated, auth.RelayStartAnswer{Handle: handle, QRURI: qr.URI, IssuedAt: now.UTC()})
+	writeJSON(w, http.StatusCreated, relayapi.StartAnswer{Handle: handle, QRURI: qr.URI, IssuedAt: now.UTC()})
 }
 
 func (s *Server) enrolPoll(w http.ResponseWriter, r *http.Request, kiosk string) {
-	req, _ := r.Context().Value(enrolPollKey{}).(auth.RelayEnrolRequest)
+	req, _ := r.Context().Value(enrolPollKey{}).(relayapi.EnrolRequest)
 	h, err := s.cfg.Sealer.Open(req.Handle, kiosk)
 	if errors.Is(err, ErrHandleNewerKey) {
 		s.notYet(w, kiosk)
@@ -116,7 +118,7 @@ func (s *Server) enrolPoll(w http.ResponseWriter, r *http.Request, kiosk string)
 	}
 	if err != nil || h.Kind == HandleSession {
 		s.cfg.Metrics.reject("bad_handle")
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayGone, Error: auth.MsgCodeExpired, Detail: "the enrolment is unknown or too old"})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Gone, Error: string(auth.MsgCodeExpired), Detail: "the enrolment is unknown or too old"})
 		return
 	}
 	if h.Kind == HandleToken {
@@ -128,13 +130,13 @@ func (s *Server) enrolPoll(w http.ResponseWriter, r *http.Request, kiosk string)
 	s.cfg.Metrics.observe("token", began, s.cfg.Now())
 	switch answer.State {
 	case auth.PollPending:
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayPending})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Pending})
 	case auth.PollSlowDown:
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelaySlowDown})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.SlowDown})
 	case auth.PollGone:
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayGone, Error: auth.MsgCodeExpired, Detail: answer.Err.Error()})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Gone, Error: string(auth.MsgCodeExpired), Detail: answer.Err.Error()})
 	case auth.PollRefused:
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayRefused, Error: auth.MsgRefused, Detail: answer.Err.Error()})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Refused, Error: string(auth.MsgRefused), Detail: answer.Err.Error()})
 	case auth.PollIssued:
 		s.identify(w, r.Context(), kiosk, Handle{Kind: HandleToken, Kiosk: kiosk, Token: answer.Token, ApprovedAt: s.cfg.Now()}, s.enrolled)
 	default:
@@ -151,7 +153,7 @@ func (s *Server) enrolled(_ context.Context, w http.ResponseWriter, kiosk string
 	if id.Role != auth.RoleIOE {
 		s.cfg.Metrics.enrolments("refused_rsse")
 		s.cfg.Log.Info("enrolment refused: a remote specialist cannot enrol a kiosk", "kiosk", kiosk)
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayRefused, Error: auth.MsgEnrolRSSE,
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Refused, Error: string(auth.MsgEnrolRSSE),
 			Detail: "a remote specialist cannot enrol a kiosk: a technician of the garage must approve it"})
 		return
 	}
@@ -164,7 +166,7 @@ func (s *Server) enrolled(_ context.Context, w http.ResponseWriter, kiosk string
 	if s.cfg.Enrolment.Deny != nil && s.cfg.Enrolment.Deny.Denied(e) == "garage" {
 		s.cfg.Metrics.enrolments("refused_denied")
 		s.cfg.Log.Warn("enrolment refused: the garage is on the deny list", "garage", e.Garage)
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayRefused, Error: auth.MsgEnrolDenied,
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Refused, Error: string(auth.MsgEnrolDenied),
 			Detail: "this garage may not enrol kiosks at this relay: ask the vehicle manufacturer"})
 		return
 	}
@@ -177,7 +179,7 @@ func (s *Server) enrolled(_ context.Context, w http.ResponseWriter, kiosk string
 	s.cfg.Log.Info("kiosk enrolled", "kiosk", e.Kiosk(), "garage", e.Garage, "approved_by", e.ApprovedBy,
 		"at", time.UnixMilli(e.At).UTC().Format(time.RFC3339))
 	place := e.Place(s.cfg.Enrolment.BindToGarage)
-	s.cfg.Metrics.poll(string(auth.RelayApproved))
-	writeJSON(w, http.StatusOK, auth.RelayEnrolPollAnswer{State: auth.RelayApproved, Credential: credential,
-		Kiosk: &auth.RelayKioskAnswer{Kiosk: e.Kiosk(), RelayKioskPlace: place}})
+	s.cfg.Metrics.poll(string(relayapi.Approved))
+	writeJSON(w, http.StatusOK, relayapi.EnrolPollAnswer{State: relayapi.Approved, Credential: credential,
+		Kiosk: &relayapi.KioskAnswer{Kiosk: e.Kiosk(), KioskPlace: place}})
 }

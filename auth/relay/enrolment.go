@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 )
 
@@ -55,8 +57,8 @@ func (e Enrolment) Kiosk() string { return e.Name + "@" + e.Code }
 func (e Enrolment) ShortCode() string { return e.Code[:4] + "-" + e.Code[4:] }
 
 // Place is what the kiosk shows of itself.
-func (e Enrolment) Place(bound bool) auth.RelayKioskPlace {
-	p := auth.RelayKioskPlace{Name: e.Name, Garage: e.Garage, Code: e.ShortCode(),
+func (e Enrolment) Place(bound bool) relayapi.KioskPlace {
+	p := relayapi.KioskPlace{Name: e.Name, Garage: e.Garage, Code: e.ShortCode(),
 		EnrolledAt: time.UnixMilli(e.At).UTC(), ApprovedBy: e.ApprovedBy, BoundToGarage: bound}
 	if org, err := auth.ParseOrgUID("iouid", e.Garage); err == nil {
 		p.GarageName = org.Name
@@ -80,7 +82,7 @@ func (s *Sealer) SealCredential(e Enrolment) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return auth.RelayCredentialPrefix + h, nil
+	return relayapi.CredentialPrefix + h, nil
 }
 
 // OpenCredential opens a kiosk's credential. Unlike a sign-in's handle it
@@ -88,7 +90,7 @@ func (s *Sealer) SealCredential(e Enrolment) (string, error) {
 // file keeps it: the kiosk renews it (renew) at its next GET /v1/kiosk, so
 // a rotation never un-enrols a kiosk that is in use.
 func (s *Sealer) OpenCredential(credential string) (e Enrolment, renew bool, err error) {
-	token, ok := strings.CutPrefix(credential, auth.RelayCredentialPrefix)
+	token, ok := strings.CutPrefix(credential, relayapi.CredentialPrefix)
 	if !ok {
 		return Enrolment{}, false, ErrNotEnrolled
 	}

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 )
 
@@ -31,9 +33,9 @@ type EnrolmentConfig struct {
 
 func (c EnrolmentConfig) policy() string {
 	if c.Garage {
-		return auth.EnrolmentGarage
+		return relayapi.EnrolmentGarage
 	}
-	return auth.EnrolmentAdmin
+	return relayapi.EnrolmentAdmin
 }
 
 // enrolledKey is the context key of the calling kiosk's enrolment.
@@ -49,14 +51,14 @@ var errAnswered = errors.New("answered")
 
 func (s *Server) routeEnrolment() {
 	s.enrol = newEnrolLimiter(s.cfg.Enrolment.Limits)
-	s.mux.HandleFunc("POST "+auth.RelayPathEnrol, s.unenrolledCall(s.enrolStart))
-	s.mux.HandleFunc("POST "+auth.RelayPathEnrolPoll, s.unenrolledCall(s.enrolPoll))
+	s.mux.HandleFunc("POST "+relayapi.PathEnrol, s.unenrolledCall(s.enrolStart))
+	s.mux.HandleFunc("POST "+relayapi.PathEnrolPoll, s.unenrolledCall(s.enrolPoll))
 }
 
 // authenticate names the kiosk a key or credential stands for; a credential's
 // enrolment travels on in the request's context.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, key string) (string, *http.Request, error) {
-	if !strings.HasPrefix(key, auth.RelayCredentialPrefix) {
+	if !strings.HasPrefix(key, relayapi.CredentialPrefix) {
 		kiosk, err := s.cfg.Kiosks.Authenticate(key)
 		return kiosk, r, err
 	}
@@ -90,9 +92,9 @@ func callerOf(ctx context.Context) (caller, bool) {
 // kiosk answers GET /v1/kiosk: the name the relay knows the kiosk by, where
 // it is, and its credential sealed again when a rotation made its key old.
 func (s *Server) kiosk(w http.ResponseWriter, r *http.Request, kiosk string) {
-	answer := auth.RelayKioskAnswer{Kiosk: kiosk}
+	answer := relayapi.KioskAnswer{Kiosk: kiosk}
 	if c, ok := callerOf(r.Context()); ok {
-		answer.RelayKioskPlace = c.enrolment.Place(s.cfg.Enrolment.BindToGarage)
+		answer.KioskPlace = c.enrolment.Place(s.cfg.Enrolment.BindToGarage)
 		if c.renew {
 			renewed, err := s.cfg.Sealer.SealCredential(c.enrolment)
 			if err != nil {
@@ -115,7 +117,7 @@ func (s *Server) approveHere(ctx context.Context, w http.ResponseWriter, kiosk s
 		place := c.enrolment.Place(true)
 		s.cfg.Metrics.refusedBy("other_garage")
 		s.cfg.Log.Info("sign-in refused: another garage's person at a kiosk bound to its garage", "kiosk", kiosk, "role", id.Role)
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayRefused, Error: auth.MsgOtherGarage,
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Refused, Error: string(auth.MsgOtherGarage),
 			Detail: "This kiosk belongs to " + place.GarageName + ": sign in at your own garage's kiosk"})
 		return
 	}

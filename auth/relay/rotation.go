@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // ErrHandleNewerKey is an unknown key that is newer than every key this
@@ -52,6 +52,6 @@ func (s *Server) notYet(w http.ResponseWriter, kiosk string) {
 	s.cfg.Metrics.reject("newer_key")
 	s.cfg.Log.Warn("a handle sealed with a key this replica does not know yet; the kiosk will ask again", "kiosk", kiosk)
 	w.Header().Set("Retry-After", "2")
-	writeJSON(w, http.StatusServiceUnavailable, auth.RelayPollAnswer{State: auth.RelayUnavailable, RetryIn: 2,
+	writeJSON(w, http.StatusServiceUnavailable, relayapi.PollAnswer{State: relayapi.Unavailable, RetryIn: 2,
 		Detail: "this replica does not know the handle's key yet (a key rotation is rolling out)"})
 }

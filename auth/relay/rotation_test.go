@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/relay"
@@ -31,7 +33,7 @@ func TestApprovalUnderAKeyTheKeySetLacksStillSignsIn(t *testing.T) {
 	a, b := replica(t, sim, keys, relay.Limits{}), replica(t, sim, stale, relay.Limits{})
 	var jwksFetches atomic.Int64
 	route := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if req.URL.Path == auth.RelayPathJWKS && jwksFetches.Add(1) == 1 {
+		if req.URL.Path == relayapi.PathJWKS && jwksFetches.Add(1) == 1 {
 			req.URL.Host = b.http.Listener.Addr().String() // an old replica: a0 only
 		}
 		return http.DefaultTransport.RoundTrip(req)
@@ -66,21 +68,21 @@ func TestHandleUnderANewerKeyIsRetryableNotGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh, old := replica(t, sim, newKeys, relay.Limits{}), replica(t, sim, oldKeys, relay.Limits{})
-	status, body := kioskPost(t, fresh.http.URL+auth.RelayPathStart, keys.KioskKey, "")
-	var started auth.RelayStartAnswer
+	status, body := kioskPost(t, fresh.http.URL+relayapi.PathStart, keys.KioskKey, "")
+	var started relayapi.StartAnswer
 	if status != http.StatusCreated || json.Unmarshal(body, &started) != nil {
 		t.Fatalf("start: %d %s", status, body)
 	}
-	request, _ := json.Marshal(auth.RelayPollRequest{Handle: started.Handle})
-	status, body = kioskPost(t, old.http.URL+auth.RelayPathPoll, keys.KioskKey, string(request))
-	var answer auth.RelayPollAnswer
+	request, _ := json.Marshal(relayapi.PollRequest{Handle: started.Handle})
+	status, body = kioskPost(t, old.http.URL+relayapi.PathPoll, keys.KioskKey, string(request))
+	var answer relayapi.PollAnswer
 	_ = json.Unmarshal(body, &answer)
-	if status != http.StatusServiceUnavailable || answer.State != auth.RelayUnavailable || answer.RetryIn <= 0 {
+	if status != http.StatusServiceUnavailable || answer.State != relayapi.Unavailable || answer.RetryIn <= 0 {
 		t.Errorf("poll at a replica without the new key: %d %s, want 503 unavailable with retry_in", status, body)
 	}
 	// The replica that sealed it opens it: the code was never gone.
-	status, body = kioskPost(t, fresh.http.URL+auth.RelayPathPoll, keys.KioskKey, string(request))
-	if err := json.Unmarshal(body, &answer); err != nil || status != http.StatusOK || answer.State != auth.RelayPending {
+	status, body = kioskPost(t, fresh.http.URL+relayapi.PathPoll, keys.KioskKey, string(request))
+	if err := json.Unmarshal(body, &answer); err != nil || status != http.StatusOK || answer.State != relayapi.Pending {
 		t.Errorf("poll at the replica that sealed it: %d %s, want pending", status, body)
 	}
 }
@@ -109,18 +111,18 @@ func TestReplayedSigningInHandleYieldsTheSameSession(t *testing.T) {
 	sim := authtest.Simulator(t, simulator.Options{})
 	keys := authtest.NewRelayKeys(t)
 	r := replica(t, sim, keys, relay.Limits{})
-	poll := func(handle string) auth.RelayPollAnswer {
+	poll := func(handle string) relayapi.PollAnswer {
 		t.Helper()
-		request, _ := json.Marshal(auth.RelayPollRequest{Handle: handle})
-		status, body := kioskPost(t, r.http.URL+auth.RelayPathPoll, keys.KioskKey, string(request))
-		var answer auth.RelayPollAnswer
+		request, _ := json.Marshal(relayapi.PollRequest{Handle: handle})
+		status, body := kioskPost(t, r.http.URL+relayapi.PathPoll, keys.KioskKey, string(request))
+		var answer relayapi.PollAnswer
 		if status != http.StatusOK || json.Unmarshal(body, &answer) != nil {
 			t.Fatalf("poll: %d %s", status, body)
 		}
 		return answer
 	}
-	status, body := kioskPost(t, r.http.URL+auth.RelayPathStart, keys.KioskKey, "")
-	var started auth.RelayStartAnswer
+	status, body := kioskPost(t, r.http.URL+relayapi.PathStart, keys.KioskKey, "")
+	var started relayapi.StartAnswer
 	if status != http.StatusCreated || json.Unmarshal(body, &started) != nil {
 		t.Fatalf("start: %d %s", status, body)
 	}
@@ -129,13 +131,13 @@ func TestReplayedSigningInHandleYieldsTheSameSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	signingIn := poll(started.Handle)
-	if signingIn.State != auth.RelaySigningIn || signingIn.Handle == "" {
+	if signingIn.State != relayapi.SigningIn || signingIn.Handle == "" {
 		t.Fatalf("first poll after approval with user info down: %+v, want signing_in", signingIn)
 	}
 	first := poll(signingIn.Handle)
 	time.Sleep(1100 * time.Millisecond) // a replay later on, when the clock has moved
 	second := poll(signingIn.Handle)
-	if first.State != auth.RelayApproved || second.State != auth.RelayApproved {
+	if first.State != relayapi.Approved || second.State != relayapi.Approved {
 		t.Fatalf("polls of the signing_in handle: %s then %s, want approved twice", first.State, second.State)
 	}
 	if first.Session != second.Session || !first.ExpiresAt.Equal(*second.ExpiresAt) {

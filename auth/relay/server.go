@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"golang.org/x/time/rate"
 
 	"github.com/workshop-login/workshop-login/auth"
@@ -117,19 +119,19 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		perKios: map[string]*rate.Limiter{}, mux: http.NewServeMux(), quiet: newQuietLog(cfg.Log, cfg.Now),
 		calls: make(slots, cfg.Shedding.MaxInFlight), tcCalls: make(slots, cfg.Shedding.MaxTrustCentreCalls)}
 	s.ready.Store(true)
-	s.mux.HandleFunc("POST "+auth.RelayPathStart, s.kioskCall(s.start))
-	s.mux.HandleFunc("POST "+auth.RelayPathPoll, s.kioskCall(s.poll))
-	s.mux.HandleFunc("POST "+auth.RelayPathAssertion, s.kioskCall(s.assertion))
-	s.mux.HandleFunc("GET "+auth.RelayPathKiosk, s.kioskCall(s.kiosk))
+	s.mux.HandleFunc("POST "+relayapi.PathStart, s.kioskCall(s.start))
+	s.mux.HandleFunc("POST "+relayapi.PathPoll, s.kioskCall(s.poll))
+	s.mux.HandleFunc("POST "+relayapi.PathAssertion, s.kioskCall(s.assertion))
+	s.mux.HandleFunc("GET "+relayapi.PathKiosk, s.kioskCall(s.kiosk))
 	s.routeEnrolment()
-	s.mux.HandleFunc("GET "+auth.RelayPathInfo, s.info)
-	s.mux.HandleFunc("GET "+auth.RelayPathJWKS, s.jwks)
-	s.mux.HandleFunc("GET "+auth.RelayPathWellKnown, s.jwks)
-	s.mux.HandleFunc("GET "+auth.RelayPathHealth, func(w http.ResponseWriter, _ *http.Request) {
+	s.mux.HandleFunc("GET "+relayapi.PathInfo, s.info)
+	s.mux.HandleFunc("GET "+relayapi.PathJWKS, s.jwks)
+	s.mux.HandleFunc("GET "+relayapi.PathWellKnown, s.jwks)
+	s.mux.HandleFunc("GET "+relayapi.PathHealth, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	s.mux.HandleFunc("GET "+auth.RelayPathReady, func(w http.ResponseWriter, _ *http.Request) {
+	s.mux.HandleFunc("GET "+relayapi.PathReady, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if !s.ready.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -138,7 +140,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	s.mux.Handle("GET "+auth.RelayPathMetrics, cfg.Metrics.Handler())
+	s.mux.Handle("GET "+relayapi.PathMetrics, cfg.Metrics.Handler())
 	return s, nil
 }
 
@@ -166,7 +168,7 @@ func (s *Server) kioskCall(next func(http.ResponseWriter, *http.Request, string)
 		if !ok || err != nil {
 			s.cfg.Metrics.reject("not_enrolled")
 			s.quiet.note("refused kiosks that are not enrolled", r.URL.Path)
-			writeJSON(w, http.StatusUnauthorized, auth.RelayErrorAnswer{Error: auth.RelayErrNotEnrolled,
+			writeJSON(w, http.StatusUnauthorized, relayapi.ErrorAnswer{Error: relayapi.ErrNotEnrolled,
 				Message: "This kiosk is not enrolled: ask your administrator"})
 			return
 		}
@@ -174,7 +176,7 @@ func (s *Server) kioskCall(next func(http.ResponseWriter, *http.Request, string)
 			s.cfg.Metrics.reject(reason)
 			s.quiet.note("rate limited", reason)
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			writeJSON(w, http.StatusTooManyRequests, auth.RelayPollAnswer{State: auth.RelayBusy, RetryIn: int(math.Ceil(wait.Seconds())),
+			writeJSON(w, http.StatusTooManyRequests, relayapi.PollAnswer{State: relayapi.Busy, RetryIn: int(math.Ceil(wait.Seconds())),
 				Detail: reason})
 			return
 		}
@@ -232,11 +234,11 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, kiosk string) {
 	}
 	s.cfg.Metrics.started.Inc()
 	s.cfg.Log.Debug("QR code issued", "kiosk", kiosk)
-	writeJSON(w, http.StatusCreated, auth.RelayStartAnswer{Handle: handle, QRURI: qr.URI, IssuedAt: now.UTC()})
+	writeJSON(w, http.StatusCreated, relayapi.StartAnswer{Handle: handle, QRURI: qr.URI, IssuedAt: now.UTC()})
 }
 
 func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
-	var req auth.RelayPollRequest
+	var req relayapi.PollRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -250,7 +252,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 		// kiosk or tampered with is "start again" to the kiosk alike.
 		s.cfg.Metrics.reject("bad_handle")
 		s.cfg.Log.Warn("a poll's handle was refused", "kiosk", kiosk, "why", handleWhy(err, h))
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayGone, Error: auth.MsgCodeExpired, Detail: "the sign-in is unknown or too old"})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Gone, Error: string(auth.MsgCodeExpired), Detail: "the sign-in is unknown or too old"})
 		return
 	}
 	// Taken before the Trust Centre sees the code: a shed poll leaves the
@@ -269,15 +271,15 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 	s.cfg.Metrics.observe("token", began, s.cfg.Now())
 	switch answer.State {
 	case auth.PollPending:
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayPending})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Pending})
 	case auth.PollSlowDown:
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelaySlowDown})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.SlowDown})
 	case auth.PollGone:
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayGone, Error: auth.MsgCodeExpired, Detail: answer.Err.Error()})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Gone, Error: string(auth.MsgCodeExpired), Detail: answer.Err.Error()})
 	case auth.PollRefused:
 		s.cfg.Metrics.refused.Inc()
 		s.cfg.Log.Info("sign-in refused", "kiosk", kiosk)
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayRefused, Error: auth.MsgRefused, Detail: answer.Err.Error()})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Refused, Error: string(auth.MsgRefused), Detail: answer.Err.Error()})
 	case auth.PollIssued:
 		s.identify(w, r.Context(), kiosk, Handle{Kind: HandleToken, Kiosk: kiosk, Token: answer.Token, ApprovedAt: s.cfg.Now()}, s.approveHere)
 	default:
@@ -319,14 +321,14 @@ func (s *Server) identify(w http.ResponseWriter, ctx context.Context, kiosk stri
 				return
 			}
 			s.cfg.Log.Warn("the identity could not be read yet; the kiosk will ask again", "kiosk", kiosk, "try", h.Tries, "detail", detail)
-			s.answer(w, auth.RelayPollAnswer{State: auth.RelaySigningIn, Handle: next, RetryIn: int(wait / time.Second)})
+			s.answer(w, relayapi.PollAnswer{State: relayapi.SigningIn, Handle: next, RetryIn: int(wait / time.Second)})
 			return
 		}
 		key = auth.MsgIdentityUnreadable
 		detail = fmt.Sprintf("the identity could not be read within %s: %s", now.Sub(h.ApprovedAt).Round(time.Second), detail)
 	}
 	s.cfg.Log.Warn("sign-in failed after approval", "kiosk", kiosk, "message", key, "detail", detail)
-	s.answer(w, auth.RelayPollAnswer{State: auth.RelayFailed, Error: key, Detail: detail})
+	s.answer(w, relayapi.PollAnswer{State: relayapi.Failed, Error: string(key), Detail: detail})
 }
 
 // approve signs the identity and seals the session that gets fresh
@@ -340,7 +342,7 @@ func (s *Server) approve(w http.ResponseWriter, kiosk string, h Handle, id auth.
 	}
 	if err := checkUIDs(id); err != nil {
 		s.cfg.Log.Warn("sign-in failed after approval: the identity is not SERMI's syntax", "kiosk", kiosk, "detail", err.Error())
-		s.answer(w, auth.RelayPollAnswer{State: auth.RelayFailed, Error: auth.MsgIdentityInvalid, Detail: err.Error()})
+		s.answer(w, relayapi.PollAnswer{State: relayapi.Failed, Error: string(auth.MsgIdentityInvalid), Detail: err.Error()})
 		return
 	}
 	signed, err := s.cfg.Signer.Sign(id, kiosk)
@@ -357,7 +359,7 @@ func (s *Server) approve(w http.ResponseWriter, kiosk string, h Handle, id auth.
 	s.cfg.Metrics.assertions.Inc()
 	s.cfg.Log.Info("signed in", "kiosk", kiosk, "role", id.Role)
 	ends = ends.UTC()
-	answer := auth.RelayPollAnswer{State: auth.RelayApproved, Assertion: signed, Session: session, ExpiresAt: &ends}
+	answer := relayapi.PollAnswer{State: relayapi.Approved, Assertion: signed, Session: session, ExpiresAt: &ends}
 	if s.cfg.HandAccessToken {
 		answer.AccessToken = h.Token.AccessToken.Reveal()
 	}
@@ -365,7 +367,7 @@ func (s *Server) approve(w http.ResponseWriter, kiosk string, h Handle, id auth.
 }
 
 func (s *Server) assertion(w http.ResponseWriter, r *http.Request, kiosk string) {
-	var req auth.RelayAssertionRequest
+	var req relayapi.AssertionRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -377,7 +379,7 @@ func (s *Server) assertion(w http.ResponseWriter, r *http.Request, kiosk string)
 	if err != nil || h.Kind != HandleSession {
 		s.cfg.Metrics.reject("bad_handle")
 		s.cfg.Log.Warn("an assertion's session was refused", "kiosk", kiosk, "why", handleWhy(err, h))
-		writeJSON(w, http.StatusGone, auth.RelayErrorAnswer{Error: auth.RelayErrSessionEnded,
+		writeJSON(w, http.StatusGone, relayapi.ErrorAnswer{Error: relayapi.ErrSessionEnded,
 			Message: "This sign-in has ended: sign in again"})
 		return
 	}
@@ -387,14 +389,14 @@ func (s *Server) assertion(w http.ResponseWriter, r *http.Request, kiosk string)
 		return
 	}
 	s.cfg.Metrics.assertions.Inc()
-	writeJSON(w, http.StatusOK, auth.RelayAssertionAnswer{Assertion: signed, ExpiresAt: s.cfg.Now().Add(s.cfg.Signer.TTL()).UTC()})
+	writeJSON(w, http.StatusOK, relayapi.AssertionAnswer{Assertion: signed, ExpiresAt: s.cfg.Now().Add(s.cfg.Signer.TTL()).UTC()})
 }
 
 func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(auth.RelayInfo{APIVersion: 1, Issuer: s.cfg.Signer.Issuer(), Audience: s.cfg.Signer.Audience(),
-		JWKSURI: s.cfg.PublicURL + auth.RelayPathJWKS, AssertionTTL: int(s.cfg.Signer.TTL() / time.Second),
+	_ = json.NewEncoder(w).Encode(relayapi.Info{APIVersion: 1, Issuer: s.cfg.Signer.Issuer(), Audience: s.cfg.Signer.Audience(),
+		JWKSURI: s.cfg.PublicURL + relayapi.PathJWKS, AssertionTTL: int(s.cfg.Signer.TTL() / time.Second),
 		Enrolment: s.cfg.Enrolment.policy()})
 }
 

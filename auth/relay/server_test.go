@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/assertion"
 	"github.com/workshop-login/workshop-login/auth/authtest"
@@ -118,7 +120,7 @@ func TestSignInThroughRelay(t *testing.T) {
 		t.Error("the session has no end")
 	}
 	// A tool verifies the assertion with the relay's published keys.
-	opts := assertion.Options{JWKSURL: r.http.URL + auth.RelayPathJWKS, Issuer: r.http.URL, Audience: authtest.RelayAudience}
+	opts := assertion.Options{JWKSURL: r.http.URL + relayapi.PathJWKS, Issuer: r.http.URL, Audience: authtest.RelayAudience}
 	first, err := assertion.Verify(context.Background(), s.Assertion.Reveal(), opts)
 	if err != nil {
 		t.Fatalf("the sign-in's assertion does not verify: %v", err)
@@ -204,7 +206,7 @@ func TestAnyReplicaAnswersAnyPoll(t *testing.T) {
 	var turn atomic.Int64
 	hosts := map[string]*atomic.Int64{a.http.Listener.Addr().String(): {}, b.http.Listener.Addr().String(): {}}
 	alternate := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if req.URL.Path != auth.RelayPathJWKS && req.URL.Path != auth.RelayPathInfo {
+		if req.URL.Path != relayapi.PathJWKS && req.URL.Path != relayapi.PathInfo {
 			target := a.http.Listener.Addr().String()
 			if turn.Add(1)%2 == 0 {
 				target = b.http.Listener.Addr().String()
@@ -297,7 +299,7 @@ func TestKioskRateLimit(t *testing.T) {
 	r := replica(t, sim, keys, relay.Limits{PerKiosk: 0.1, PerKioskBurst: 2, Global: 100, GlobalBurst: 100})
 	statuses := []int{}
 	for range 3 {
-		req, _ := http.NewRequest(http.MethodPost, r.http.URL+auth.RelayPathStart, nil)
+		req, _ := http.NewRequest(http.MethodPost, r.http.URL+relayapi.PathStart, nil)
 		req.Header.Set("Authorization", "Bearer "+keys.KioskKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -312,7 +314,7 @@ func TestKioskRateLimit(t *testing.T) {
 	if statuses[0] != http.StatusCreated || statuses[2] != http.StatusTooManyRequests {
 		t.Errorf("statuses %v, want 201 first and 429 past the burst of 2", statuses)
 	}
-	metrics := get(t, r.http.URL+auth.RelayPathMetrics)
+	metrics := get(t, r.http.URL+relayapi.PathMetrics)
 	for _, want := range []string{
 		`workshop_login_relay_kiosk_rejections_total{reason="kiosk_rate_limited"} 1`,
 		`workshop_login_relay_sign_ins_started_total 2`,
@@ -358,18 +360,18 @@ func TestRelayNeverLogsSecrets(t *testing.T) {
 func TestInfoAndHealth(t *testing.T) {
 	t.Parallel()
 	r := newTestRelay(t)
-	var info auth.RelayInfo
-	if err := json.Unmarshal([]byte(get(t, r.http.URL+auth.RelayPathInfo)), &info); err != nil {
+	var info relayapi.Info
+	if err := json.Unmarshal([]byte(get(t, r.http.URL+relayapi.PathInfo)), &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.JWKSURI != r.http.URL+auth.RelayPathJWKS || info.Audience != authtest.RelayAudience || info.AssertionTTL != 300 {
+	if info.JWKSURI != r.http.URL+relayapi.PathJWKS || info.Audience != authtest.RelayAudience || info.AssertionTTL != 300 {
 		t.Errorf("info = %+v", info)
 	}
-	if got := get(t, r.http.URL+auth.RelayPathReady); got != "ready\n" {
+	if got := get(t, r.http.URL+relayapi.PathReady); got != "ready\n" {
 		t.Errorf("readyz = %q", got)
 	}
 	r.server.SetReady(false)
-	resp, err := http.Get(r.http.URL + auth.RelayPathReady)
+	resp, err := http.Get(r.http.URL + relayapi.PathReady)
 	if err != nil {
 		t.Fatal(err)
 	}

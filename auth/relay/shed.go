@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 )
 
@@ -81,7 +83,7 @@ func (s *Server) shed(w http.ResponseWriter, what string) {
 	s.quiet.note("shed calls: the replica is at its bound", what)
 	wait := s.retryAfter()
 	w.Header().Set("Retry-After", strconv.Itoa(wait))
-	writeJSON(w, http.StatusServiceUnavailable, auth.RelayPollAnswer{State: auth.RelayBusy, RetryIn: wait,
+	writeJSON(w, http.StatusServiceUnavailable, relayapi.PollAnswer{State: relayapi.Busy, RetryIn: wait,
 		Detail: "the relay is at capacity (" + what + ")"})
 }
 

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/relay"
@@ -112,8 +114,8 @@ func (g *gate) wrap(next http.RoundTripper) http.RoundTripper {
 // startCode asks the relay for a QR code and returns its handle.
 func (r *shedRelay) startCode(t *testing.T) string {
 	t.Helper()
-	status, _, body := r.call(t, auth.RelayPathStart, "")
-	var answer auth.RelayStartAnswer
+	status, _, body := r.call(t, relayapi.PathStart, "")
+	var answer relayapi.StartAnswer
 	if status != http.StatusCreated || json.Unmarshal(body, &answer) != nil {
 		t.Fatalf("a QR code: HTTP %d %s", status, body)
 	}
@@ -124,7 +126,7 @@ func (r *shedRelay) call(t *testing.T, path, handle string) (int, http.Header, [
 	t.Helper()
 	var body io.Reader
 	if handle != "" {
-		b, _ := json.Marshal(auth.RelayPollRequest{Handle: handle})
+		b, _ := json.Marshal(relayapi.PollRequest{Handle: handle})
 		body = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(http.MethodPost, r.url+path, body)
@@ -143,9 +145,9 @@ func (r *shedRelay) call(t *testing.T, path, handle string) (int, http.Header, [
 // later": 503, Retry-After, state busy, which the kiosk waits on.
 func checkShed(t *testing.T, status int, header http.Header, body []byte) {
 	t.Helper()
-	var answer auth.RelayPollAnswer
+	var answer relayapi.PollAnswer
 	_ = json.Unmarshal(body, &answer)
-	if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" || answer.State != auth.RelayBusy {
+	if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" || answer.State != relayapi.Busy {
 		t.Errorf("beyond the bound: HTTP %d Retry-After %q %s, want 503 busy with Retry-After", status, header.Get("Retry-After"), body)
 	}
 }
@@ -156,7 +158,7 @@ func pollsWaiting(t *testing.T, r *shedRelay, g *gate, handles []string, want in
 	t.Helper()
 	var wg sync.WaitGroup
 	for _, h := range handles {
-		wg.Go(func() { r.call(t, auth.RelayPathPoll, h) })
+		wg.Go(func() { r.call(t, relayapi.PathPoll, h) })
 	}
 	waitUntil(t, func() bool { return g.inside.Load() == want })
 	return &wg
@@ -184,14 +186,14 @@ func TestTrustCentreCallsAreBounded(t *testing.T) {
 	})
 	handles := []string{r.startCode(t), r.startCode(t), r.startCode(t)}
 	wg := pollsWaiting(t, r, g, handles[:2], 2)
-	status, header, body := r.call(t, auth.RelayPathPoll, handles[2])
+	status, header, body := r.call(t, relayapi.PathPoll, handles[2])
 	checkShed(t, status, header, body)
 	if n := g.maxSeen.Load(); n != 2 {
 		t.Errorf("%d token calls at once at the Trust Centre, want 2", n)
 	}
 	g.release()
 	wg.Wait()
-	if status, _, body := r.call(t, auth.RelayPathPoll, handles[2]); status != http.StatusOK {
+	if status, _, body := r.call(t, relayapi.PathPoll, handles[2]); status != http.StatusOK {
 		t.Errorf("after the overload: HTTP %d %s, want 200", status, body)
 	}
 }
@@ -204,14 +206,14 @@ func TestKioskCallsInFlightAreBounded(t *testing.T) {
 	})
 	handles := []string{r.startCode(t), r.startCode(t)}
 	wg := pollsWaiting(t, r, g, handles[:1], 1)
-	status, header, body := r.call(t, auth.RelayPathPoll, handles[1])
+	status, header, body := r.call(t, relayapi.PathPoll, handles[1])
 	checkShed(t, status, header, body)
 	g.release()
 	wg.Wait()
-	if status, _, body := r.call(t, auth.RelayPathPoll, handles[1]); status != http.StatusOK {
+	if status, _, body := r.call(t, relayapi.PathPoll, handles[1]); status != http.StatusOK {
 		t.Errorf("after the overload: HTTP %d %s, want 200", status, body)
 	}
-	if !strings.Contains(get(t, r.url+auth.RelayPathMetrics), `workshop_login_relay_kiosk_rejections_total{reason="overloaded"} 1`) {
+	if !strings.Contains(get(t, r.url+relayapi.PathMetrics), `workshop_login_relay_kiosk_rejections_total{reason="overloaded"} 1`) {
 		t.Error("the shed call is not counted as overloaded")
 	}
 }
@@ -281,7 +283,7 @@ func TestARequestBodyThatNeverComesIsCutOff(t *testing.T) {
 	}
 	defer c.Close()
 	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"handle\":",
-		auth.RelayPathPoll, r.keys.KioskKey)
+		relayapi.PathPoll, r.keys.KioskKey)
 	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	_, err = io.ReadAll(c) // an answer then the close, or the close alone
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
@@ -300,7 +302,7 @@ func TestRejectedKeysAreLoggedAsACount(t *testing.T) {
 	client := &http.Client{Timeout: 30 * time.Second}
 	refuse := func(n int) {
 		for range n {
-			req, _ := http.NewRequest(http.MethodGet, r.url+auth.RelayPathKiosk, nil)
+			req, _ := http.NewRequest(http.MethodGet, r.url+relayapi.PathKiosk, nil)
 			req.Header.Set("Authorization", "Bearer wlk_"+strings.Repeat("x", 43))
 			resp, err := client.Do(req)
 			if err != nil {
@@ -348,7 +350,7 @@ func TestRelayDoesNotSignABidiUID(t *testing.T) {
 	if e.Kind != auth.EventFailed || e.Message != auth.MsgIdentityInvalid {
 		t.Errorf("a garage named with a bidi override: %s %s, want failed %s", e.Kind, e.Message, auth.MsgIdentityInvalid)
 	}
-	if m := get(t, r.url+auth.RelayPathMetrics); strings.Contains(m, "assertions_signed_total 1") {
+	if m := get(t, r.url+relayapi.PathMetrics); strings.Contains(m, "assertions_signed_total 1") {
 		t.Error("the relay signed an assertion for it")
 	}
 }

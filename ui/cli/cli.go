@@ -24,7 +24,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/workshop-login/workshop-login/ui/cli/relaycmd"
+	relaycmd "github.com/workshop-login/workshop-login/auth/relay/cmd"
 )
 
 // Exit codes a script can act on; the README's "Commands and exit codes"
@@ -97,7 +97,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		return helpRun(f, args)
 	}
 	if command == "relay" {
-		// The relay parses its own subcommands and flags (ui/cli/relaycmd,
+		// The relay parses its own subcommands and flags (auth/relay/cmd,
 		// shared with the static relay binary).
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 			return relaycmd.Run(ctx, append(append([]string{args[0]}, global...), args[1:]...), f.Out, f.Err)

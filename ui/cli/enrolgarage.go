@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/assets"
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/relay"
@@ -27,7 +29,7 @@ func garagePolicy(ctx context.Context, relayURL string, cfg config.Config) bool 
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	p, err := e.Policy(ctx)
-	return err == nil && p == auth.EnrolmentGarage
+	return err == nil && p == relayapi.EnrolmentGarage
 }
 
 // enrolGarage enrols the kiosk with a technician's approval of an
@@ -58,7 +60,7 @@ func enrolGarage(ctx context.Context, opts *EnrolOptions, cfg config.Config, rel
 	case err != nil:
 		fmt.Fprintf(stderr, "workshop-login enrol: the relay could not be asked: %v\n", err)
 		return exitFailed
-	case policy != auth.EnrolmentGarage:
+	case policy != relayapi.EnrolmentGarage:
 		fmt.Fprintln(stderr, "workshop-login enrol: no key given, and this relay enrols kiosks through its administrator: paste the kiosk key they gave you, or pass --key-file")
 		return exitUsage
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/relay"
@@ -73,7 +75,7 @@ func TestEnrolFromTheTerminalWithTheGaragesApproval(t *testing.T) {
 		t.Errorf("the terminal did not say who scans the code:\n%s", strings.Join(screen, "\n"))
 	}
 	cred, err := f.Sessions().KioskKey()
-	if err != nil || !strings.HasPrefix(cred.Reveal(), auth.RelayCredentialPrefix) {
+	if err != nil || !strings.HasPrefix(cred.Reveal(), relayapi.CredentialPrefix) {
 		t.Fatalf("the keyring holds no credential: %v", err)
 	}
 	path, _ := audit.DefaultPath()
@@ -194,7 +196,7 @@ func TestWindowKeepsTheCredentialTheRelaySealedAgain(t *testing.T) {
 		t.Fatalf("where the kiosk is: %+v, %v", place, err)
 	}
 	kept, err := store.KioskKey()
-	if err != nil || kept == got.Credential || !strings.HasPrefix(kept.Reveal(), auth.RelayCredentialPrefix) {
+	if err != nil || kept == got.Credential || !strings.HasPrefix(kept.Reveal(), relayapi.CredentialPrefix) {
 		t.Fatalf("the keyring after the renewal holds a new credential: %v (%v)", kept != got.Credential, err)
 	}
 	// The old key removed from the keys file: only the renewed one works.

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/relay"
 	"github.com/workshop-login/workshop-login/platform/config"
@@ -48,10 +50,10 @@ func enrolmentFor(ctx context.Context, cfg config.Config, tc *TrustCentre, keyri
 	return e, garagePolicy(ctx, e.relayURL, cfg)
 }
 
-func (e *windowEnrolment) Place(ctx context.Context) (auth.RelayKioskPlace, error) {
+func (e *windowEnrolment) Place(ctx context.Context) (relayapi.KioskPlace, error) {
 	who, err := e.rc.Whoami(ctx)
 	if err != nil {
-		return auth.RelayKioskPlace{}, err
+		return relayapi.KioskPlace{}, err
 	}
 	if who.Credential != "" && e.keyring != nil {
 		// A key rotation made the kept credential old: keep the new one.
@@ -62,27 +64,27 @@ func (e *windowEnrolment) Place(ctx context.Context) (auth.RelayKioskPlace, erro
 			e.log.Info("kept the kiosk credential the relay sealed again under its current key")
 		}
 	}
-	return who.RelayKioskPlace, nil
+	return who.KioskPlace, nil
 }
 
-func (e *windowEnrolment) Enrol(ctx context.Context, show func(auth.EnrolCode)) (auth.RelayKioskPlace, error) {
+func (e *windowEnrolment) Enrol(ctx context.Context, show func(auth.EnrolCode)) (relayapi.KioskPlace, error) {
 	enroller, err := auth.NewEnroller(e.relayURL, e.name, e.settings)
 	if err != nil {
-		return auth.RelayKioskPlace{}, err
+		return relayapi.KioskPlace{}, err
 	}
 	got, err := enroller.Enrol(ctx, show)
 	if err != nil {
-		return auth.RelayKioskPlace{}, err
+		return relayapi.KioskPlace{}, err
 	}
 	// One keyring call holds the whole credential: a kiosk stopped before
 	// it is simply not enrolled.
 	if e.keyring != nil {
 		if err := e.keyring.SaveKioskKeyFor(e.relayURL, got.Credential); err != nil {
-			return auth.RelayKioskPlace{}, fmt.Errorf("the keyring did not keep the kiosk's credential (unlock it, then enrol again): %w", err)
+			return relayapi.KioskPlace{}, fmt.Errorf("the keyring did not keep the kiosk's credential (unlock it, then enrol again): %w", err)
 		}
 	}
 	e.rc.SetKey(got.Credential)
 	e.log.Info("kiosk enrolled", "kiosk", got.Kiosk.Kiosk, "garage", got.Kiosk.Garage, "approved_by", got.Kiosk.ApprovedBy,
 		"at", got.Kiosk.EnrolledAt.Format(time.RFC3339))
-	return got.Kiosk.RelayKioskPlace, nil
+	return got.Kiosk.KioskPlace, nil
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/assertion"
 	"github.com/workshop-login/workshop-login/auth/relay"
@@ -86,7 +88,7 @@ func TestDemoManufacturersEachSignThroughTheirOwnRelay(t *testing.T) {
 	}
 	signed, _ := doc["assertion"].(string)
 	verify := func(r *relay.Embedded) error {
-		_, err := assertion.Verify(context.Background(), signed, assertion.Options{JWKSURL: r.URL + auth.RelayPathJWKS, Issuer: r.URL, Audience: relay.EmbeddedAudience})
+		_, err := assertion.Verify(context.Background(), signed, assertion.Options{JWKSURL: r.URL + relayapi.PathJWKS, Issuer: r.URL, Audience: relay.EmbeddedAudience})
 		return err
 	}
 	if err := verify(b.Relay); err != nil {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/assertion"
 	"github.com/workshop-login/workshop-login/auth/authtest"
@@ -75,12 +77,12 @@ func TestDefaultRunSignsInThroughTheEmbeddedRelay(t *testing.T) {
 	}
 	signed, _ := doc["assertion"].(string)
 	got, err := assertion.Verify(context.Background(), signed, assertion.Options{
-		JWKSURL: tc.Relay.URL + auth.RelayPathJWKS, Issuer: tc.Relay.URL, Audience: relay.EmbeddedAudience})
+		JWKSURL: tc.Relay.URL + relayapi.PathJWKS, Issuer: tc.Relay.URL, Audience: relay.EmbeddedAudience})
 	if err != nil {
 		t.Fatalf("the tool's assertion does not verify: %v", err)
 	}
 	first, _ := assertion.Verify(context.Background(), s.Assertion.Reveal(), assertion.Options{
-		JWKSURL: tc.Relay.URL + auth.RelayPathJWKS, Issuer: tc.Relay.URL, Audience: relay.EmbeddedAudience})
+		JWKSURL: tc.Relay.URL + relayapi.PathJWKS, Issuer: tc.Relay.URL, Audience: relay.EmbeddedAudience})
 	if got.ID == first.ID || got.IOEUID != s.Identity.IOEUID.Raw || got.Kiosk != relay.EmbeddedKiosk {
 		t.Errorf("tool's assertion jti %q (sign-in's %q), ioeuid %q, kiosk %q: want a fresh one for the same person at this kiosk",
 			got.ID, first.ID, got.IOEUID, got.Kiosk)

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/assertion"
 )
@@ -177,8 +179,8 @@ func readAssertion(stdin io.Reader) (raw, manufacturer, problem string, err erro
 
 // readInfo reads the relay's /v1/info: whose signature to expect, for
 // which audience, and where its keys are.
-func readInfo(ctx context.Context, client *http.Client, relayURL string) (auth.RelayInfo, string, error) {
-	var info auth.RelayInfo
+func readInfo(ctx context.Context, client *http.Client, relayURL string) (relayapi.Info, string, error) {
+	var info relayapi.Info
 	u, err := url.Parse(relayURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return info, fmt.Sprintf("the relay's address %q is not a web address", relayURL), err
@@ -188,7 +190,7 @@ func readInfo(ctx context.Context, client *http.Client, relayURL string) (auth.R
 		return info, fmt.Sprintf("the relay's address %q is not https: plain http is trusted only on this machine", relayURL), nil
 	}
 	base := strings.TrimRight(relayURL, "/")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+auth.RelayPathInfo, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+relayapi.PathInfo, nil)
 	if err != nil {
 		return info, fmt.Sprintf("the relay's address %q is not a web address", relayURL), err
 	}
@@ -203,7 +205,7 @@ func readInfo(ctx context.Context, client *http.Client, relayURL string) (auth.R
 		return info, fmt.Sprintf("the relay at %s did not finish its answer, so the signature cannot be checked", base), err
 	}
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &info) != nil || info.Issuer == "" || info.Audience == "" || info.JWKSURI == "" {
-		return info, fmt.Sprintf("the relay at %s does not say how to check its signatures (%s %s answered %s)", base, http.MethodGet, auth.RelayPathInfo, resp.Status), nil
+		return info, fmt.Sprintf("the relay at %s does not say how to check its signatures (%s %s answered %s)", base, http.MethodGet, relayapi.PathInfo, resp.Status), nil
 	}
 	if info.APIVersion != 1 {
 		return info, fmt.Sprintf("the relay at %s speaks API version %d; this tool knows version 1", base, info.APIVersion), nil

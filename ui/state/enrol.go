@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth"
 )
 
@@ -15,16 +17,16 @@ type Enrolment interface {
 	// Place is where the relay knows this kiosk to be (renewing its
 	// credential when a key rotation made it old); an error when the kiosk
 	// is not enrolled or the relay cannot say.
-	Place(ctx context.Context) (auth.RelayKioskPlace, error)
+	Place(ctx context.Context) (relayapi.KioskPlace, error)
 	// Enrol shows each enrolment code through show until a technician of
 	// the garage approves one, keeps the credential, and has the sign-in
 	// use it from then on.
-	Enrol(ctx context.Context, show func(auth.EnrolCode)) (auth.RelayKioskPlace, error)
+	Enrol(ctx context.Context, show func(auth.EnrolCode)) (relayapi.KioskPlace, error)
 }
 
 // PlaceKnown is where the relay says the kiosk is.
 type PlaceKnown struct {
-	Place auth.RelayKioskPlace
+	Place relayapi.KioskPlace
 	Err   error
 }
 
@@ -37,7 +39,7 @@ type EnrolCodeReady struct {
 // EnrolDone is how an enrolment ended.
 type EnrolDone struct {
 	Run   int
-	Place auth.RelayKioskPlace
+	Place relayapi.KioskPlace
 	Err   error
 }
 
@@ -55,7 +57,7 @@ type enrolState struct {
 	code   auth.EnrolCode
 	status auth.MessageKey
 	cancel context.CancelFunc
-	place  auth.RelayKioskPlace
+	place  relayapi.KioskPlace
 	pause  time.Duration // before the next code, after a failure
 	closed bool          // the relay enrols through its administrator
 }

@@ -21,7 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth/simulator"
 )
 
@@ -278,7 +279,7 @@ func relayPollers(b *testing.B, relayURL string, keys []string) []poller {
 
 // relayPollersWith is relayPollers, telling onStart (when not nil) each
 // kiosk's code.
-func relayPollersWith(b *testing.B, relayURL string, keys []string, onStart func(int, auth.RelayStartAnswer)) []poller {
+func relayPollersWith(b *testing.B, relayURL string, keys []string, onStart func(int, relayapi.StartAnswer)) []poller {
 	clients := make([]*http.Client, len(keys))
 	for i := range clients {
 		clients[i] = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}}
@@ -292,18 +293,18 @@ func relayPollersShared(b *testing.B, relayURL string, keys []string, client *ht
 	return relayPollersOn(b, relayURL, keys, func(int) *http.Client { return client }, nil)
 }
 
-func relayPollersOn(b *testing.B, relayURL string, keys []string, client func(int) *http.Client, onStart func(int, auth.RelayStartAnswer)) []poller {
+func relayPollersOn(b *testing.B, relayURL string, keys []string, client func(int) *http.Client, onStart func(int, relayapi.StartAnswer)) []poller {
 	pollers := make([]poller, len(keys))
 	handles := make([][]byte, len(keys))
 	parallel(len(keys), func(i int) error {
-		req := mustRequest(http.MethodPost, relayURL+auth.RelayPathStart, nil)
+		req := mustRequest(http.MethodPost, relayURL+relayapi.PathStart, nil)
 		req.Header.Set("Authorization", "Bearer "+keys[i])
 		_, status, body, err := call(client(i), req)
-		var answer auth.RelayStartAnswer
+		var answer relayapi.StartAnswer
 		if err != nil || status != http.StatusCreated || json.Unmarshal(body, &answer) != nil || answer.Handle == "" {
 			return fmt.Errorf("a QR code at the relay: HTTP %d %v %s", status, err, body)
 		}
-		handles[i], _ = json.Marshal(auth.RelayPollRequest{Handle: answer.Handle})
+		handles[i], _ = json.Marshal(relayapi.PollRequest{Handle: answer.Handle})
 		if onStart != nil {
 			onStart(i, answer)
 		}
@@ -311,7 +312,7 @@ func relayPollersOn(b *testing.B, relayURL string, keys []string, client func(in
 	}, b)
 	for i := range keys {
 		pollers[i] = func(ctx context.Context) (time.Duration, string) {
-			req := mustRequest(http.MethodPost, relayURL+auth.RelayPathPoll, bytes.NewReader(handles[i])).WithContext(ctx)
+			req := mustRequest(http.MethodPost, relayURL+relayapi.PathPoll, bytes.NewReader(handles[i])).WithContext(ctx)
 			req.Header.Set("Authorization", "Bearer "+keys[i])
 			req.Header.Set("Content-Type", "application/json")
 			return classify(callH(client(i), req))
@@ -323,19 +324,19 @@ func relayPollersOn(b *testing.B, relayURL string, keys []string, client func(in
 // classify reads a relay's poll answer as the kiosk does: pending, shed
 // (503 or 429 busy: wait Retry-After), approved, or an error.
 func classify(d time.Duration, status int, body []byte, header http.Header, err error) (time.Duration, string) {
-	var answer auth.RelayPollAnswer
+	var answer relayapi.PollAnswer
 	jsonErr := json.Unmarshal(body, &answer)
 	switch {
 	case err != nil:
 		return 0, shortError(err)
-	case (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && answer.State == auth.RelayBusy &&
+	case (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && answer.State == relayapi.Busy &&
 		header.Get("Retry-After") != "":
 		return 0, outcomeShed + " " + header.Get("Retry-After") + "s"
 	case status != http.StatusOK || jsonErr != nil:
 		return 0, fmt.Sprintf("HTTP %d %.60s", status, body)
-	case answer.State == auth.RelayApproved:
+	case answer.State == relayapi.Approved:
 		return d, outcomeApproved
-	case answer.State != auth.RelayPending:
+	case answer.State != relayapi.Pending:
 		return 0, "state " + string(answer.State)
 	}
 	return d, ""

@@ -21,8 +21,8 @@ const depawareFile = "depaware.txt"
 
 const depawareHeader = `# What the static relay (make relay-static) links beyond the standard
 # library: CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go list -deps -tags=migrated_fynedo
-# ./ui/cli/relaycmd/workshop-login-relay. Checked by TestDepaware; to update:
-#   go test -tags=migrated_fynedo ./ui/cli/relaycmd/workshop-login-relay -run TestDepaware -update
+# ./auth/relay/cmd/workshop-login-relay. Checked by TestDepaware; to update:
+#   go test -tags=migrated_fynedo ./auth/relay/cmd/workshop-login-relay -run TestDepaware -update
 `
 
 // staticRelayDeps lists the non-standard packages of the static build, as
@@ -95,7 +95,7 @@ func TestDepaware(t *testing.T) {
 	if len(added)+len(removed) > 0 {
 		t.Errorf("the static relay's dependencies differ from %s:\n  links now: %s\n  no longer: %s\n"+
 			"If that is meant, update the list and commit it with the change:\n"+
-			"  go test -tags=migrated_fynedo ./ui/cli/relaycmd/workshop-login-relay -run TestDepaware -update",
+			"  go test -tags=migrated_fynedo ./auth/relay/cmd/workshop-login-relay -run TestDepaware -update",
 			depawareFile, strings.Join(added, " "), strings.Join(removed, " "))
 	}
 }

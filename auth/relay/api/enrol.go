@@ -1,4 +1,4 @@
-package auth
+package relayapi
 
 import "time"
 
@@ -8,52 +8,52 @@ import "time"
 // Digidentity app, and the relay answers with a credential bound to that
 // garage. The credential replaces the kiosk key ("wlk_…") in every call.
 const (
-	RelayPathEnrol     = "/v1/enrolments"      // POST RelayEnrolRequest: an enrolment QR code
-	RelayPathEnrolPoll = "/v1/enrolments/poll" // POST RelayPollRequest: what became of it
+	PathEnrol     = "/v1/enrolments"      // POST EnrolRequest: an enrolment QR code
+	PathEnrolPoll = "/v1/enrolments/poll" // POST PollRequest: what became of it
 )
 
-// Relay enrolment policies (RelayInfo.Enrolment).
+// Relay enrolment policies (Info.Enrolment).
 const (
 	EnrolmentAdmin  = "admin"  // an administrator adds each kiosk (relay add-kiosk)
 	EnrolmentGarage = "garage" // a garage's technician enrols its own kiosk
 )
 
-// RelayCredentialPrefix starts a credential from self-service enrolment; a
+// CredentialPrefix starts a credential from self-service enrolment; a
 // key from relay add-kiosk starts with "wlk_".
-const RelayCredentialPrefix = "wlc_"
+const CredentialPrefix = "wlc_"
 
-// RelayEnrolRequest names the kiosk being enrolled: 1 to 48 letters, digits,
+// EnrolRequest names the kiosk being enrolled: 1 to 48 letters, digits,
 // '.', '-' or '_'; a poll also carries the handle of its code.
-type RelayEnrolRequest struct {
+type EnrolRequest struct {
 	Name   string `json:"name"`
 	Handle string `json:"handle,omitempty"`
 }
 
-// RelayErrEnrolmentClosed (404): the relay's policy is enrolment = "admin".
-const RelayErrEnrolmentClosed = "enrolment_closed"
+// ErrEnrolmentClosed (404): the relay's policy is enrolment = "admin".
+const ErrEnrolmentClosed = "enrolment_closed"
 
-// RelayEnrolStartAnswer is an enrolment QR code (201): Handle is polled at
-// RelayPathEnrolPoll.
-type RelayEnrolStartAnswer = RelayStartAnswer
+// EnrolStartAnswer is an enrolment QR code (201): Handle is polled at
+// PathEnrolPoll.
+type EnrolStartAnswer = StartAnswer
 
-// RelayEnrolPollAnswer is RelayPollAnswer's states; approved carries the
+// EnrolPollAnswer is PollAnswer's states; approved carries the
 // credential and what the relay now knows the kiosk as.
-type RelayEnrolPollAnswer struct {
-	State   RelayState `json:"state"`
-	Handle  string     `json:"handle,omitempty"`
-	RetryIn int        `json:"retry_in,omitempty"`
-	Lost    bool       `json:"lost,omitempty"`
-	Error   MessageKey `json:"error,omitempty"`
-	Detail  string     `json:"detail,omitempty"`
+type EnrolPollAnswer struct {
+	State   State  `json:"state"`
+	Handle  string `json:"handle,omitempty"`
+	RetryIn int    `json:"retry_in,omitempty"`
+	Lost    bool   `json:"lost,omitempty"`
+	Error   string `json:"error,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 	// approved:
-	Credential string            `json:"credential,omitempty"`
-	Kiosk      *RelayKioskAnswer `json:"kiosk,omitempty"`
+	Credential string       `json:"credential,omitempty"`
+	Kiosk      *KioskAnswer `json:"kiosk,omitempty"`
 }
 
-// RelayKioskPlace is where an enrolled kiosk is, as the relay knows it: the
+// KioskPlace is where an enrolled kiosk is, as the relay knows it: the
 // rest screen and the QR screen show it, and Code is what a person compares
 // with what the relay's records (and the assertion's kiosk claim) show.
-type RelayKioskPlace struct {
+type KioskPlace struct {
 	Name       string    `json:"name,omitempty"`
 	Garage     string    `json:"garage,omitempty"`      // the garage's IOUID
 	GarageName string    `json:"garage_name,omitempty"` // its name segment, for the screen

@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth/relay"
 )
 
@@ -209,7 +210,7 @@ func promoteKeys(configPath string, noCheck bool, stdout, stderr io.Writer) int 
 // connection, and says whether any answer lacked kid: a replica still
 // running without the published key, which must not meet it in use.
 func checkPublished(publicURL, kid string) error {
-	address := strings.TrimRight(publicURL, "/") + auth.RelayPathJWKS
+	address := strings.TrimRight(publicURL, "/") + relayapi.PathJWKS
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, Proxy: http.ProxyFromEnvironment}}
 	for i := range publicationChecks {
 		resp, err := client.Get(address)

@@ -18,7 +18,7 @@ import (
 // Trust Centre calls: none beyond what the limits let through).
 //
 //	WORKSHOP_LOGIN_STATIC_RELAY=$PWD/workshop-login-relay go test -tags=migrated_fynedo \
-//	  -run='^$' -bench=Enrolment -benchtime=1x ./ui/cli/relaycmd/workshop-login-relay/
+//	  -run='^$' -bench=Enrolment -benchtime=1x ./auth/relay/cmd/workshop-login-relay/
 const (
 	enrolWorkers = 32
 	enrolWindow  = 10 * time.Second

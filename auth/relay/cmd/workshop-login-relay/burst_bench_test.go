@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // The relay under a burst (make bench-relay): 5,000 kiosks wait, polling
@@ -137,7 +137,7 @@ func recovery(t *tally, end time.Time, normal time.Duration) (time.Duration, boo
 func relayPollersURI(b *testing.B, relayURL string, keys []string) ([]poller, []string) {
 	uris := make([]string, len(keys))
 	var mu sync.Mutex
-	pollers := relayPollersWith(b, relayURL, keys, func(i int, a auth.RelayStartAnswer) {
+	pollers := relayPollersWith(b, relayURL, keys, func(i int, a relayapi.StartAnswer) {
 		mu.Lock()
 		uris[i] = a.QRURI
 		mu.Unlock()
@@ -246,10 +246,10 @@ func relayFleet(b *testing.B) {
 // signed in.
 func signInOnce(ctx context.Context, relayURL, key string, t *tally) bool {
 	client := &http.Client{Timeout: 90 * time.Second}
-	req := mustRequest(http.MethodPost, relayURL+auth.RelayPathStart, nil).WithContext(ctx)
+	req := mustRequest(http.MethodPost, relayURL+relayapi.PathStart, nil).WithContext(ctx)
 	req.Header.Set("Authorization", "Bearer "+key)
 	_, status, body, err := call(client, req)
-	var start auth.RelayStartAnswer
+	var start relayapi.StartAnswer
 	if err != nil || status != http.StatusCreated || json.Unmarshal(body, &start) != nil {
 		if ctx.Err() == nil {
 			t.fail(fmt.Sprintf("start: HTTP %d %v", status, err))
@@ -259,7 +259,7 @@ func signInOnce(ctx context.Context, relayURL, key string, t *tally) bool {
 	}
 	approveAt := time.Now().Add(4*time.Second + time.Duration(len(key)%17)*time.Second)
 	approved := false
-	handle, _ := json.Marshal(auth.RelayPollRequest{Handle: start.Handle})
+	handle, _ := json.Marshal(relayapi.PollRequest{Handle: start.Handle})
 	for ctx.Err() == nil {
 		if !approved && time.Now().After(approveAt) {
 			resp, err := client.PostForm(start.QRURI, url.Values{"decision": {"approve"}, "persona": {"ioe"}, "pin": {"1234"}})
@@ -268,7 +268,7 @@ func signInOnce(ctx context.Context, relayURL, key string, t *tally) bool {
 				approved = true
 			}
 		}
-		req := mustRequest(http.MethodPost, relayURL+auth.RelayPathPoll, strings.NewReader(string(handle))).WithContext(ctx)
+		req := mustRequest(http.MethodPost, relayURL+relayapi.PathPoll, strings.NewReader(string(handle))).WithContext(ctx)
 		req.Header.Set("Authorization", "Bearer "+key)
 		d, why := classify(callH(client, req))
 		wait := fleetInterval

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/relay"
 	"github.com/workshop-login/workshop-login/auth/simulator"
@@ -73,7 +74,7 @@ func TestTwoStepRotationCommands(t *testing.T) {
 	// A replica restarted with the published keys serves them; now the
 	// promotion goes through.
 	served, stop := serveRelay(t, cfg)
-	jwks := keyIDs(t, served+auth.RelayPathJWKS)
+	jwks := keyIDs(t, served+relayapi.PathJWKS)
 	if len(jwks) != 2 || jwks[0] != first[1] {
 		t.Errorf("the key set while the new key is published: %v, want the current %s and the published one", jwks, first[1])
 	}

@@ -21,8 +21,8 @@ import (
 	"slices"
 	"syscall"
 
+	relaycmd "github.com/workshop-login/workshop-login/auth/relay/cmd"
 	"github.com/workshop-login/workshop-login/platform/buildinfo"
-	"github.com/workshop-login/workshop-login/ui/cli/relaycmd"
 )
 
 func main() {

@@ -21,7 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/relay"
 	"github.com/workshop-login/workshop-login/auth/simulator"
@@ -106,7 +107,7 @@ func TestAdministratorsCommands(t *testing.T) {
 		t.Fatalf("the relay did not say where it listens:\n%s", logs)
 	}
 	status := func() int {
-		req, _ := http.NewRequest(http.MethodGet, base+auth.RelayPathKiosk, nil)
+		req, _ := http.NewRequest(http.MethodGet, base+relayapi.PathKiosk, nil)
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -192,7 +193,7 @@ func TestRelayServesHTTPS(t *testing.T) {
 	cert, _ := x509.ParseCertificate(der)
 	pool.AddCert(cert)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	resp, err := client.Get(base + auth.RelayPathHealth)
+	resp, err := client.Get(base + relayapi.PathHealth)
 	if err != nil {
 		t.Fatal(err)
 	}
