@@ -65,7 +65,7 @@ run: deps build
 # (embedded simulator and relay) finds it and offers it as a tool.
 build: check-go
 	$(GO) build $(GOFLAGS) -ldflags "$(LDFLAGS)" -o $(BINARY) .
-	$(GO) build $(GOFLAGS) -o workshop-login-demo-tool ./ui/demotool/workshop-login-demo-tool
+	$(GO) build $(GOFLAGS) -o workshop-login-demo-tool ./ui/demo/tool/workshop-login-demo-tool
 
 test: test-deps relay-image
 	$(GO) vet $(GOFLAGS) ./...

@@ -158,7 +158,7 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 // DemoToolName is the demo diagnostic tool's button.
 const DemoToolName = "Demo diagnostic tool"
 
-// demoToolBinary is the demo tool's program (ui/demotool), which make run
+// demoToolBinary is the demo tool's program (ui/demo/tool), which make run
 // builds beside workshop-login.
 const demoToolBinary = "workshop-login-demo-tool"
 
