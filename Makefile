@@ -39,7 +39,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # (package:target pairs; every parser of outside input has one).
 FUZZTIME ?= 30s
 FUZZ_TARGETS := auth:FuzzParseUserInfo auth:FuzzDecodeQRSession auth:FuzzDecodeTokenResponse \
-	auth:FuzzCallbackServer auth/simulator:FuzzSimulatorRequests \
+	auth:FuzzCallbackServer auth/simulator:FuzzSimulatorRequests ui/demo/portal:FuzzPortalRequests \
 	platform/config:FuzzParseConfig platform/config:FuzzEnvironmentLayers \
 	platform/sessionstore:FuzzDecodeSession platform/audit:FuzzReadLog \
 	platform/handoff:FuzzHandoffPage ui:FuzzParseKeys
