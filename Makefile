@@ -101,7 +101,7 @@ relay-image: relay-static
 	$(PODMAN) build -q -f assets/deploy/Containerfile -t $(RELAY_IMAGE) build/relay-image
 	$(PODMAN) run --rm --network=host $(RELAY_IMAGE) --version
 
-# The relay's figures (README "Figures"), through the static relay to the
+# The relay's figures (auth/relay/README.md, "Figures"), through the static relay to the
 # simulator on loopback: 5,000 and then 10,000 kiosks waiting at once, each
 # polling every 5 s for 60 s; then a 30 s burst at twice what one core
 # serves, on top of 5,000 waiting kiosks, with sign-ins approved during it
