@@ -39,7 +39,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # (package:target pairs; every parser of outside input has one).
 FUZZTIME ?= 30s
 FUZZ_TARGETS := auth:FuzzParseUserInfo auth:FuzzDecodeQRSession auth:FuzzDecodeTokenResponse \
-	auth:FuzzCallbackServer auth/simulator:FuzzSimulatorRequests \
+	auth:FuzzCallbackServer auth/simulator:FuzzSimulatorRequests ui/demo/portal:FuzzPortalRequests \
 	platform/config:FuzzParseConfig platform/config:FuzzEnvironmentLayers \
 	platform/sessionstore:FuzzDecodeSession platform/audit:FuzzReadLog \
 	platform/handoff:FuzzHandoffPage ui:FuzzParseKeys
@@ -65,7 +65,7 @@ run: deps build
 # (embedded simulator and relay) finds it and offers it as a tool.
 build: check-go
 	$(GO) build $(GOFLAGS) -ldflags "$(LDFLAGS)" -o $(BINARY) .
-	$(GO) build $(GOFLAGS) -o workshop-login-demo-tool ./ui/demotool/workshop-login-demo-tool
+	$(GO) build $(GOFLAGS) -o workshop-login-demo-tool ./ui/demo/tool/workshop-login-demo-tool
 
 test: test-deps relay-image
 	$(GO) vet $(GOFLAGS) ./...
@@ -101,7 +101,7 @@ relay-image: relay-static
 	$(PODMAN) build -q -f assets/deploy/Containerfile -t $(RELAY_IMAGE) build/relay-image
 	$(PODMAN) run --rm --network=host $(RELAY_IMAGE) --version
 
-# The relay's figures (README "Figures"), through the static relay to the
+# The relay's figures (auth/relay/README.md, "Figures"), through the static relay to the
 # simulator on loopback: 5,000 and then 10,000 kiosks waiting at once, each
 # polling every 5 s for 60 s; then a 30 s burst at twice what one core
 # serves, on top of 5,000 waiting kiosks, with sign-ins approved during it

@@ -10,7 +10,7 @@
 //	workshop-login version
 //
 // A bad input ends with one line on stderr naming what to fix, and an exit
-// code the README's "Commands and exit codes" lists. The commands are in
+// code ui/README.md's "Commands and exit codes" lists. The commands are in
 // ui/cli; main only wires them to the process.
 package main
 

@@ -31,7 +31,7 @@ func TestTwoManufacturersInARealWindow(t *testing.T) {
 	shots := os.Getenv("WORKSHOP_LOGIN_SCREENSHOTS")
 	dir := t.TempDir()
 	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags=migrated_fynedo",
-		"-o", filepath.Join(dir, "workshop-login-demo-tool"), "./ui/demotool/workshop-login-demo-tool")
+		"-o", filepath.Join(dir, "workshop-login-demo-tool"), "./ui/demo/tool/workshop-login-demo-tool")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the demo tool: %v\n%s", err, out)
 	}

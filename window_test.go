@@ -342,7 +342,7 @@ func TestWholeStoryInARealWindow(t *testing.T) {
 	dir := t.TempDir()
 	// The demo tool, built as make run builds it, found on PATH.
 	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags=migrated_fynedo",
-		"-o", filepath.Join(dir, "workshop-login-demo-tool"), "./ui/demotool/workshop-login-demo-tool")
+		"-o", filepath.Join(dir, "workshop-login-demo-tool"), "./ui/demo/tool/workshop-login-demo-tool")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the demo tool: %v\n%s", err, out)
 	}

@@ -54,9 +54,6 @@ func FuzzSimulatorRequests(f *testing.F) {
 		{0, "POST", "/sim/login/%2e%2e", "", form, "", "decision=maybe"},
 		{0, "GET", "/sim/sessions", "", "", "", ""},
 		{1, "GET", "/user_info.json", "", "", "Bearer {code}", ""},
-		{0, "GET", PortalPath, "", "", "", ""},
-		{0, "POST", PortalPath, "", form, "", "assertion=eyJhbGciOiJFUzI1NiJ9.e30.c2ln&iouid=GARAGE+JANSEN%2FX%2FY"},
-		{0, "POST", PortalPath, "", form, "", "access_token={code}&token_type=Bearer"},
 	} {
 		f.Add(seed.state, seed.method, seed.path, seed.query, seed.contentType, seed.auth, seed.body)
 	}

@@ -86,10 +86,6 @@ type Options struct {
 	// followed by 0). The page shows these, and Approve wants them. By
 	// default PINs have 4 digits.
 	FiveDigitPINs bool
-	// RelayURL is the base address of the relay whose signed identities the
-	// demo repair portal (PortalPath) accepts: https, or http on loopback.
-	// Empty, the portal refuses every hand-off until SetRelayURL names one.
-	RelayURL string
 	// Now is the simulator's clock; default time.Now.
 	Now func() time.Time
 	// Logger receives one line per request; it never sees a code, token or secret.
@@ -154,8 +150,6 @@ type Simulator struct {
 	usedChains map[string]bool           // persona ids whose chain authorisation is used
 	browsers   map[string]browserSession // Digidentity's single sign-on, by the browser's cookie
 	faults     Faults
-
-	portal portal // the demo repair portal (portal.go), with a lock of its own
 }
 
 // New returns a simulator; serve its Handler, or use Listen.
@@ -195,14 +189,7 @@ func New(opts Options) (*Simulator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.RelayURL != "" {
-		if err := ValidRelayURL(opts.RelayURL); err != nil {
-			return nil, fmt.Errorf("simulator: RelayURL: %w", err)
-		}
-	}
 	s := &Simulator{opts: opts, keys: lazyKey{alg: opts.IDTokenAlg}}
-	s.portal.client = &http.Client{Timeout: relayTimeout}
-	s.portal.relayURL = strings.TrimRight(opts.RelayURL, "/")
 	s.reset()
 	s.routes()
 	return s, nil
@@ -232,12 +219,16 @@ func (s *Simulator) routes() {
 	m.HandleFunc("GET /sim/faults", s.handleGetFaults)
 	m.HandleFunc("POST /sim/faults", s.handleSetFaults)
 	m.HandleFunc("POST /sim/reset", s.handleReset)
-	m.HandleFunc(PortalPath, s.handlePortal)
 	s.mux = m
 }
 
 // Handler serves the simulator.
 func (s *Simulator) Handler() http.Handler { return s.mux }
+
+// Handle serves h at pattern beside the simulator's own pages: the
+// default run mounts the demo repair portal (ui/demo/portal) here, so the
+// simulator serves a vehicle manufacturer's page without knowing it.
+func (s *Simulator) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // userInfoHandler serves only /user_info.json, for SeparateUserInfoHost.
 func (s *Simulator) userInfoHandler() http.Handler {

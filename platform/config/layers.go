@@ -161,7 +161,7 @@ func newParsed(name string) *parsed {
 
 func unknown(file, key string) error {
 	return &Error{File: file, Key: key, Problem: "is not a known setting",
-		Fix: "check its spelling against the README's configuration table, or remove it"}
+		Fix: "check its spelling against workshop-login help config, or remove it"}
 }
 
 // parseVariable reads a variable's layer: its text as its setting's type.

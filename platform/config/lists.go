@@ -10,7 +10,7 @@ import (
 
 // The file's two lists of tables, [[tools]] and [[manufacturers]]: a layer
 // that sets one replaces the list of the layers before it, as a fleet's
-// administrator expects (the README's promise for [[tools]]).
+// administrator expects (ui/README.md's promise for [[tools]]).
 
 // readList reads the entries of the list section ("tools" or
 // "manufacturers"), once per layer.

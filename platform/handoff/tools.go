@@ -278,7 +278,7 @@ func (l *Launcher) find(name string) (Tool, bool) {
 
 // identityEnv is the identity as SERMI_* variables (SERMI_SUB, SERMI_ROLE,
 // SERMI_CABUID, …): every field of auth.Identity.Fields but
-// authorisation_uid, which a tool reads on standard input (README).
+// authorisation_uid, which a tool reads on standard input (ui/README.md).
 func identityEnv(id auth.Identity) []string {
 	var env []string
 	for _, f := range id.Fields() {
@@ -294,7 +294,7 @@ func identityEnv(id auth.Identity) []string {
 // fields (auth.Identity.Fields), authorisation_uid after the chain's UIDs
 // as tools have always had it, then access_token (only when withToken),
 // expires_at (when known) and, on a relay, assertion: the identity signed by
-// the relay, the one member a tool can trust (README "The signed identity"). A garage's name such as "JANSEN & ZN" reaches the
+// the relay, the one member a tool can trust (auth/relay/README.md, "The signed identity"). A garage's name such as "JANSEN & ZN" reaches the
 // tool as written: a tool is no browser, so &, < and > are not escaped as
 // \u0026, \u003c and \u003e.
 func identityDocument(s *auth.Session, withToken bool) ([]byte, error) {

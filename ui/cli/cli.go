@@ -27,7 +27,7 @@ import (
 	relaycmd "github.com/workshop-login/workshop-login/auth/relay/cmd"
 )
 
-// Exit codes a script can act on; the README's "Commands and exit codes"
+// Exit codes a script can act on; ui/README.md's "Commands and exit codes"
 // lists them, and usageText below repeats them.
 const (
 	exitSignedIn  = 0  // signed in; any command that did its work, -h included

@@ -19,6 +19,7 @@ import (
 	"github.com/workshop-login/workshop-login/platform/sessionstore"
 	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui"
+	"github.com/workshop-login/workshop-login/ui/demo/portal"
 )
 
 // Build is what the build stamped on the program (main's -ldflags -X).
@@ -80,6 +81,9 @@ type TrustCentre struct {
 	Engine *auth.Passwordless
 	// Simulator is the embedded simulator, or nil.
 	Simulator *simulator.Server
+	// Portal is the demo repair portal, served at portal.Path on the
+	// embedded simulator's address, or nil.
+	Portal *portal.Portal
 	// Relay is the embedded relay in front of it, or nil.
 	Relay *relay.Embedded
 	// VMs is each manufacturer's engine, in the configuration's order;
@@ -111,6 +115,7 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 			return nil, fmt.Errorf("%w: %w", errSimulator, err)
 		}
 		tc.Simulator = sim
+		tc.Portal = mountDemoPortal(sim, logger)
 		cfg.TrustCentre.Issuer = sim.URL
 		startup.Step("embedded simulator listening")
 	}
@@ -129,7 +134,7 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 			tc.Close()
 			return nil, fmt.Errorf("%w: the embedded relay: %w", errSimulator, err)
 		}
-		if err := tc.Simulator.SetRelayURL(tc.Relay.URL); err != nil {
+		if err := tc.Portal.SetRelayURL(tc.Relay.URL); err != nil {
 			tc.Close()
 			return nil, fmt.Errorf("%w: the demo portal: %w", errSimulator, err)
 		}
@@ -158,13 +163,25 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 // DemoToolName is the demo diagnostic tool's button.
 const DemoToolName = "Demo diagnostic tool"
 
-// demoToolBinary is the demo tool's program (ui/demotool), which make run
+// demoToolBinary is the demo tool's program (ui/demo/tool), which make run
 // builds beside workshop-login.
 const demoToolBinary = "workshop-login-demo-tool"
 
+// mountDemoPortal serves the demo repair portal (ui/demo/portal) at
+// portal.Path on the simulator's address, where make run's hand-offs have
+// always gone; it trusts no relay until the embedded one is named.
+func mountDemoPortal(sim *simulator.Server, logger *slog.Logger) *portal.Portal {
+	p, err := portal.New(portal.Options{Logger: logger})
+	if err != nil {
+		panic(err) // no relay named: nothing New could refuse
+	}
+	sim.Handle(portal.Path, p)
+	return p
+}
+
 // demoHandoffs gives a kiosk on the embedded simulator and relay, with no
-// tools or portal of its own, the demo tool and the simulator's demo
-// portal, so the first run shows what a garage gets: a tool and a portal
+// tools or portal of its own, the demo tool and the demo portal on the
+// simulator's address, so the first run shows what a garage gets: a tool and a portal
 // that check the relay's signature.
 func demoHandoffs(cfg *config.Config, sim *simulator.Server) {
 	if len(cfg.Tools) == 0 {
@@ -173,7 +190,7 @@ func demoHandoffs(cfg *config.Config, sim *simulator.Server) {
 		}
 	}
 	if cfg.Portal.URL == "" && cfg.Portal.HandoffURL == "" {
-		cfg.Portal.HandoffURL = sim.URL + simulator.PortalPath
+		cfg.Portal.HandoffURL = sim.URL + portal.Path
 	}
 }
 

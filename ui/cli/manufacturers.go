@@ -8,6 +8,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth/relay"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/ui/demo/portal"
 )
 
 // Several reports whether the kiosk signs in to a list of manufacturers
@@ -85,7 +86,7 @@ func (f *Factory) manufacturerEngines(tc *TrustCentre, cfg *config.Config, demo 
 			}
 			tc.VMs = append(tc.VMs, one) // closed with tc from here on
 			one.Config.Relay.URL = one.Relay.URL
-			if err := demoVMHandoffs(&one.Config, tc.Simulator, one.Relay.URL, i); err != nil {
+			if err := demoVMHandoffs(&one.Config, tc.Simulator, tc.Portal, one.Relay.URL, i); err != nil {
 				return fmt.Errorf("%w: the demo portal: %w", errSimulator, err)
 			}
 			one.Engine, err = auth.NewRelayed(auth.RelaySettings{URL: one.Relay.URL, KioskKey: one.Relay.KioskKey}, vm.TrustCentre, auth.WithLogger(logger))
@@ -111,18 +112,18 @@ func (f *Factory) manufacturerEngines(tc *TrustCentre, cfg *config.Config, demo 
 
 // demoVMHandoffs gives a demo manufacturer the demo tool and the demo
 // portal, which checks its relay's signature only.
-func demoVMHandoffs(vm *config.VM, sim *simulator.Server, relayURL string, n int) error {
+func demoVMHandoffs(vm *config.VM, sim *simulator.Server, p *portal.Portal, relayURL string, n int) error {
 	if command := findDemoTool(); command != "" {
 		vm.Tools = []config.Tool{{Name: DemoToolName, Command: command, EndAtSignOut: true, Manufacturer: vm.Name}}
 	}
 	if n == 0 {
-		if err := sim.SetRelayURL(relayURL); err != nil {
+		if err := p.SetRelayURL(relayURL); err != nil {
 			return err
 		}
-		vm.Portal.HandoffURL = sim.URL + simulator.PortalPath
+		vm.Portal.HandoffURL = sim.URL + portal.Path
 		return nil
 	}
-	path, err := sim.AddRelayURL(relayURL)
+	path, err := p.AddRelayURL(relayURL)
 	vm.Portal.HandoffURL = sim.URL + path
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/ui/demo/portal"
 )
 
 // SimulatorOptions are simulator's flags.
@@ -16,6 +17,9 @@ type SimulatorOptions struct {
 	Factory *Factory
 	Listen  string
 	Options simulator.Options // the flags that go to the simulator as they are
+	// RelayURL is the relay whose hand-offs the demo repair portal,
+	// served on the simulator's address, accepts.
+	RelayURL string
 }
 
 // NewCmdSimulator is `workshop-login simulator`: the Trust Centre
@@ -32,7 +36,7 @@ func NewCmdSimulator(f *Factory) *Command {
 	flags.StringVar(&o.TokenPaths, "token-paths", "both", "token path spellings served: both, token or token.json")
 	flags.BoolVar(&o.SeparateUserInfoHost, "separate-user-info-host", false, "serve /user_info.json from a second loopback host")
 	flags.BoolVar(&o.FiveDigitPINs, "five-digit-pins", false, "give the test persons 5-digit PINs, as the real app has")
-	flags.StringVar(&o.RelayURL, "relay-url", "", "the relay whose signed hand-offs the demo repair portal ("+simulator.PortalPath+") accepts")
+	flags.StringVar(&opts.RelayURL, "relay-url", "", "the relay whose signed hand-offs the demo repair portal ("+portal.Path+") accepts")
 	return &Command{Flags: flags, Run: func(ctx context.Context) int { return simulatorRun(ctx, opts) }}
 }
 
@@ -62,30 +66,36 @@ func simulatorRun(ctx context.Context, opts *SimulatorOptions) int {
 		fmt.Fprintf(stderr, "workshop-login simulator: --token-paths must be both, token or token.json, not %q\n", o.TokenPaths)
 		return exitUsage
 	}
-	if o.RelayURL != "" {
-		if err := simulator.ValidRelayURL(o.RelayURL); err != nil {
+	if opts.RelayURL != "" {
+		if err := portal.ValidRelayURL(opts.RelayURL); err != nil {
 			fmt.Fprintf(stderr, "workshop-login simulator: --relay-url: %v\n", err)
 			return exitUsage
 		}
 	}
 	o.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	demo, err := portal.New(portal.Options{RelayURL: opts.RelayURL, Logger: o.Logger})
+	if err != nil {
+		fmt.Fprintln(stderr, "workshop-login simulator:", err)
+		return exitFailed
+	}
 	sim, err := simulator.Listen(opts.Listen, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "workshop-login simulator:", err)
 		return exitFailed
 	}
 	defer sim.Close()
+	sim.Handle(portal.Path, demo)
 	fmt.Fprintf(stdout, "Trust Centre simulator at %s\n", sim.URL)
 	if sim.UserInfoURL != "" {
 		fmt.Fprintf(stdout, "  user info at %s/user_info.json\n", sim.UserInfoURL)
 	}
 	fmt.Fprintf(stdout, "  client_id = %q, client_secret = %q, product_scope = %q\n",
 		simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope)
-	fmt.Fprintln(stdout, "  approve a code: POST <qr_code_uri> with persona, pin and decision=approve (see README)")
-	if o.RelayURL != "" {
-		fmt.Fprintf(stdout, "  demo repair portal at %s%s, trusting the relay at %s\n", sim.URL, simulator.PortalPath, o.RelayURL)
+	fmt.Fprintln(stdout, "  approve a code: POST <qr_code_uri> with persona, pin and decision=approve (see CONTRIBUTING.md, \"The Trust Centre simulator\")")
+	if opts.RelayURL != "" {
+		fmt.Fprintf(stdout, "  demo repair portal at %s%s, trusting the relay at %s\n", sim.URL, portal.Path, opts.RelayURL)
 	} else {
-		fmt.Fprintf(stdout, "  demo repair portal at %s%s refuses every hand-off: --relay-url names the relay it trusts\n", sim.URL, simulator.PortalPath)
+		fmt.Fprintf(stdout, "  demo repair portal at %s%s refuses every hand-off: --relay-url names the relay it trusts\n", sim.URL, portal.Path)
 	}
 	<-ctx.Done()
 	return 0

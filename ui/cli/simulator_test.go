@@ -12,6 +12,7 @@ import (
 
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/ui/demo/portal"
 )
 
 // `workshop-login simulator --relay-url` serves the demo repair portal
@@ -32,14 +33,14 @@ func TestSimulatorCommandPortalTrustsTheRelayURL(t *testing.T) {
 		io.Copy(io.Discard, stdout)
 		<-done
 	})
-	var portal string
+	var at string
 	lines := bufio.NewScanner(stdout)
-	for portal == "" && lines.Scan() {
+	for at == "" && lines.Scan() {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(lines.Text()), "demo repair portal at "); ok {
-			portal, _, _ = strings.Cut(rest, ",")
+			at, _, _ = strings.Cut(rest, ",")
 		}
 	}
-	if !strings.HasSuffix(portal, simulator.PortalPath) {
+	if !strings.HasSuffix(at, portal.Path) {
 		t.Fatalf("the simulator did not say where its demo portal is (last line %q)", lines.Text())
 	}
 	if !strings.Contains(lines.Text(), "trusting the relay at "+r.URL) {
@@ -52,7 +53,7 @@ func TestSimulatorCommandPortalTrustsTheRelayURL(t *testing.T) {
 		form.Set(f.Name, f.Value)
 	}
 	form.Set("expires_at", s.ExpiresAt.UTC().Format(time.RFC3339))
-	resp, err := http.PostForm(portal, form)
+	resp, err := http.PostForm(at, form)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
-	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/ui/demo/portal"
 )
 
 // A full two-step key rotation, rolled one replica at a time as the README
@@ -23,9 +23,11 @@ import (
 // verifies at the demo portal.
 func TestKeyRotationRolledOneReplicaAtATime(t *testing.T) {
 	c := newClusterWith(t, "\n[rotation]\npromote_after = \"2s\"\n")
-	if err := c.sim.SetRelayURL(c.url); err != nil {
-		t.Fatal(err)
+	demo, perr := portal.New(portal.Options{RelayURL: c.url})
+	if perr != nil {
+		t.Fatal(perr)
 	}
+	c.sim.Handle(portal.Path, demo)
 	l := startKioskLoop(c, true)
 	defer l.stop()
 	l.waitSignIns(t, "before the rotation", 2)
@@ -273,7 +275,7 @@ func signInAndHandOff(ctx context.Context, c *cluster, handOff bool) signInResul
 		return r
 	}
 	for _, raw := range []string{r.assertion, fresh.Reveal()} {
-		resp, err := http.PostForm(c.sim.URL+simulator.PortalPath, url.Values{"assertion": {raw}})
+		resp, err := http.PostForm(c.sim.URL+portal.Path, url.Values{"assertion": {raw}})
 		if err != nil {
 			r.err = "handing off: " + err.Error()
 			return r

@@ -13,7 +13,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
-	"github.com/workshop-login/workshop-login/ui/demotool"
+	"github.com/workshop-login/workshop-login/ui/demo/tool"
 )
 
 // document is what the kiosk writes on a tool's standard input on a

@@ -32,7 +32,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/workshop-login/workshop-login/ui/demotool"
+	"github.com/workshop-login/workshop-login/ui/demo/tool"
 )
 
 // checkTimeout bounds reading the relay's info and keys.

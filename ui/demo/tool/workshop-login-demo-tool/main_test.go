@@ -16,7 +16,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 	"github.com/workshop-login/workshop-login/platform/xvfbtest"
-	"github.com/workshop-login/workshop-login/ui/demotool"
+	"github.com/workshop-login/workshop-login/ui/demo/tool"
 )
 
 func TestMain(m *testing.M) {

@@ -1,8 +1,9 @@
-package simulator_test
+package portal_test
 
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/ui/demo/portal"
 )
 
 // handoff is the form the kiosk's hand-off page posts to a portal on a
@@ -34,9 +36,26 @@ type page struct {
 	body   string
 }
 
-func post(t *testing.T, sim *simulator.Server, form url.Values) page {
+// served is a portal on a loopback listener of its own.
+type served struct {
+	*portal.Portal
+	URL string // where Path is
+}
+
+func serve(t *testing.T, opts portal.Options) served {
 	t.Helper()
-	resp, err := http.PostForm(sim.URL+simulator.PortalPath, form)
+	p, err := portal.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return served{p, srv.URL + portal.Path}
+}
+
+func post(t *testing.T, p served, form url.Values) page {
+	t.Helper()
+	resp, err := http.PostForm(p.URL, form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,16 +64,16 @@ func post(t *testing.T, sim *simulator.Server, form url.Values) page {
 	return page{resp.StatusCode, resp.Header, string(b)}
 }
 
-// portalWithRelay is a simulator whose portal trusts a real relay in front
-// of it, named once the relay listens, as make run's embedded relay does.
-func portalWithRelay(t *testing.T) (*simulator.Server, *authtest.Relay) {
+// portalWithRelay is a portal that trusts a real relay in front of a
+// simulator, named once the relay listens, as make run's embedded relay is.
+func portalWithRelay(t *testing.T) (served, *authtest.Relay) {
 	t.Helper()
-	sim := authtest.Simulator(t, simulator.Options{})
-	r := authtest.StartRelay(t, sim)
-	if err := sim.SetRelayURL(r.URL); err != nil {
+	p := serve(t, portal.Options{})
+	r := authtest.StartRelay(t, authtest.Simulator(t, simulator.Options{}))
+	if err := p.SetRelayURL(r.URL); err != nil {
 		t.Fatal(err)
 	}
-	return sim, r
+	return p, r
 }
 
 func TestPortalWelcomesAVerifiedTechnicianOnce(t *testing.T) {
@@ -114,15 +133,15 @@ func TestPortalRefusesWhatDoesNotVerify(t *testing.T) {
 	direct.Set("access_token", "a-digidentity-access-token")
 	direct.Set("token_type", "Bearer")
 
-	noRelay := authtest.Simulator(t, simulator.Options{})
-	relayDown := authtest.Simulator(t, simulator.Options{})
+	noRelay := serve(t, portal.Options{})
+	relayDown := serve(t, portal.Options{})
 	if err := relayDown.SetRelayURL(authtest.ClosedPort(t)); err != nil {
 		t.Fatal(err)
 	}
 
 	for _, tt := range []struct {
 		name   string
-		sim    *simulator.Server
+		sim    served
 		form   url.Values
 		status int
 		why    string
@@ -161,7 +180,7 @@ func TestPortalRefusesWhatDoesNotVerify(t *testing.T) {
 func TestPortalPageWithoutAHandoff(t *testing.T) {
 	sim, r := portalWithRelay(t)
 	s := r.SignIn(t, "ioe", "1234")
-	resp, err := http.Get(sim.URL + simulator.PortalPath + "?" + handoff(s, s.Assertion.Reveal()).Encode())
+	resp, err := http.Get(sim.URL + "?" + handoff(s, s.Assertion.Reveal()).Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,12 +197,12 @@ func TestPortalPageWithoutAHandoff(t *testing.T) {
 
 func TestPortalRelayURLMustBeTrustworthy(t *testing.T) {
 	for _, bad := range []string{"http://relay.example.com", "relay.example.com:8788", "ftp://127.0.0.1/"} {
-		if _, err := simulator.New(simulator.Options{RelayURL: bad}); err == nil {
+		if _, err := portal.New(portal.Options{RelayURL: bad}); err == nil {
 			t.Errorf("RelayURL %q accepted", bad)
 		}
 	}
 	for _, good := range []string{"http://127.0.0.1:8788", "http://[::1]:8788/", "https://relay.example.com"} {
-		if err := simulator.ValidRelayURL(good); err != nil {
+		if err := portal.ValidRelayURL(good); err != nil {
 			t.Errorf("%q refused: %v", good, err)
 		}
 	}
