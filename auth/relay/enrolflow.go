@@ -125,24 +125,7 @@ func (s *Server) enrolPoll(w http.ResponseWriter, r *http.Request, kiosk string)
 		s.identify(w, r.Context(), kiosk, h, s.enrolled)
 		return
 	}
-	began := s.cfg.Now()
-	answer := s.cfg.Upstream.Poll(r.Context(), h.Code)
-	s.cfg.Metrics.observe("token", began, s.cfg.Now())
-	switch answer.State {
-	case auth.PollPending:
-		s.answer(w, relayapi.PollAnswer{State: relayapi.Pending})
-	case auth.PollSlowDown:
-		s.answer(w, relayapi.PollAnswer{State: relayapi.SlowDown})
-	case auth.PollGone:
-		s.answer(w, relayapi.PollAnswer{State: relayapi.Gone, Error: string(auth.MsgCodeExpired), Detail: answer.Err.Error()})
-	case auth.PollRefused:
-		s.answer(w, relayapi.PollAnswer{State: relayapi.Refused, Error: string(auth.MsgRefused), Detail: answer.Err.Error()})
-	case auth.PollIssued:
-		s.identify(w, r.Context(), kiosk, Handle{Kind: HandleToken, Kiosk: kiosk, Token: answer.Token, ApprovedAt: s.cfg.Now()}, s.enrolled)
-	default:
-		s.cfg.Metrics.upstreamError("token", string(answer.State))
-		s.writeTrouble(w, answer)
-	}
+	s.pollCode(w, r, kiosk, h, s.enrolled, "enrolment")
 }
 
 // enrolled ends an approved enrolment: a garage's technician gets the

@@ -71,6 +71,14 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 		s.identify(w, r.Context(), kiosk, h, s.approveHere)
 		return
 	}
+	s.pollCode(w, r, kiosk, h, s.approveHere, "sign-in")
+}
+
+// pollCode asks the Trust Centre about h's code once and answers the kiosk;
+// an issued token's identity goes to done (a sign-in's approval, or an
+// enrolment's). what names the flow in the log.
+func (s *Server) pollCode(w http.ResponseWriter, r *http.Request, kiosk string, h Handle,
+	done func(context.Context, http.ResponseWriter, string, Handle, auth.Identity), what string) {
 	began := s.cfg.Now()
 	answer := s.cfg.Upstream.Poll(r.Context(), h.Code)
 	s.cfg.Metrics.observe("token", began, s.cfg.Now())
@@ -83,10 +91,10 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, kiosk string) {
 		s.answer(w, relayapi.PollAnswer{State: relayapi.Gone, Error: string(auth.MsgCodeExpired), Detail: answer.Err.Error()})
 	case auth.PollRefused:
 		s.cfg.Metrics.refused.Inc()
-		s.cfg.Log.Info("sign-in refused", "kiosk", kiosk)
+		s.cfg.Log.Info(what+" refused", "kiosk", kiosk)
 		s.answer(w, relayapi.PollAnswer{State: relayapi.Refused, Error: string(auth.MsgRefused), Detail: answer.Err.Error()})
 	case auth.PollIssued:
-		s.identify(w, r.Context(), kiosk, Handle{Kind: HandleToken, Kiosk: kiosk, Token: answer.Token, ApprovedAt: s.cfg.Now()}, s.approveHere)
+		s.identify(w, r.Context(), kiosk, Handle{Kind: HandleToken, Kiosk: kiosk, Token: answer.Token, ApprovedAt: s.cfg.Now()}, done)
 	default:
 		s.cfg.Metrics.upstreamError("token", string(answer.State))
 		s.cfg.Log.Warn("token poll failed", "kiosk", kiosk, "state", answer.State, "lost", answer.Lost, "detail", answer.Err.Error())
