@@ -43,9 +43,10 @@ func TestTwoManufacturersInARealWindow(t *testing.T) {
 	launch(t, d, os.Args[0], config, dir, `WORKSHOP_LOGIN_SIMULATOR_MANUFACTURERS=["Demo manufacturer A", "Demo manufacturer B"]`,
 		"WORKSHOP_LOGIN_TRUST_CENTRE_POLL_INTERVAL=1s", "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 
-	// The default run's relay (A's) lets the garage enrol its kiosk first.
-	var enrolment string
-	eventually(t, "the enrolment code", 60*time.Second, func() bool { enrolment = d.QR(); return enrolment != "" })
+	// The default run's relay (A's) lets the garage enrol its kiosk first:
+	// at rest it offers the enrolment, and a key brings its code.
+	eventually(t, "the window", 60*time.Second, func() bool { return d.WindowTitled("Workshop Login") })
+	enrolment := wake(t, d)
 	answer(t, enrolment, "ioe", "1234")
 	eventually(t, "the tiles after the enrolment", 30*time.Second, func() bool { return d.QR() == "" })
 	time.Sleep(2 * time.Second) // input alone wakes nothing: the tiles stay

@@ -375,10 +375,11 @@ rm -rf "$profile"
 	launch(t, d, os.Args[0], config, dir, "WORKSHOP_LOGIN_BROWSER="+script, "WORKSHOP_LOGIN_TRUST_CENTRE_POLL_INTERVAL=1s",
 		"PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 
-	// The default run's relay lets the garage enrol its kiosk: the first
-	// code is the enrolment's, which GARAGE JANSEN's technician approves.
-	var enrolment string
-	eventually(t, "the enrolment code on screen", 60*time.Second, func() bool { enrolment = d.QR(); return enrolment != "" })
+	// The default run's relay lets the garage enrol its kiosk: at rest it
+	// offers the enrolment, and a key brings its code, which GARAGE
+	// JANSEN's technician approves.
+	eventually(t, "the window", 60*time.Second, func() bool { return d.WindowTitled("Workshop Login") })
+	enrolment := wake(t, d)
 	resp, err := http.PostForm(enrolment, url.Values{"persona": {"ioe"}, "pin": {"1234"}, "decision": {"approve"}})
 	if err != nil {
 		t.Fatal(err)

@@ -136,7 +136,15 @@ func TestEnrolledKioskRestsNamingItsGarage(t *testing.T) {
 		o.Enrolment = placed{relayapi.KioskPlace{Name: "werkplaats-1", GarageName: "GARAGE JANSEN", Code: "K7Q4-MZ2A"}}
 	})
 	k.Start()
-	q.until(t, "the rest screen", func() bool { return k.m.View().Screen == state.ScreenRest })
+	// On demand, nobody is asked to enrol until someone is there.
+	q.until(t, "the rest screen offering enrolment", func() bool { return k.m.View().Screen == state.ScreenRest })
+	if k.restSignIn.Text != "Deze kiosk aanmelden" {
+		t.Errorf("the rest screen's button says %q, want the enrolment's", k.restSignIn.Text)
+	}
+	test.Tap(k.restSignIn)
+	q.until(t, "the rest screen once enrolled", func() bool {
+		return k.m.View().Screen == state.ScreenRest && k.enrolUI.restPlace.Visible()
+	})
 	if !k.restScreen.Visible() || !k.enrolUI.restPlace.Visible() || k.enrolUI.restPlace.Text != "GARAGE JANSEN · werkplaats-1 · kioskcode K7Q4-MZ2A" {
 		t.Errorf("the rest screen says %q (shown %v)", k.enrolUI.restPlace.Text, k.enrolUI.restPlace.Visible())
 	}

@@ -149,11 +149,14 @@ func (k *Kiosk) renderRest(v state.View) {
 	}
 	setShown(k.restName, v.Name != "")
 	setText(k.restName, v.Name)
-	k.restSignIn.SetText(k.tr.text("ui.rest_sign_in", nil))
-	hint := "ui.rest_hint"
-	if len(k.vms) > 1 {
+	button, hint := "ui.rest_sign_in", "ui.rest_hint"
+	switch {
+	case v.EnrolOnWake:
+		button, hint = "ui.rest_enrol", "ui.rest_hint_enrol"
+	case len(k.vms) > 1:
 		hint = "ui.choose_manufacturer"
 	}
+	k.restSignIn.SetText(k.tr.text(button, nil))
 	setText(k.restHint, k.tr.text(hint, nil))
 }
 

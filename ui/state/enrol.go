@@ -60,13 +60,23 @@ type enrolState struct {
 	place  relayapi.KioskPlace
 	pause  time.Duration // before the next code, after a failure
 	closed bool          // the relay enrols through its administrator
+	// onWake: codes on demand, and nobody was there to enrol the kiosk;
+	// the next input starts the enrolment (rest.go).
+	onWake bool
 }
 
 // CanEnrol says whether the settings offer "Enrol with a manufacturer".
 func (m *Machine) CanEnrol() bool { return m.opts.Enrolment != nil && !m.enrol.closed }
 
-// StartEnrol shows an enrolment code in place of the sign-in's.
+// StartEnrol shows an enrolment code in place of the sign-in's: the
+// person asked for it.
 func (m *Machine) StartEnrol() {
+	m.lastInput = m.opts.Now()
+	m.startEnrol()
+}
+
+// startEnrol shows an enrolment code in place of the sign-in's.
+func (m *Machine) startEnrol() {
 	if !m.CanEnrol() || m.session != nil {
 		return
 	}
@@ -74,6 +84,7 @@ func (m *Machine) StartEnrol() {
 	m.attempt++ // the sign-in's late events are dropped
 	m.settingsOpen, m.resting = false, false
 	e := &m.enrol
+	e.onWake = false
 	if e.cancel != nil {
 		e.cancel()
 	}
@@ -108,9 +119,14 @@ func (m *Machine) CancelEnrol() {
 // begin starts the first sign-in, or the enrolment of a kiosk that has
 // none, and asks where the kiosk is.
 func (m *Machine) begin() {
-	if m.opts.EnrolAtStart {
-		m.StartEnrol()
-	} else {
+	switch {
+	case m.opts.EnrolAtStart && m.resting:
+		// On demand, the enrolment's code too waits for someone.
+		m.enrol.onWake = m.CanEnrol()
+		m.startAttempt()
+	case m.opts.EnrolAtStart:
+		m.startEnrol()
+	default:
 		m.startAttempt()
 	}
 	m.askPlace()
@@ -161,7 +177,7 @@ func (m *Machine) handleEnrol(msg Msg) bool {
 			m.audit(AuditRefused, nil, "enrolment: "+msg.Err.Error())
 			status := auth.KeyOf(msg.Err)
 			e.pause = 2 * time.Second
-			m.StartEnrol()
+			m.startEnrol()
 			e.status = status
 			return true
 		}

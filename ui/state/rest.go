@@ -32,6 +32,10 @@ func (m *Machine) Resting() bool { return m.resting }
 
 // wake asks for a code: someone is here.
 func (m *Machine) wake() {
+	if m.resting && m.enrol.onWake {
+		m.StartEnrol()
+		return
+	}
 	od := m.onDemand()
 	if !m.resting || od == nil || m.session != nil || m.choice() {
 		return // with several manufacturers, the person picks one first
@@ -56,10 +60,14 @@ func (m *Machine) rest() {
 // checkRest wakes the kiosk on input elsewhere on the machine, and rests
 // it after CodeRestAfter without any.
 func (m *Machine) checkRest(sample IdleSample) {
-	if !m.restable() || m.session != nil || m.web || m.signingIn || m.settingsOpen || m.enrol.open {
+	if !m.restable() || m.session != nil || m.web || m.signingIn || m.settingsOpen {
 		return
 	}
 	now := m.opts.Now()
+	if m.enrol.open {
+		m.restFromEnrolment(now, sample)
+		return
+	}
 	if m.resting {
 		if !sample.OK {
 			return
@@ -81,4 +89,22 @@ func (m *Machine) checkRest(sample IdleSample) {
 	if after := m.opts.Settings.CodeRestAfter; after > 0 && idle >= after {
 		m.rest()
 	}
+}
+
+// restFromEnrolment ends an enrolment nobody finished after CodeRestAfter
+// without input: its codes would be polled for nobody. The next input
+// starts it again.
+func (m *Machine) restFromEnrolment(now time.Time, sample IdleSample) {
+	idle := now.Sub(m.lastInput)
+	if sample.OK && sample.Idle < idle {
+		idle = sample.Idle
+	}
+	if after := m.opts.Settings.CodeRestAfter; after <= 0 || idle < after {
+		return
+	}
+	e := &m.enrol
+	e.cancel()
+	e.open, e.status, e.code, e.onWake = false, "", auth.EnrolCode{}, true
+	m.resting, m.idleAt = true, time.Time{}
+	m.startAttempt()
 }

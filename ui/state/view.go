@@ -48,8 +48,10 @@ type View struct {
 	// shows, else empty.
 	IdleLeft string
 
-	// The rest screen: the kiosk's name, if it has one.
-	Name string
+	// The rest screen: the kiosk's name, if it has one; EnrolOnWake when
+	// the next input starts the kiosk's enrolment, not a sign-in.
+	Name        string
+	EnrolOnWake bool
 	// Place is where the relay knows the kiosk to be (garage, name, code),
 	// on the rest and QR screens; CanEnrol offers enrolment in the settings.
 	Place    Text
@@ -113,7 +115,7 @@ func (m *Machine) View() View {
 	case m.session != nil:
 		v.Screen = ScreenSignedIn
 	case m.resting && !m.signingIn:
-		v.Screen, v.Name = ScreenRest, m.opts.Settings.Name
+		v.Screen, v.Name, v.EnrolOnWake = ScreenRest, m.opts.Settings.Name, m.enrol.onWake
 		if m.choice() {
 			v.Choices = m.choices()
 		}
