@@ -130,7 +130,6 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	a := app.NewWithID("eu.workshoplogin.kiosk")
 	a.SetIcon(fyne.NewStaticResource("workshop-login.png", assets.WindowIcon))
 	startup.Step("Fyne app made")
-	kc := cfg.Kiosk
 	kiosk, err := ui.New(a, ui.Options{
 		SignIn:        tc.Engine,
 		WebSignIn:     webSignIn,
@@ -150,12 +149,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		OpenURL:      openURL,
 		Enrolment:    enrolment,
 		EnrolAtStart: enrolFirst,
-		Settings: ui.Settings{
-			KioskMode: kc.KioskMode, DeeplinkButton: kc.DeeplinkButton, HighContrast: kc.HighContrast,
-			LargeText: kc.LargeText, Language: kc.Language, AdminKeys: kc.AdminKeys, SignOutKeys: kc.SignOutKeys,
-			IdleSignOut: kc.IdleSignOut, IdleWarning: kc.IdleWarning, WebOnly: kc.SignIn == config.SignInWeb,
-			CodesOnDemand: kc.Codes == config.CodesOnDemand, CodeRestAfter: kc.CodeRestAfter, Name: kc.Name,
-		},
+		Settings:     cfg.Kiosk,
 	})
 	if err != nil {
 		where := cfg.File
