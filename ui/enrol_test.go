@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/workshop-login/workshop-login/platform/config"
 	"strings"
 	"testing"
 
@@ -131,7 +132,7 @@ func TestEnrolledKioskRestsNamingItsGarage(t *testing.T) {
 		t.Fatal(err)
 	}
 	k, q := newKioskWith(t, "nl", engine, nil, func(o *Options) {
-		o.Settings.CodesOnDemand = true
+		o.Settings.Codes = config.CodesOnDemand
 		o.EnrolAtStart = true
 		o.Enrolment = placed{relayapi.KioskPlace{Name: "werkplaats-1", GarageName: "GARAGE JANSEN", Code: "K7Q4-MZ2A"}}
 	})

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/workshop-login/workshop-login/platform/config"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ func twoVMKiosk(t *testing.T) (*Kiosk, *uiQueue, [2]*handoffs) {
 	t.Helper()
 	desks := [2]*handoffs{{}, {}}
 	k, q := newKioskWith(t, "en", nil, nil, func(o *Options) {
-		o.Settings.CodesOnDemand = true
+		o.Settings.Codes = config.CodesOnDemand
 		o.Manufacturers = []Manufacturer{
 			{Name: "Demo manufacturer A", SignIn: idle{}, Handoff: desks[0]},
 			{Name: "Demo manufacturer B", SignIn: idle{}, Handoff: desks[1]},

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/workshop-login/workshop-login/platform/config"
 	"net/http"
 	"strings"
 	"sync"
@@ -61,7 +62,7 @@ func restingKiosk(t *testing.T, lifetime time.Duration) (*Kiosk, *uiQueue, *simu
 	c := &clock{now: time.Now()}
 	k, q := newKioskWith(t, "en", engine, nil, func(o *Options) {
 		o.Now = c.Now
-		o.Settings.CodesOnDemand, o.Settings.CodeRestAfter, o.Settings.Name = true, 2*time.Minute, "GARAGE JANSEN, bay 2"
+		o.Settings.Codes, o.Settings.CodeRestAfter, o.Settings.Name = config.CodesOnDemand, 2*time.Minute, "GARAGE JANSEN, bay 2"
 	})
 	k.Start()
 	return k, q, srv, count, c

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -39,7 +38,14 @@ type Config struct {
 
 	EnrolmentSettings // configenrol.go
 
-	TrustCentre TrustCentreConfig `toml:"trust_centre"`
+	// TrustCentre is the VM's registration at Digidentity, as written:
+	// the kiosk's [trust_centre] keys (the relay's command reads them with
+	// the kiosk's key table, platform/config.DecodeTrustCentre), and the
+	// relay's own environment (production, preproduction or simulator) and
+	// client_secret_file. The secret is read from that file (a Kubernetes
+	// Secret mounted) or the environment variable RELAY_CLIENT_SECRET,
+	// never from relay.toml itself.
+	TrustCentre map[string]any `toml:"trust_centre"`
 	Sealing     struct {
 		// KeysFile: "id base64url-key [retired-at]" lines, the current key
 		// first; see SealKeysFile.
@@ -68,30 +74,8 @@ type Config struct {
 		ShedConfig                // max_in_flight, max_trust_centre_calls, max_connections
 	} `toml:"limits"`
 
-	dir string // relative paths are read from the config's folder
-}
-
-// TrustCentreConfig is the VM's registration at Digidentity. The secret is
-// read from a file (a Kubernetes Secret mounted) or the environment
-// variable RELAY_CLIENT_SECRET, never from relay.toml itself.
-type TrustCentreConfig struct {
-	Environment      string   `toml:"environment"` // production, preproduction or simulator
-	Issuer           string   `toml:"issuer"`
-	ClientID         string   `toml:"client_id"`
-	ClientSecretFile string   `toml:"client_secret_file"`
-	ProductScope     string   `toml:"product_scope"`
-	ExtraScopes      []string `toml:"extra_scopes"`
-	ClientAuth       string   `toml:"client_auth"`
-	AuthorizePath    string   `toml:"authorize_path"`
-	TokenPath        string   `toml:"token_path"`
-	UserInfoHost     string   `toml:"user_info_host"`
-	UserInfoPath     string   `toml:"user_info_path"`
-	JWKSURL          string   `toml:"jwks_url"`
-	IDTokenIssuer    string   `toml:"id_token_issuer"`
-	HTTPTimeout      duration `toml:"http_timeout"`
-	TokenTimeout     duration `toml:"token_timeout"`
-	MaxCodeAge       duration `toml:"max_code_age"`
-	IdentityRetry    duration `toml:"identity_retry_limit"`
+	dir  string // relative paths are read from the config's folder
+	file string
 }
 
 // ClientSecretEnv names the environment variable that may hold the client
@@ -121,7 +105,7 @@ func LoadConfig(path string) (Config, error) {
 	if extra := md.Undecoded(); len(extra) > 0 {
 		return c, fmt.Errorf("relay configuration %s: unknown setting %q: check its spelling against the README", path, extra[0].String())
 	}
-	c.dir = filepath.Dir(path)
+	c.dir, c.file = filepath.Dir(path), path
 	return c, c.defaults()
 }
 
@@ -201,59 +185,8 @@ func (c Config) Path(p string) string {
 	return filepath.Join(c.dir, p)
 }
 
-// Settings are the Trust Centre settings of the configuration, the client
-// secret read from its file or the environment.
-func (c Config) Settings() (auth.Settings, error) {
-	tc := c.TrustCentre
-	env := auth.Environment(tc.Environment)
-	switch env {
-	case "":
-		env = auth.EnvProduction
-	case auth.EnvProduction, auth.EnvPreproduction, auth.EnvSimulator:
-	default:
-		return auth.Settings{}, fmt.Errorf("relay configuration: [trust_centre] environment %q: use production, preproduction or simulator", tc.Environment)
-	}
-	s := auth.DefaultSettings(env)
-	set := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
-	}
-	set(&s.Issuer, tc.Issuer)
-	set(&s.ClientID, tc.ClientID)
-	set(&s.ProductScope, tc.ProductScope)
-	set((*string)(&s.ClientAuth), tc.ClientAuth)
-	set(&s.AuthorizePath, tc.AuthorizePath)
-	set(&s.TokenPath, tc.TokenPath)
-	set(&s.UserInfoHost, tc.UserInfoHost)
-	set(&s.UserInfoPath, tc.UserInfoPath)
-	set(&s.JWKSURL, tc.JWKSURL)
-	set(&s.IDTokenIssuer, tc.IDTokenIssuer)
-	if len(tc.ExtraScopes) > 0 {
-		s.ExtraScopes = tc.ExtraScopes
-	}
-	for _, d := range []struct {
-		dst *time.Duration
-		v   duration
-	}{{&s.HTTPTimeout, tc.HTTPTimeout}, {&s.TokenTimeout, tc.TokenTimeout}, {&s.MaxCodeAge, tc.MaxCodeAge}, {&s.IdentityRetryLimit, tc.IdentityRetry}} {
-		if d.v.Duration != 0 {
-			*d.dst = d.v.Duration
-		}
-	}
-	secret := os.Getenv(ClientSecretEnv)
-	if tc.ClientSecretFile != "" {
-		b, err := os.ReadFile(c.Path(tc.ClientSecretFile))
-		if err != nil {
-			return auth.Settings{}, fmt.Errorf("relay configuration: [trust_centre] client_secret_file: %w", err)
-		}
-		secret = strings.TrimSpace(string(b))
-	}
-	s.ClientSecret = auth.Secret(secret)
-	if err := s.Validate(); err != nil {
-		return auth.Settings{}, fmt.Errorf("relay configuration: [trust_centre]: %w", err)
-	}
-	return s, nil
-}
+// File is the configuration's path, as its errors name it.
+func (c Config) File() string { return c.file }
 
 // Limits are the configuration's rate limits.
 func (c Config) RateLimits() Limits {

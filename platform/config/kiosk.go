@@ -49,6 +49,17 @@ const (
 	SignInBoth = "both"
 )
 
+// WebOnly: only the browser sign-in, no QR code (the kiosk needs a web
+// sign-in); with "both", the browser is offered beside the QR code.
+func (k Kiosk) WebOnly() bool { return k.SignIn == SignInWeb }
+
+// OnDemand: no code while nobody is there. The kiosk rests (no code,
+// nothing asked of the Trust Centre) until input to the machine, and rests
+// again after CodeRestAfter without input and after every sign-out. It
+// needs a sign-in that is an auth.OnDemand; with another, or "always", a
+// code is always on screen.
+func (k Kiosk) OnDemand() bool { return k.Codes == CodesOnDemand }
+
 func defaultKiosk() Kiosk {
 	return Kiosk{AdminKeys: "Ctrl+Alt+Q", SignOutKeys: "Ctrl+L", IdleSignOut: 5 * time.Minute, IdleWarning: 30 * time.Second, SignIn: SignInQR,
 		Codes: CodesOnDemand, CodeRestAfter: 2 * time.Minute}

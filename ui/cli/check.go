@@ -55,11 +55,16 @@ func checkRun(ctx context.Context, opts *CheckOptions) int {
 func machineRows(ctx context.Context, f *Factory, cfg config.Config, cfgErr error, timeout time.Duration) []check.Row {
 	rows := []check.Row{check.Configuration(cfg, cfgErr)}
 	var several []config.VM // with [[manufacturers]], each one's tools and portal
+	tools, portal := cfg.Tools, cfg.Portal
 	if cfgErr == nil {
 		// The embedded relay gives a kiosk without tools or portal the demo
 		// ones: their rows follow.
-		trustCentre, vms, refused := trustCentreRows(ctx, f, &cfg, timeout)
-		several = vms
+		trustCentre, vms, refused := trustCentreRows(ctx, f, cfg, timeout)
+		if len(vms) == 1 && vms[0].Name == "" { // a kiosk of one manufacturer
+			tools, portal = vms[0].Tools, vms[0].Portal
+		} else {
+			several = vms
+		}
 		if refused != nil {
 			rows[0] = check.Configuration(cfg, refused) // the line the window would stop with
 		}
@@ -78,8 +83,8 @@ func machineRows(ctx context.Context, f *Factory, cfg config.Config, cfgErr erro
 	}
 	rows = append(rows, check.AuditLog(audit.DefaultPath()))
 	if cfgErr == nil && several == nil {
-		rows = append(rows, check.Tools(cfg.Tools)...)
-		rows = append(rows, check.Portal(cfg.Portal))
+		rows = append(rows, check.Tools(tools)...)
+		rows = append(rows, check.Portal(portal))
 	}
 	for _, vm := range several {
 		rows = append(rows, named(vm.Name, append(check.Tools(vm.Tools), check.Portal(vm.Portal)))...)
@@ -91,9 +96,10 @@ func machineRows(ctx context.Context, f *Factory, cfg config.Config, cfgErr erro
 // configuration asks for one) within timeout. When the engine refuses one
 // of the configuration's settings, there are no rows and refused says why.
 // With several manufacturers (or named ones) there are rows for each,
-// named after it, and vms are their settings, for their tool and portal
-// rows.
-func trustCentreRows(ctx context.Context, f *Factory, cfg *config.Config, timeout time.Duration) (rows []check.Row, vms []config.VM, refused error) {
+// named after it. vms are the settings the engines were made with (the
+// demo tool and portal included), for the tool and portal rows: one
+// unnamed for a kiosk of one manufacturer.
+func trustCentreRows(ctx context.Context, f *Factory, cfg config.Config, timeout time.Duration) (rows []check.Row, vms []config.VM, refused error) {
 	tc, err := f.TrustCentre(cfg, f.Logger(false))
 	switch {
 	case errors.Is(err, errSimulator):
@@ -106,7 +112,8 @@ func trustCentreRows(ctx context.Context, f *Factory, cfg *config.Config, timeou
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if !tc.Several() {
-		return engineRows(ctx, cfg.TrustCentre, tc.Engine), nil, nil
+		one := tc.VMs[0].Config
+		return engineRows(ctx, one.TrustCentre, tc.Engine), []config.VM{one}, nil
 	}
 	for _, vm := range tc.VMs {
 		rows = append(rows, named(vm.Config.Name, engineRows(ctx, vm.Config.TrustCentre, vm.Engine))...)

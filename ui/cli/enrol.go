@@ -77,7 +77,7 @@ func enrolRun(ctx context.Context, opts *EnrolOptions) int {
 		fmt.Fprintln(stderr, "workshop-login enrol:", cfg.Explain(err))
 		return exitUsage
 	}
-	key, err := readKioskKey(opts.KeyFile, f.In, stderr, func() bool { return garagePolicy(ctx, relayURL, cfg) })
+	key, err := readKioskKey(opts.KeyFile, f.In, stderr, func() bool { return garagePolicy(ctx, relayURL, cfg.TrustCentre) })
 	if errors.Is(err, errNoKey) {
 		// No key: the garage enrols this kiosk itself, if the relay lets it.
 		return enrolGarage(ctx, opts, cfg, relayURL)

@@ -21,8 +21,8 @@ import (
 
 // garagePolicy says whether the relay lets a garage enrol its own kiosks;
 // a relay that cannot be asked is taken to be the administrator's way.
-func garagePolicy(ctx context.Context, relayURL string, cfg config.Config) bool {
-	e, err := auth.NewEnroller(relayURL, "kiosk", cfg.TrustCentre)
+func garagePolicy(ctx context.Context, relayURL string, settings auth.Settings) bool {
+	e, err := auth.NewEnroller(relayURL, "kiosk", settings)
 	if err != nil {
 		return false
 	}

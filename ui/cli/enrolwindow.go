@@ -35,7 +35,7 @@ func enrolmentFor(ctx context.Context, cfg config.Config, tc *TrustCentre, keyri
 	if rc == nil {
 		return nil, false
 	}
-	e := &windowEnrolment{relayURL: rc.URL(), name: cfg.Kiosk.Name, settings: cfg.TrustCentre, rc: rc, keyring: keyring, log: log}
+	e := &windowEnrolment{relayURL: rc.URL(), name: cfg.Kiosk.Name, settings: tc.Settings, rc: rc, keyring: keyring, log: log}
 	if !relay.ValidEnrolName(e.name) {
 		e.name = defaultKioskName()
 	}
@@ -47,7 +47,7 @@ func enrolmentFor(ctx context.Context, cfg config.Config, tc *TrustCentre, keyri
 	if _, err := keyring.KioskKeyFor(e.relayURL); err == nil {
 		return e, false
 	}
-	return e, garagePolicy(ctx, e.relayURL, cfg)
+	return e, garagePolicy(ctx, e.relayURL, tc.Settings)
 }
 
 func (e *windowEnrolment) Place(ctx context.Context) (relayapi.KioskPlace, error) {

@@ -87,27 +87,35 @@ type TrustCentre struct {
 	// Relay is the embedded relay in front of it, or nil.
 	Relay *relay.Embedded
 	// VMs is each manufacturer's engine, in the configuration's order;
-	// Engine and Relay are the first one's. See manufacturers.go.
+	// Engine and Relay are the first one's. See manufacturers.go. Each
+	// one's Config is what the commands use: the configuration's, with the
+	// embedded simulator's address as issuer, and in the demonstration the
+	// demo tool and portal.
 	VMs []VMEngine
+	// Settings are the configuration's [trust_centre], with the embedded
+	// simulator's address as issuer when there is one: what a web login
+	// and a reachability check use. The configuration itself is not changed.
+	Settings auth.Settings
 }
 
 // errSimulator is TrustCentre's error when the embedded simulator could not
 // start (its address taken, say), as opposed to a setting the engine refused.
 var errSimulator = errors.New("starting the simulator")
 
-// TrustCentre starts the embedded simulator when cfg asks for it and points
-// cfg's issuer at it, then makes the engine on cfg's Trust Centre settings.
+// TrustCentre starts the embedded simulator when cfg asks for it, then makes
+// the engine on cfg's Trust Centre settings, with the simulator's address as
+// issuer (tc.Settings); cfg, validated when it was read, is left as it was.
 // Its error wraps errSimulator, or names the file and key of the setting
 // the engine refused (config.Config.Explain), as check's configuration
 // row and the window's message both show it. Close stops the simulator.
-func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCentre, error) {
-	tc := &TrustCentre{}
-	embeddedRelay, demo := cfg.EmbeddedRelay(), demoManufacturers(cfg) // before the simulator's address is the issuer
+func (f *Factory) TrustCentre(cfg config.Config, logger *slog.Logger) (*TrustCentre, error) {
+	tc := &TrustCentre{Settings: cfg.TrustCentre}
+	embeddedRelay, demo := cfg.EmbeddedRelay(), demoManufacturers(&cfg)
 	if cfg.EmbeddedSimulator() {
 		sim, err := simulator.Listen(cfg.Simulator.Listen, simulator.Options{
 			PublicURL:       cfg.Simulator.PublicURL,
 			SessionLifetime: cfg.Simulator.SessionLifetime,
-			Clients:         simulatorClients(cfg),
+			Clients:         simulatorClients(&cfg),
 			ProductScope:    cfg.TrustCentre.ProductScope,
 			Logger:          logger,
 		})
@@ -116,11 +124,11 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 		}
 		tc.Simulator = sim
 		tc.Portal = mountDemoPortal(sim, logger)
-		cfg.TrustCentre.Issuer = sim.URL
+		tc.Settings.Issuer = sim.URL
 		startup.Step("embedded simulator listening")
 	}
 	if len(cfg.Manufacturers) > 0 || demo {
-		if err := f.manufacturerEngines(tc, cfg, demo, logger); err != nil {
+		if err := f.manufacturerEngines(tc, &cfg, demo, logger); err != nil {
 			tc.Close()
 			return nil, err
 		}
@@ -128,9 +136,11 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 	}
 	var engine *auth.Passwordless
 	var err error
+	vm := cfg.VMs()[0]
+	vm.TrustCentre = tc.Settings
 	switch {
 	case embeddedRelay:
-		if tc.Relay, err = relay.StartEmbedded(cfg.TrustCentre, logger); err != nil {
+		if tc.Relay, err = relay.StartEmbedded(tc.Settings, logger); err != nil {
 			tc.Close()
 			return nil, fmt.Errorf("%w: the embedded relay: %w", errSimulator, err)
 		}
@@ -138,8 +148,8 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 			tc.Close()
 			return nil, fmt.Errorf("%w: the demo portal: %w", errSimulator, err)
 		}
-		demoHandoffs(cfg, tc.Simulator)
-		engine, err = auth.NewRelayed(auth.RelaySettings{URL: tc.Relay.URL, KioskKey: tc.Relay.KioskKey}, cfg.TrustCentre, auth.WithLogger(logger))
+		demoHandoffs(&vm, tc.Simulator)
+		engine, err = auth.NewRelayed(auth.RelaySettings{URL: tc.Relay.URL, KioskKey: tc.Relay.KioskKey}, tc.Settings, auth.WithLogger(logger))
 	case cfg.OnRelay():
 		// Without a key the screen says "not enrolled: ask your
 		// administrator"; the log says why there is none.
@@ -147,16 +157,16 @@ func (f *Factory) TrustCentre(cfg *config.Config, logger *slog.Logger) (*TrustCe
 		if keyErr != nil {
 			logger.Warn("no kiosk key for the relay", "error", keyErr)
 		}
-		engine, err = auth.NewRelayed(auth.RelaySettings{URL: cfg.Relay.URL, KioskKey: key}, cfg.TrustCentre, auth.WithLogger(logger))
+		engine, err = auth.NewRelayed(auth.RelaySettings{URL: cfg.Relay.URL, KioskKey: key}, tc.Settings, auth.WithLogger(logger))
 	default:
-		engine, err = auth.NewPasswordless(cfg.TrustCentre, auth.WithLogger(logger))
+		engine, err = auth.NewPasswordless(tc.Settings, auth.WithLogger(logger))
 	}
 	if err != nil {
 		tc.Close()
 		return nil, cfg.Explain(err)
 	}
 	tc.Engine = engine
-	tc.VMs = []VMEngine{{Config: cfg.VMs()[0], Engine: engine, Relay: tc.Relay}}
+	tc.VMs = []VMEngine{{Config: vm, Engine: engine, Relay: tc.Relay}}
 	return tc, nil
 }
 
@@ -182,8 +192,8 @@ func mountDemoPortal(sim *simulator.Server, logger *slog.Logger) *portal.Portal 
 // demoHandoffs gives a kiosk on the embedded simulator and relay, with no
 // tools or portal of its own, the demo tool and the demo portal on the
 // simulator's address, so the first run shows what a garage gets: a tool and a portal
-// that check the relay's signature.
-func demoHandoffs(cfg *config.Config, sim *simulator.Server) {
+// that check the relay's signature. vm is tc's copy, not the configuration.
+func demoHandoffs(cfg *config.VM, sim *simulator.Server) {
 	if len(cfg.Tools) == 0 {
 		if command := findDemoTool(); command != "" {
 			cfg.Tools = []config.Tool{{Name: DemoToolName, Command: command, EndAtSignOut: true}}
@@ -240,19 +250,12 @@ func (tc *TrustCentre) announce(w io.Writer) {
 // Sessions is the keyring that keeps the session across restarts.
 func (f *Factory) Sessions() *sessionstore.Store { return sessionstore.New() }
 
-// Handoff is what a person signed in is handed: cfg's tools, and the repair
-// portal, opened through openURL, or when the portal takes a session
-// hand-off, posted to it from a one-time page (Handover.PortalHandoff: close it
-// when done). cfg was checked when it was read, so its addresses parse.
-//
-// On a relay (rc not nil) each hand-off gets a freshly signed assertion,
-// and tools find the relay at SERMI_RELAY_URL.
-func (f *Factory) Handoff(cfg config.Config, rc *auth.RelayClient, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Handover, error) {
-	return f.HandoffFor(cfg.VMs()[0], rc, openURL, logger)
-}
-
-// HandoffFor is one manufacturer's hand-off: its tools and portal, which
-// take its sessions only, each with a fresh assertion from its relay.
+// HandoffFor is what a person signed in to one manufacturer is handed: its
+// tools, and its repair portal, opened through openURL, or when the portal
+// takes a session hand-off, posted to it from a one-time page
+// (Handover.PortalHandoff: close it when done). vm was checked when it was
+// read, so its addresses parse. On a relay (rc not nil) each hand-off gets
+// a freshly signed assertion, and tools find the relay at SERMI_RELAY_URL.
 func (f *Factory) HandoffFor(vm config.VM, rc *auth.RelayClient, openURL func(*url.URL) error, logger *slog.Logger) (*handoff.Handover, error) {
 	cfg := vm
 	launcher, err := handoff.NewLauncher(cfg.Tools, logger)

@@ -70,7 +70,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) int {
 		fmt.Fprintln(stderr, "workshop-login login:", err)
 		return exitUsage
 	}
-	tc, err := f.TrustCentre(&cfg, logger)
+	tc, err := f.TrustCentre(cfg, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "workshop-login:", err)
 		if errors.Is(err, errSimulator) {
@@ -102,7 +102,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) int {
 	if opts.Web {
 		// The address is printed by the terminal; a person or a script opens
 		// it, in a browser of their choosing.
-		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, func(context.Context, auth.BrowserStart) error { return nil },
+		webLogin, err := auth.NewWebLogin(tc.Settings, cfg.Environment, func(context.Context, auth.BrowserStart) error { return nil },
 			auth.WithLogger(logger), auth.WithPrintedAddress())
 		if err != nil {
 			fmt.Fprintln(stderr, "workshop-login:", cfg.Explain(err))

@@ -65,7 +65,7 @@ func (f *Factory) manufacturerEngines(tc *TrustCentre, cfg *config.Config, demo 
 	var vms []config.VM
 	if demo {
 		for i, name := range cfg.Simulator.Manufacturers {
-			settings := cfg.TrustCentre
+			settings := tc.Settings
 			id, secret := demoClient(i)
 			settings.ClientID, settings.ClientSecret = id, auth.Secret(secret)
 			vms = append(vms, config.VM{Name: name, TrustCentre: settings})
@@ -75,7 +75,7 @@ func (f *Factory) manufacturerEngines(tc *TrustCentre, cfg *config.Config, demo 
 	}
 	for i, vm := range vms {
 		if tc.Simulator != nil {
-			vm.TrustCentre.Issuer = cfg.TrustCentre.Issuer // the embedded simulator's address
+			vm.TrustCentre.Issuer = tc.Settings.Issuer // the embedded simulator's address
 		}
 		one := VMEngine{Config: vm}
 		var err error

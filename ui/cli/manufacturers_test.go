@@ -33,7 +33,7 @@ func TestDemoManufacturersEachSignThroughTheirOwnRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.TrustCentre.PollInterval = auth.MinPollInterval
-	tc, err := f.TrustCentre(&cfg, f.Logger(false))
+	tc, err := f.TrustCentre(cfg, f.Logger(false))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func TestDefaultRunSignsInThroughTheEmbeddedRelay(t *testing.T) {
 	cfg.Tools = []config.Tool{{Name: "Diagnostics", Command: "sh", Args: []string{"-c",
 		`cat > "$0/stdin"; printf %s "$SERMI_RELAY_URL" > "$0/relay"`, dir}}}
 	f := &Factory{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}
-	tc, err := f.TrustCentre(&cfg, f.Logger(false))
+	tc, err := f.TrustCentre(cfg, f.Logger(false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestDefaultRunSignsInThroughTheEmbeddedRelay(t *testing.T) {
 		t.Fatalf("session: assertion %v, relay session %v, access token %v; want the first two and no token",
 			s.Assertion != "", s.RelaySession != "", s.AccessToken != "")
 	}
-	desk, err := f.Handoff(cfg, tc.Engine.Relay(), nil, f.Logger(false))
+	desk, err := f.HandoffFor(tc.VMs[0].Config, tc.Engine.Relay(), nil, f.Logger(false))
 	if err != nil {
 		t.Fatal(err)
 	}

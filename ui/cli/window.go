@@ -62,7 +62,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		return exitNoDisplay
 	}
 	logger := f.Logger(opts.Verbose)
-	tc, err := f.TrustCentre(&cfg, logger)
+	tc, err := f.TrustCentre(cfg, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "workshop-login:", err)
 		if errors.Is(err, errSimulator) {
@@ -112,7 +112,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	run := beginRunFor(sessions, launchers, record, logger)
 	var webSignIn ui.WebSignIn
 	if cfg.Kiosk.SignIn != config.SignInQR {
-		webLogin, err := auth.NewWebLogin(cfg.TrustCentre, cfg.Environment, webBrowser(ctx, opener, runRecorder(run)), auth.WithLogger(logger))
+		webLogin, err := auth.NewWebLogin(tc.Settings, cfg.Environment, webBrowser(ctx, opener, runRecorder(run)), auth.WithLogger(logger))
 		if err != nil { // checked with the configuration already
 			fmt.Fprintln(stderr, "workshop-login:", cfg.Explain(err))
 			return exitConfig
@@ -130,7 +130,6 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	a := app.NewWithID("eu.workshoplogin.kiosk")
 	a.SetIcon(fyne.NewStaticResource("workshop-login.png", assets.WindowIcon))
 	startup.Step("Fyne app made")
-	kc := cfg.Kiosk
 	kiosk, err := ui.New(a, ui.Options{
 		SignIn:        tc.Engine,
 		WebSignIn:     webSignIn,
@@ -145,17 +144,12 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 			if rc := tc.Engine.Relay(); rc != nil {
 				return rc.Reachable(ctx) // the kiosk's way to the Trust Centre
 			}
-			return auth.Reachable(ctx, cfg.TrustCentre, nil)
+			return auth.Reachable(ctx, tc.Settings, nil)
 		},
 		OpenURL:      openURL,
 		Enrolment:    enrolment,
 		EnrolAtStart: enrolFirst,
-		Settings: ui.Settings{
-			KioskMode: kc.KioskMode, DeeplinkButton: kc.DeeplinkButton, HighContrast: kc.HighContrast,
-			LargeText: kc.LargeText, Language: kc.Language, AdminKeys: kc.AdminKeys, SignOutKeys: kc.SignOutKeys,
-			IdleSignOut: kc.IdleSignOut, IdleWarning: kc.IdleWarning, WebOnly: kc.SignIn == config.SignInWeb,
-			CodesOnDemand: kc.Codes == config.CodesOnDemand, CodeRestAfter: kc.CodeRestAfter, Name: kc.Name,
-		},
+		Settings:     cfg.Kiosk,
 	})
 	if err != nil {
 		where := cfg.File

@@ -232,7 +232,7 @@ func (m *Machine) startAttempt() {
 		od.Wake()
 	}
 	var events <-chan auth.Event
-	if m.signIn() != nil && !m.opts.Settings.WebOnly {
+	if m.signIn() != nil && !m.opts.Settings.WebOnly() {
 		events = m.signIn().Start(ctx)
 	} else {
 		m.message, m.webNote = m.webNote, ""

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"github.com/workshop-login/workshop-login/platform/config"
 	"strings"
 	"sync"
 	"testing"
@@ -73,7 +74,7 @@ func newTwoVMs(t *testing.T, adjust func(*Options)) *twoVMs {
 	k := &twoVMs{engines: [2]*vmEngine{{}, {}}, desks: [2]*desk{{tool: "A diagnostics"}, {tool: "B diagnostics"}}}
 	k.harness = newHarness(t, func(o *Options) {
 		o.SignIn = nil
-		o.Settings.CodesOnDemand, o.Settings.CodeRestAfter = true, 2*time.Minute
+		o.Settings.Codes, o.Settings.CodeRestAfter = config.CodesOnDemand, 2*time.Minute
 		o.Manufacturers = []Manufacturer{
 			{Name: "Demo manufacturer A", SignIn: k.engines[0], Handoff: k.desks[0]},
 			{Name: "Demo manufacturer B", SignIn: k.engines[1], Handoff: k.desks[1]},

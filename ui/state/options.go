@@ -12,36 +12,14 @@ import (
 	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/platform/config"
 )
 
-// Settings are the kiosk's display choices, from the configuration.
-type Settings struct {
-	KioskMode      bool   // full screen, no decorations, closing and Escape do not quit
-	DeeplinkButton bool   // a button that opens the code's address, for a tablet with the Digidentity app
-	HighContrast   bool   // pure black on white
-	LargeText      bool   // text 40% larger
-	Language       string // "en", "nl", "de", "fr"; empty follows the system
-	AdminKeys      string // quits in kiosk mode, e.g. "Ctrl+Alt+Q"
-	SignOutKeys    string // signs out from the keyboard, e.g. "Ctrl+L"
-	// IdleSignOut signs the person out after this long without input to
-	// the machine (0: never); a warning counts down for IdleWarning first.
-	IdleSignOut time.Duration
-	IdleWarning time.Duration
-	// WebOnly shows only the browser sign-in, no QR code (Options.WebSignIn
-	// must be set); with WebSignIn and not WebOnly, it is offered beside
-	// the QR code.
-	WebOnly bool
-	// CodesOnDemand: no code while nobody is there. The kiosk rests (no
-	// code, nothing asked of the Trust Centre) until input to the machine,
-	// and rests again after CodeRestAfter without input and after every
-	// sign-out. It needs a SignIn that is an auth.OnDemand; with another,
-	// or false, a code is always on screen.
-	CodesOnDemand bool
-	CodeRestAfter time.Duration
-	// Name is the kiosk's name on the rest screen ("GARAGE JANSEN, bay 2");
-	// empty shows none.
-	Name string
-}
+// Settings are the kiosk's display choices: the configuration's [kiosk]
+// section itself, so no layer copies it field by field. The zero value is
+// a window with no kiosk mode, a code always on screen and the QR sign-in
+// (with WebSignIn, the browser offered beside it).
+type Settings = config.Kiosk
 
 // WebSignIn is the browser sign-in (auth.WebLogin): its pages in the
 // browser speak the kiosk's language of the moment.

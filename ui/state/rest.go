@@ -20,7 +20,7 @@ const idleSlack = 500 * time.Millisecond
 // onDemand is the engine to rest and wake, or nil when codes are always on
 // screen.
 func (m *Machine) onDemand() auth.OnDemand {
-	if !m.opts.Settings.CodesOnDemand || m.opts.Settings.WebOnly {
+	if !m.opts.Settings.OnDemand() || m.opts.Settings.WebOnly() {
 		return nil
 	}
 	od, _ := m.signIn().(auth.OnDemand)

@@ -98,7 +98,7 @@ type View struct {
 // View is the screen for the state of now.
 func (m *Machine) View() View {
 	now := m.opts.Now()
-	v := View{Web: m.web, BackToQR: m.web && !m.opts.Settings.WebOnly, HandoffStatus: m.handoffErr, SessionNotSaved: m.sessionNotSaved}
+	v := View{Web: m.web, BackToQR: m.web && !m.opts.Settings.WebOnly(), HandoffStatus: m.handoffErr, SessionNotSaved: m.sessionNotSaved}
 	v.Codes = key("ui.codes_always", nil)
 	v.Place, v.CanEnrol = m.placeText(), m.CanEnrol()
 	if m.onDemand() != nil {
@@ -126,7 +126,7 @@ func (m *Machine) View() View {
 		v.ChooseOther = m.session == nil && !m.web
 	}
 	v.SignedIn = m.session != nil
-	v.ShowQR = m.opts.WebSignIn == nil || !m.web && !m.opts.Settings.WebOnly
+	v.ShowQR = m.opts.WebSignIn == nil || !m.web && !m.opts.Settings.WebOnly()
 	if m.idleLeft > 0 {
 		v.IdleLeft = ClockText(m.idleLeft)
 	}

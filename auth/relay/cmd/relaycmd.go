@@ -171,7 +171,7 @@ func serve(ctx context.Context, configPath string, verbose bool, stdout, stderr 
 
 // NewServer assembles a replica from its configuration.
 func NewServer(cfg relay.Config, log *slog.Logger) (*relay.Server, error) {
-	settings, err := cfg.Settings()
+	settings, err := trustCentreSettings(cfg)
 	if err != nil {
 		return nil, err
 	}

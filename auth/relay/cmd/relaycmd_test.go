@@ -202,3 +202,27 @@ func TestRelayServesHTTPS(t *testing.T) {
 		t.Errorf("healthz over TLS: %d", resp.StatusCode)
 	}
 }
+
+// relay.toml's [trust_centre] is read with the kiosk's key table: a wrong
+// value or an unknown key is named as the kiosk's file names it.
+func TestRelayNamesAWrongTrustCentreSettingAsTheKioskDoes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "relay.toml")
+	t.Setenv(relay.ClientSecretEnv, "secret")
+	for body, want := range map[string]string{
+		"max_code_age = \"5s\"\n":       path + ": trust_centre.max_code_age: ",
+		"max_code_age = 5\n":            path + ": trust_centre.max_code_age: ",
+		"poll_interval = \"2s\"\n":      path + `: trust_centre.poll_interval: is not a known setting`,
+		"environment = \"staging\"\n":   path + `: trust_centre.environment: "staging" is not an environment; use production`,
+		"client_secret_file = \"no\"\n": path + `: trust_centre.client_secret_file: cannot be read`,
+	} {
+		os.WriteFile(path, []byte("public_url = \"https://relay.example.com\"\nkiosks_file = \"k\"\n"+
+			"[sealing]\nkeys_file = \"s\"\n[signing]\nkeys_file = \"p\"\naudience = \"urn:a\"\n[trust_centre]\nclient_id = \"c\"\nproduct_scope = \"e9x4a6m254p663l4\"\n"+body), 0o600)
+		cfg, err := relay.LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := trustCentreSettings(cfg); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v, want %s…", strings.TrimSpace(body), err, want)
+		}
+	}
+}
