@@ -9,6 +9,7 @@ import (
 
 	"github.com/workshop-login/workshop-login/auth"
 	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
+	"github.com/workshop-login/workshop-login/platform/config"
 )
 
 // resting is a silent SignIn that can rest and wake, as auth.Passwordless.
@@ -53,7 +54,7 @@ func TestEnrolmentCodeWaitsForSomeone(t *testing.T) {
 	en := &enrolments{}
 	h := newHarness(t, func(o *Options) {
 		o.SignIn = resting{}
-		o.Settings.CodesOnDemand, o.Settings.CodeRestAfter = true, 2*time.Minute
+		o.Settings.Codes, o.Settings.CodeRestAfter = config.CodesOnDemand, 2*time.Minute
 		o.Enrolment, o.EnrolAtStart = en, true
 	})
 	h.Start()
