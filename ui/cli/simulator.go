@@ -91,7 +91,7 @@ func simulatorRun(ctx context.Context, opts *SimulatorOptions) int {
 	}
 	fmt.Fprintf(stdout, "  client_id = %q, client_secret = %q, product_scope = %q\n",
 		simulator.DefaultClientID, simulator.DefaultClientSecret, simulator.DefaultProductScope)
-	fmt.Fprintln(stdout, "  approve a code: POST <qr_code_uri> with persona, pin and decision=approve (see CONTRIBUTING.md, \"The Trust Centre simulator\")")
+	fmt.Fprintln(stdout, "  approve a code: POST <qr_code_uri> with persona, pin and decision=approve (see auth/README.md, \"The Trust Centre simulator\")")
 	if opts.RelayURL != "" {
 		fmt.Fprintf(stdout, "  demo repair portal at %s%s, trusting the relay at %s\n", sim.URL, portal.Path, opts.RelayURL)
 	} else {
