@@ -55,16 +55,5 @@ func (e *enrolLimiter) admit(source string, now time.Time) (time.Duration, strin
 		e.source[source] = lim
 	}
 	e.mu.Unlock()
-	own := lim.ReserveN(now, 1)
-	if d := own.DelayFrom(now); d > 0 {
-		own.CancelAt(now)
-		return max(d, time.Second), "source_rate_limited"
-	}
-	all := e.global.ReserveN(now, 1)
-	if d := all.DelayFrom(now); d > 0 {
-		all.CancelAt(now)
-		own.CancelAt(now)
-		return max(d, time.Second), "global_rate_limited"
-	}
-	return 0, ""
+	return takeBoth(lim, e.global, now, "source_rate_limited")
 }

@@ -195,15 +195,23 @@ func (s *Server) admit(kiosk string) (time.Duration, string) {
 		s.perKios[kiosk] = lim
 	}
 	s.perMu.Unlock()
-	own := lim.ReserveN(now, 1)
-	if d := own.DelayFrom(now); d > 0 {
-		own.CancelAt(now)
-		return max(d, time.Second), "kiosk_rate_limited"
+	return takeBoth(lim, s.global, now, "kiosk_rate_limited")
+}
+
+// takeBoth takes a call's token from the caller's own limiter and from the
+// global one, or from neither: the wait before a retry (a second at least)
+// and which limit said no (ownReason, or global_rate_limited); 0 and ""
+// when the call may go on.
+func takeBoth(own, global *rate.Limiter, now time.Time, ownReason string) (time.Duration, string) {
+	mine := own.ReserveN(now, 1)
+	if d := mine.DelayFrom(now); d > 0 {
+		mine.CancelAt(now)
+		return max(d, time.Second), ownReason
 	}
-	all := s.global.ReserveN(now, 1)
+	all := global.ReserveN(now, 1)
 	if d := all.DelayFrom(now); d > 0 {
 		all.CancelAt(now)
-		own.CancelAt(now)
+		mine.CancelAt(now)
 		return max(d, time.Second), "global_rate_limited"
 	}
 	return 0, ""
