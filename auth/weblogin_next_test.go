@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -15,33 +14,16 @@ import (
 // sign-ins, with browser b approving as the IOE where asked.
 func signInOn(t *testing.T, web *auth.WebLogin, opened <-chan auth.BrowserStart, b *authtest.Browser) auth.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	events := web.Start(ctx)
-	var got []auth.Event
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for e := range events {
-			got = append(got, e)
+	return last(t, runWebSignIn(t, web, opened, func(start auth.BrowserStart) {
+		if page := b.Open(b.Launch(start)); strings.Contains(page.Body, "Approve") { // else single sign-on
+			b.Submit(page, map[string]string{"persona": "ioe", "pin": "1234", "decision": "approve"})
 		}
-	}()
-	addr := b.Launch(<-opened)
-	if page := b.Open(addr); strings.Contains(page.Body, "Approve") { // else single sign-on
-		b.Submit(page, map[string]string{"persona": "ioe", "pin": "1234", "decision": "approve"})
-	}
-	<-done
-	return last(t, got)
+	}))
 }
 
 func newKioskWebLogin(t *testing.T, s auth.Settings) (*auth.WebLogin, <-chan auth.BrowserStart) {
 	t.Helper()
-	opened := make(chan auth.BrowserStart, 1)
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(_ context.Context, start auth.BrowserStart) error { opened <- start; return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return web, opened
+	return newKioskWebLoginAt(t, s, auth.EnvSimulator)
 }
 
 // With no private browser, a Trust Centre that ignores prompt=login and

@@ -1,13 +1,11 @@
 package auth_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
@@ -117,23 +115,6 @@ func TestLauncherAnswersOnlyTheKiosksLauncher(t *testing.T) {
 // webSignInStart is webSignIn whose browse gets the BrowserStart itself.
 func webSignInStart(t *testing.T, s auth.Settings, browse func(b *authtest.Browser, start auth.BrowserStart)) []auth.Event {
 	t.Helper()
-	opened := make(chan auth.BrowserStart, 1)
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(_ context.Context, start auth.BrowserStart) error { opened <- start; return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	events := web.Start(ctx)
-	var got []auth.Event
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for e := range events {
-			got = append(got, e)
-		}
-	}()
-	browse(authtest.NewBrowser(t), <-opened)
-	<-done
-	return got
+	web, opened := newKioskWebLogin(t, s)
+	return runWebSignIn(t, web, opened, func(start auth.BrowserStart) { browse(authtest.NewBrowser(t), start) })
 }

@@ -28,12 +28,17 @@ func webSignInAt(t *testing.T, s auth.Settings, env auth.Environment, browse fun
 // webSignInWith signs in with browser b, whose cookies persist between sign-ins.
 func webSignInWith(t *testing.T, s auth.Settings, env auth.Environment, b *authtest.Browser, browse func(b *authtest.Browser, addr string)) []auth.Event {
 	t.Helper()
-	opened := make(chan auth.BrowserStart, 1)
-	web, err := auth.NewWebLogin(s, env, func(_ context.Context, start auth.BrowserStart) error { opened <- start; return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	web, opened := newKioskWebLoginAt(t, s, env)
 	web.SetPageText(func(k auth.MessageKey) string { return "text of " + string(k) })
+	return runWebSignIn(t, web, opened, func(start auth.BrowserStart) {
+		browse(b, b.Launch(start)) // the kiosk's browser, through its launcher
+	})
+}
+
+// runWebSignIn runs one sign-in of web and returns its events; browse
+// plays the browser the kiosk opened, from what it was started with.
+func runWebSignIn(t *testing.T, web *auth.WebLogin, opened <-chan auth.BrowserStart, browse func(auth.BrowserStart)) []auth.Event {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	events := web.Start(ctx)
@@ -45,9 +50,21 @@ func webSignInWith(t *testing.T, s auth.Settings, env auth.Environment, b *autht
 			got = append(got, e)
 		}
 	}()
-	browse(b, b.Launch(<-opened)) // the kiosk's browser, through its launcher
+	browse(<-opened)
 	<-done
 	return got
+}
+
+// newKioskWebLoginAt is a kiosk's web login in env, and what it opens the
+// browser with.
+func newKioskWebLoginAt(t *testing.T, s auth.Settings, env auth.Environment) (*auth.WebLogin, <-chan auth.BrowserStart) {
+	t.Helper()
+	opened := make(chan auth.BrowserStart, 1)
+	web, err := auth.NewWebLogin(s, env, func(_ context.Context, start auth.BrowserStart) error { opened <- start; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return web, opened
 }
 
 // approveAs signs in on the simulator's page and returns the kiosk's page.
