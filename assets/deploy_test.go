@@ -14,12 +14,11 @@ import (
 	"testing"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"go.yaml.in/yaml/v3"
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/relay"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // The relay's container image and Kubernetes manifests (deploy/) are read

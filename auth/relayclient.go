@@ -12,9 +12,8 @@ import (
 	"sync"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth/assertion"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // RelaySettings is how a kiosk reaches its VM's relay instead of

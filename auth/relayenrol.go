@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth/clock"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // Enroller enrols this kiosk at a relay whose policy is enrolment =

@@ -4,9 +4,8 @@ import (
 	"context"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth/assertion"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // relayIdentity is the identity step through a relay: the relay reads the

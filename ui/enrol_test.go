@@ -2,11 +2,10 @@ package ui
 
 import (
 	"context"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 	"github.com/workshop-login/workshop-login/platform/config"
 	"strings"
 	"testing"
-
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 
 	"fyne.io/fyne/v2/test"
 

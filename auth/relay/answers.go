@@ -8,10 +8,9 @@ import (
 	"strconv"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/assertion"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // writeTrouble answers a failed Trust Centre call: 429 and 503 for a wait

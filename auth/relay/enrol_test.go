@@ -9,12 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/assertion"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/relay"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 )
 

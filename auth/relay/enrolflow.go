@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // enrolHandleKiosk is the kiosk an enrolment's handles are sealed for: the

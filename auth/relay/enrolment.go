@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // Enrolment is a kiosk a garage enrolled itself (enrolment = "garage"): who

@@ -7,9 +7,8 @@ import (
 	"net/netip"
 	"strings"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // EnrolmentConfig is the relay's enrolment policy (enrolment = "garage" in

@@ -13,11 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"golang.org/x/time/rate"
 
 	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // Authenticator names the kiosk a key belongs to, or says ErrNotEnrolled:

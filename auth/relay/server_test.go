@@ -16,12 +16,11 @@ import (
 	"testing"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/assertion"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/relay"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 )
 

@@ -11,9 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // Shedding bounds the work a replica takes on, so that an overload is

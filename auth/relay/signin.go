@@ -7,9 +7,8 @@ import (
 	"net/http"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // A sign-in's calls: start, poll, the identity and the approval, and a

@@ -5,9 +5,8 @@ import (
 	"errors"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // Enrolment is the kiosk's enrolment at a relay whose garages enrol their

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth/relay"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // Key rotation in two steps (README "Rotating keys"): new-keys publishes a

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/relay"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 	"github.com/workshop-login/workshop-login/auth/simulator"
 )
 

@@ -23,10 +23,9 @@ import (
 	"strings"
 	"time"
 
-	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/assertion"
+	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
 )
 
 // EnvRelayURL is the variable in which the kiosk tells the tools it starts

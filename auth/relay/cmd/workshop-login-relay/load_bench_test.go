@@ -22,7 +22,6 @@ import (
 	"time"
 
 	relayapi "github.com/workshop-login/workshop-login/auth/relay/api"
-
 	"github.com/workshop-login/workshop-login/auth/simulator"
 )
 
