@@ -72,6 +72,7 @@ type Kiosk struct {
 	// early: signing in began before the window was built; the loop
 	// starts once the window is shown.
 	early, started bool
+	quitEarly      bool // a quit arrived before Fyne's loop ran
 
 	// Always visible.
 	title       *widget.Label
@@ -200,15 +201,23 @@ func (k *Kiosk) Start() {
 	if k.early {
 		go k.loop(k.do)
 	}
+	if k.quitEarly {
+		go k.Quit()
+	}
 }
 
 // handleArrived handles the goroutines' results already waiting, without
 // waiting for more, on the caller's goroutine: before the window is shown,
-// and before Fyne's loop runs, that is the screen's.
+// and before Fyne's loop runs, that is the screen's. A quit is kept for
+// the loop: Fyne forgets one asked for before its loop runs.
 func (k *Kiosk) handleArrived() {
 	for {
 		select {
 		case msg := <-k.inbox:
+			if _, ok := msg.(quit); ok {
+				k.quitEarly = true
+				continue
+			}
 			k.handle(msg)
 		default:
 			return

@@ -976,6 +976,37 @@ func TestQuitGoesThroughTheInboundLoop(t *testing.T) {
 	}
 }
 
+// SIGTERM while the window opens (a kiosk restarted by its service manager
+// at once) closes it: a quit that arrived before Fyne's loop runs is not
+// acted on then, when the app would forget it and the window stay open,
+// but through the inbound loop once the window is up.
+func TestAQuitWhileTheWindowOpensClosesIt(t *testing.T) {
+	a := &beforeRun{quitting: quitting{App: test.NewTempApp(t)}}
+	q := &uiQueue{}
+	k, err := create(a, Options{SignIn: idle{}}, q.do, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Stop)
+	k.Quit()
+	k.Start()
+	a.running.Store(true) // Fyne's loop runs from here on
+	q.until(t, "the quit, once the window is up", func() bool { return a.quits.Load() == 1 })
+}
+
+// beforeRun is an app that, as Fyne's does, forgets a Quit called before
+// its loop runs.
+type beforeRun struct {
+	quitting
+	running atomic.Bool
+}
+
+func (a *beforeRun) Quit() {
+	if a.running.Load() {
+		a.quitting.Quit()
+	}
+}
+
 // codeAtOnce is a SignIn whose first code is back as soon as it is asked
 // for (the embedded simulator, a Trust Centre close by); then it waits.
 type codeAtOnce struct{}
