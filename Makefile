@@ -39,7 +39,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # (package:target pairs; every parser of outside input has one).
 FUZZTIME ?= 30s
 FUZZ_TARGETS := auth:FuzzParseUserInfo auth:FuzzDecodeQRSession auth:FuzzDecodeTokenResponse \
-	auth:FuzzCallbackServer auth/simulator:FuzzSimulatorRequests ui/demo/portal:FuzzPortalRequests \
+	auth/weblogin:FuzzCallbackServer auth/simulator:FuzzSimulatorRequests ui/demo/portal:FuzzPortalRequests \
 	platform/config:FuzzParseConfig platform/config:FuzzEnvironmentLayers \
 	platform/sessionstore:FuzzDecodeSession platform/audit:FuzzReadLog \
 	platform/handoff:FuzzHandoffPage ui:FuzzParseKeys
@@ -202,7 +202,7 @@ test-deps: check-go
 	@# Node.js runs the real OpenID provider the web login is tested against;
 	@# a machine that has it from elsewhere (NodeSource) keeps its own.
 	@command -v node >/dev/null && command -v npm >/dev/null || { $(call apt_install,nodejs npm); }
-	npm ci --prefix auth/testdata/oidc-provider --no-audit --no-fund --loglevel=error
+	npm ci --prefix auth/weblogin/testdata/oidc-provider --no-audit --no-fund --loglevel=error
 
 # apt_install installs those of the packages not yet installed.
 define apt_install

@@ -211,7 +211,7 @@ func (a *attempt) signIn(token tokenResponse) (done bool) {
 	}
 	if err != nil {
 		a.nextCodeMessage = KeyOf(err)
-		a.report(EventFailed, KeyOf(err), asError(err), 0)
+		a.report(EventFailed, KeyOf(err), AsError(err), 0)
 		return false
 	}
 	a.p.log.Info("signed in", "role", session.Identity.Role, "sub", session.Identity.Sub)
@@ -227,7 +227,7 @@ func (a *attempt) handle(err error, code *liveCode) (goOn bool) {
 		if a.ctx.Err() != nil {
 			return false
 		}
-		ce = &callError{verdict: verdictFailed, err: newError(MsgFailed, err, "unexpected failure")}
+		ce = &callError{verdict: verdictFailed, err: NewError(MsgFailed, err, "unexpected failure")}
 	}
 	now := a.p.clock.Now()
 	switch ce.verdict {
@@ -349,15 +349,16 @@ func asNonPollFailure(err error, key MessageKey) error {
 	case verdictTransient, verdictRetryAfter, verdictFailed:
 		return err
 	}
-	return &callError{verdict: verdictFailed, err: newError(key, ce.err, "the Trust Centre answered like a token poll")}
+	return &callError{verdict: verdictFailed, err: NewError(key, ce.err, "the Trust Centre answered like a token poll")}
 }
 
-func asError(err error) *Error {
+// AsError is err as the engine's own error: unknown errors are MsgFailed.
+func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
 	}
-	return newError(MsgFailed, err, "unexpected failure")
+	return NewError(MsgFailed, err, "unexpected failure")
 }
 
 func later(a, b time.Time) time.Time {

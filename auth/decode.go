@@ -40,7 +40,7 @@ func (e *callError) Error() string { return e.err.Error() }
 func (e *callError) Unwrap() error { return e.err }
 
 func fail(v verdict, key MessageKey, format string, args ...any) *callError {
-	return &callError{verdict: v, err: newError(key, nil, format, args...)}
+	return &callError{verdict: v, err: NewError(key, nil, format, args...)}
 }
 
 // QR session -----------------------------------------------------------------
@@ -69,7 +69,7 @@ func decodeQRSession(status int, header http.Header, body []byte) (qrSession, er
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return qrSession{}, &callError{verdict: verdictFailed, err: newError(MsgUnexpected, err, "QR code answer is not valid JSON")}
+		return qrSession{}, &callError{verdict: verdictFailed, err: NewError(MsgUnexpected, err, "QR code answer is not valid JSON")}
 	}
 	switch {
 	case doc.Data == nil:
@@ -122,7 +122,7 @@ func decodeTokenResponse(status int, header http.Header, body []byte) (tokenResp
 		// issued, the code used up: an answer lost on the way, not a failure
 		// to drop the codes for.
 		return tokenResponse{}, &callError{verdict: verdictTransient, lost: true,
-			err: newError(MsgOffline, err, "token answer is not valid JSON (cut off on the way?)")}
+			err: NewError(MsgOffline, err, "token answer is not valid JSON (cut off on the way?)")}
 	}
 	if raw.AccessToken == "" {
 		return tokenResponse{}, fail(verdictFailed, MsgUnexpected, "token answer has no access_token")
@@ -132,7 +132,7 @@ func decodeTokenResponse(status int, header http.Header, body []byte) (tokenResp
 	}
 	expires, err := parseExpiresIn(raw.ExpiresIn)
 	if err != nil {
-		return tokenResponse{}, &callError{verdict: verdictFailed, err: newError(MsgUnexpected, err, "token answer has an unusable expires_in")}
+		return tokenResponse{}, &callError{verdict: verdictFailed, err: NewError(MsgUnexpected, err, "token answer has an unusable expires_in")}
 	}
 	return tokenResponse{
 		AccessToken:  Secret(raw.AccessToken),

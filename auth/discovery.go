@@ -51,7 +51,7 @@ func Discover(ctx context.Context, s Settings, client *http.Client) (*Discovery,
 	}
 	var d Discovery
 	if err := json.Unmarshal(body, &d); err != nil {
-		return nil, &callError{verdict: verdictFailed, err: newError(MsgUnexpected, err, "the discovery document is not valid JSON")}
+		return nil, &callError{verdict: verdictFailed, err: NewError(MsgUnexpected, err, "the discovery document is not valid JSON")}
 	}
 	// Every address it names must be one the kiosk would accept as a setting:
 	// https, or http on this machine only.
@@ -70,7 +70,7 @@ func Discover(ctx context.Context, s Settings, client *http.Client) (*Discovery,
 }
 
 // ErrNoDiscovery says the Trust Centre has no discovery document.
-var ErrNoDiscovery = newError(MsgUnexpected, nil, "the Trust Centre has no discovery document (HTTP 404)")
+var ErrNoDiscovery = NewError(MsgUnexpected, nil, "the Trust Centre has no discovery document (HTTP 404)")
 
 // Endpoints are the addresses and methods the kiosk uses, each from its
 // setting, else from discovery, else the fallback; Source says which.

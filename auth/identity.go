@@ -120,7 +120,7 @@ var (
 func ParseUserInfo(body []byte) (Identity, error) {
 	var claims map[string]any
 	if err := json.Unmarshal(body, &claims); err != nil {
-		return Identity{}, newError(MsgUnexpected, err, "user info is not a JSON object")
+		return Identity{}, NewError(MsgUnexpected, err, "user info is not a JSON object")
 	}
 	str := func(name string) (string, error) {
 		v, ok := claims[name]
@@ -129,7 +129,7 @@ func ParseUserInfo(body []byte) (Identity, error) {
 		}
 		s, ok := v.(string)
 		if !ok {
-			return "", newError(MsgIdentityInvalid, nil, "user info attribute %q is a %T, not a string", name, v)
+			return "", NewError(MsgIdentityInvalid, nil, "user info attribute %q is a %T, not a string", name, v)
 		}
 		return strings.TrimSpace(s), nil
 	}
@@ -148,11 +148,11 @@ func ParseUserInfo(body []byte) (Identity, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return Identity{}, newError(MsgIdentityMissing, nil,
+		return Identity{}, NewError(MsgIdentityMissing, nil,
 			"user info lacks %s (is the sermi scope granted to this client?)", strings.Join(missing, ", "))
 	}
 	if (values["rssuid"] == "") != (values["rsseuid"] == "") {
-		return Identity{}, newError(MsgIdentityMissing, nil,
+		return Identity{}, NewError(MsgIdentityMissing, nil,
 			"user info has only one of rssuid and rsseuid; a chain authorisation needs both")
 	}
 
@@ -185,7 +185,7 @@ func ParseUserInfo(body []byte) (Identity, error) {
 func ParseCABUID(raw string) (CABUID, error) {
 	parts := strings.Split(raw, "/")
 	bad := func(why string) (CABUID, error) {
-		return CABUID{}, newError(MsgIdentityInvalid, nil, "cabuid %q is malformed: %s", raw, why)
+		return CABUID{}, NewError(MsgIdentityInvalid, nil, "cabuid %q is malformed: %s", raw, why)
 	}
 	if len(parts) != 4 {
 		return bad(fmt.Sprintf("%d parts, want 4 (prefix/country/number/code)", len(parts)))
@@ -210,12 +210,12 @@ func ParseCABUID(raw string) (CABUID, error) {
 func ParseOrgUID(attribute, raw string) (OrgUID, error) {
 	first, middle, last, ok := splitUID(raw)
 	if !ok {
-		return OrgUID{}, newError(MsgIdentityInvalid, nil,
+		return OrgUID{}, NewError(MsgIdentityInvalid, nil,
 			"%s %q is malformed: want name/address/tax id", attribute, raw)
 	}
 	o := OrgUID{Raw: raw, Name: first, Address: middle, TaxID: last}
 	if o.Name == "" || o.TaxID == "" {
-		return OrgUID{}, newError(MsgIdentityInvalid, nil,
+		return OrgUID{}, NewError(MsgIdentityInvalid, nil,
 			"%s %q is malformed: the name or the tax id is empty", attribute, raw)
 	}
 	o.TaxIDIsVAT = vatNumber.MatchString(o.TaxID)
@@ -227,16 +227,16 @@ func ParseOrgUID(attribute, raw string) (OrgUID, error) {
 func ParsePersonUID(attribute, raw string) (PersonUID, error) {
 	first, middle, last, ok := splitUID(raw)
 	if !ok {
-		return PersonUID{}, newError(MsgIdentityInvalid, nil,
+		return PersonUID{}, NewError(MsgIdentityInvalid, nil,
 			"%s %q is malformed: want country/CAB name/authorisation UID", attribute, raw)
 	}
 	p := PersonUID{Raw: raw, Country: first, CABName: middle, AuthorisationUID: last}
 	switch {
 	case !countryCode.MatchString(p.Country):
-		return PersonUID{}, newError(MsgIdentityInvalid, nil,
+		return PersonUID{}, NewError(MsgIdentityInvalid, nil,
 			"%s %q is malformed: the country is not two capital letters", attribute, raw)
 	case p.CABName == "" || p.AuthorisationUID == "":
-		return PersonUID{}, newError(MsgIdentityInvalid, nil,
+		return PersonUID{}, NewError(MsgIdentityInvalid, nil,
 			"%s %q is malformed: the CAB name or the authorisation UID is empty", attribute, raw)
 	}
 	return p, nil

@@ -51,7 +51,7 @@ func (v *idTokenVerifier) verify(ctx context.Context, raw Secret, e Endpoints) (
 	if jws, err := jose.ParseSigned(raw.Reveal(), toJoseAlgs(e.SigningAlgs)); err == nil && len(jws.Signatures) == 1 {
 		kid = jws.Signatures[0].Header.KeyID
 	} else if err != nil {
-		return idClaims{}, &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token is not a signed token with an accepted algorithm")}
+		return idClaims{}, &callError{verdict: verdictFailed, err: NewError(MsgIdentityInvalid, err, "the ID token is not a signed token with an accepted algorithm")}
 	}
 	keys, err := v.keySet(ctx, e.JWKS, kid, false)
 	if err != nil {
@@ -74,7 +74,7 @@ func (v *idTokenVerifier) verify(ctx context.Context, raw Secret, e Endpoints) (
 		switch {
 		case !known:
 			return idClaims{}, &callError{verdict: verdictTransient,
-				err: newError(MsgOffline, err, "the ID token names a key the Trust Centre's key set does not hold yet")}
+				err: NewError(MsgOffline, err, "the ID token names a key the Trust Centre's key set does not hold yet")}
 		case kid == "" && age > time.Minute:
 			if keys, err = v.keySet(ctx, e.JWKS, kid, true); err != nil {
 				return idClaims{}, err
@@ -83,7 +83,7 @@ func (v *idTokenVerifier) verify(ctx context.Context, raw Secret, e Endpoints) (
 		}
 	}
 	if err != nil {
-		return idClaims{}, &callError{verdict: verdictFailed, err: newError(MsgIdentityInvalid, err, "the ID token did not verify")}
+		return idClaims{}, &callError{verdict: verdictFailed, err: NewError(MsgIdentityInvalid, err, "the ID token did not verify")}
 	}
 	var extra struct {
 		AuthTime *json.Number `json:"auth_time"`
@@ -132,7 +132,7 @@ func (v *idTokenVerifier) keySet(ctx context.Context, url, kid string, force boo
 	}
 	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(body, &set); err != nil {
-		return nil, &callError{verdict: verdictTransient, err: newError(MsgOffline, err, "the key set is not valid JSON")}
+		return nil, &callError{verdict: verdictTransient, err: NewError(MsgOffline, err, "the key set is not valid JSON")}
 	}
 	var keys []crypto.PublicKey
 	var kids []string
@@ -143,7 +143,7 @@ func (v *idTokenVerifier) keySet(ctx context.Context, url, kid string, force boo
 		keys, kids = append(keys, k.Key), append(kids, k.KeyID)
 	}
 	if len(keys) == 0 {
-		return nil, &callError{verdict: verdictTransient, err: newError(MsgOffline, nil, "the key set at %s holds no signing key", req.URL.Host)}
+		return nil, &callError{verdict: verdictTransient, err: NewError(MsgOffline, nil, "the key set at %s holds no signing key", req.URL.Host)}
 	}
 	v.keysURL, v.keys, v.kids, v.fetchedAt = url, keys, kids, v.now()
 	return keys, nil

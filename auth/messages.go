@@ -89,7 +89,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-func newError(key MessageKey, cause error, format string, args ...any) *Error {
+// NewError is an error the person is told of by key; detail and cause say
+// more in the log.
+func NewError(key MessageKey, cause error, format string, args ...any) *Error {
 	return &Error{Key: key, Detail: fmt.Sprintf(format, args...), Err: cause}
 }
 

@@ -78,7 +78,7 @@ func next(list *[]answer, fallback answer) answer {
 }
 
 func (a answer) network() error {
-	return &callError{verdict: verdictTransient, err: newError(MsgOffline, syscall.ECONNREFUSED, "request failed")}
+	return &callError{verdict: verdictTransient, err: NewError(MsgOffline, syscall.ECONNREFUSED, "request failed")}
 }
 
 func (s *script) endpoints(context.Context) Endpoints { return testSettings().Resolve(nil) }

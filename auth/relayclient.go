@@ -143,7 +143,7 @@ func (rc *RelayClient) poll(ctx context.Context, handle Secret) (relayapi.PollAn
 		if status == http.StatusOK {
 			// A 200 cut off on the way may have carried an approval.
 			return relayapi.PollAnswer{}, &callError{verdict: verdictTransient, lost: true,
-				err: newError(MsgOffline, jsonErr, "the relay's poll answer cannot be read (cut off on the way?)")}
+				err: NewError(MsgOffline, jsonErr, "the relay's poll answer cannot be read (cut off on the way?)")}
 		}
 		return relayapi.PollAnswer{}, relayRefusal("poll", status, header, body)
 	}
@@ -277,15 +277,15 @@ func (rc *RelayClient) verify(ctx context.Context, raw string) (assertion.Identi
 	})
 	if err != nil {
 		if errors.Is(err, assertion.ErrKeys) {
-			return assertion.Identity{}, &retryableError{newError(MsgOffline, err, "the relay's key set cannot be read")}
+			return assertion.Identity{}, &retryableError{NewError(MsgOffline, err, "the relay's key set cannot be read")}
 		}
 		if errors.Is(err, assertion.ErrUnknownKey) {
 			// A key just promoted, and the key set read at a replica that
 			// does not publish it yet: asking again (the verifier refetches
 			// within seconds) must not lose the approval.
-			return assertion.Identity{}, &retryableError{newError(MsgOffline, err, "the relay's key set lacks the key of its assertion (a key rotation is rolling out?)")}
+			return assertion.Identity{}, &retryableError{NewError(MsgOffline, err, "the relay's key set lacks the key of its assertion (a key rotation is rolling out?)")}
 		}
-		return assertion.Identity{}, newError(MsgIdentityInvalid, err, "the relay's assertion does not verify")
+		return assertion.Identity{}, NewError(MsgIdentityInvalid, err, "the relay's assertion does not verify")
 	}
 	return id, nil
 }

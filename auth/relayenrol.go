@@ -81,7 +81,7 @@ func (e *Enroller) Policy(ctx context.Context) (string, error) {
 func (e *Enroller) Enrol(ctx context.Context, show func(EnrolCode)) (Enrolled, error) {
 	for codes := 0; ; codes++ {
 		if codes >= 20 { // 20 codes is over an hour of nobody scanning
-			return Enrolled{}, newError(MsgCodeExpired, nil, "nobody approved the enrolment")
+			return Enrolled{}, NewError(MsgCodeExpired, nil, "nobody approved the enrolment")
 		}
 		var start relayapi.StartAnswer
 		if err := e.callRetrying(ctx, relayapi.PathEnrol, relayapi.EnrolRequest{Name: e.name}, &start, http.StatusCreated); err != nil {
@@ -117,7 +117,7 @@ func (e *Enroller) pollCode(ctx context.Context, handle string) (Enrolled, error
 			return Enrolled{}, nil
 		case relayapi.Approved:
 			if a.Credential == "" || a.Kiosk == nil || !strings.HasPrefix(a.Credential, relayapi.CredentialPrefix) {
-				return Enrolled{}, newError(MsgUnexpected, nil, "the relay's enrolment answer has no credential")
+				return Enrolled{}, NewError(MsgUnexpected, nil, "the relay's enrolment answer has no credential")
 			}
 			return Enrolled{Credential: Secret(a.Credential), Kiosk: *a.Kiosk}, nil
 		default: // refused, failed
@@ -127,7 +127,7 @@ func (e *Enroller) pollCode(ctx context.Context, handle string) (Enrolled, error
 					key = k
 				}
 			}
-			return Enrolled{}, newError(key, nil, "the relay refused the enrolment: %s", truncate(a.Detail, 200))
+			return Enrolled{}, NewError(key, nil, "the relay refused the enrolment: %s", truncate(a.Detail, 200))
 		}
 	}
 }
@@ -155,7 +155,7 @@ func (e *Enroller) callRetrying(ctx context.Context, path string, body any, out 
 			wait = time.Duration(min(max(secs, 1), 60)) * time.Second
 		case status == want:
 			if json.Unmarshal(answer, out) != nil {
-				return newError(MsgUnexpected, nil, "the relay's enrolment answer cannot be read")
+				return NewError(MsgUnexpected, nil, "the relay's enrolment answer cannot be read")
 			}
 			return nil
 		default:
@@ -180,7 +180,7 @@ func (rc *RelayClient) Whoami(ctx context.Context) (relayapi.KioskAnswer, error)
 	}
 	var k relayapi.KioskAnswer
 	if json.Unmarshal(body, &k) != nil || k.Kiosk == "" {
-		return relayapi.KioskAnswer{}, newError(MsgUnexpected, nil, "the relay's kiosk answer cannot be read")
+		return relayapi.KioskAnswer{}, NewError(MsgUnexpected, nil, "the relay's kiosk answer cannot be read")
 	}
 	if k.Credential != "" && !strings.HasPrefix(k.Credential, relayapi.CredentialPrefix) {
 		k.Credential = ""

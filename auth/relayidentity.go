@@ -24,7 +24,7 @@ func (r *relayIdentity) read(ctx context.Context, token tokenResponse, _ freshne
 	sleep func(time.Duration) bool, retrying func(time.Duration, *Error)) (Session, error) {
 	answer := token.relayed
 	if answer == nil {
-		return Session{}, newError(MsgFailed, nil, "no relay answer to read the identity from")
+		return Session{}, NewError(MsgFailed, nil, "no relay answer to read the identity from")
 	}
 	start := r.clock.Now()
 	deadline := start.Add(r.settings.IdentityRetryLimit)
@@ -45,10 +45,10 @@ func (r *relayIdentity) read(ctx context.Context, token tokenResponse, _ freshne
 		}
 		now := r.clock.Now()
 		if now.Add(wait).After(deadline) {
-			return Session{}, newError(MsgIdentityUnreadable, err,
+			return Session{}, NewError(MsgIdentityUnreadable, err,
 				"the approval arrived, but the relay could not read the identity within %s", now.Sub(start).Round(time.Second))
 		}
-		retrying(wait, asError(err))
+		retrying(wait, AsError(err))
 		if !sleep(wait) {
 			return Session{}, ctx.Err()
 		}
@@ -96,7 +96,7 @@ func (r *relayIdentity) session(ctx context.Context, answer relayapi.PollAnswer)
 // user info would give them.
 func identityOfAssertion(a assertion.Identity) (Identity, error) {
 	bad := func(err error) (Identity, error) {
-		return Identity{}, newError(MsgIdentityInvalid, err, "the relay's assertion carries an unusable SERMI UID")
+		return Identity{}, NewError(MsgIdentityInvalid, err, "the relay's assertion carries an unusable SERMI UID")
 	}
 	id := Identity{Sub: a.Subject, Role: Role(a.Role)}
 	var err error

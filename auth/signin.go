@@ -91,10 +91,10 @@ func (r *identityReader) read(ctx context.Context, token tokenResponse, want fre
 			wait = max(wait, min(parseRetryAfter(ce.retryAfter, now), r.settings.MaxRetryWait))
 		}
 		if now.Add(wait).After(deadline) {
-			return Session{}, newError(MsgIdentityUnreadable, err,
+			return Session{}, NewError(MsgIdentityUnreadable, err,
 				"the approval arrived, but the identity could not be read within %s", now.Sub(start).Round(time.Second))
 		}
-		retrying(wait, asError(err))
+		retrying(wait, AsError(err))
 		if !sleep(wait) {
 			return Session{}, ctx.Err()
 		}
@@ -128,7 +128,7 @@ func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, want
 		case errors.Is(err, errNoKeys) && e.DiscoveryDown:
 			// The key set may be named by a discovery document that cannot
 			// be read just now: wait for it rather than skip the check.
-			return Identity{}, &retryableError{newError(MsgOffline, err, "the discovery document that names the ID token's keys cannot be read")}
+			return Identity{}, &retryableError{NewError(MsgOffline, err, "the discovery document that names the ID token's keys cannot be read")}
 		case errors.Is(err, errNoKeys):
 			// No setting and no discovery names the keys: user info, read
 			// with the access token over TLS, is the identity.
@@ -136,12 +136,12 @@ func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, want
 		case err != nil:
 			return Identity{}, err
 		case want.nonce != "" && claims.nonce != want.nonce:
-			return Identity{}, newError(MsgIdentityInvalid, nil, "the ID token's nonce is not the one this sign-in sent (a replayed or injected token)")
+			return Identity{}, NewError(MsgIdentityInvalid, nil, "the ID token's nonce is not the one this sign-in sent (a replayed or injected token)")
 		case stale:
-			return Identity{}, newError(MsgWebStaleLogin, nil, "the ID token's auth_time %s is before this sign-in began (%s, %s allowed for the clocks): the browser reused an earlier Digidentity sign-in",
+			return Identity{}, NewError(MsgWebStaleLogin, nil, "the ID token's auth_time %s is before this sign-in began (%s, %s allowed for the clocks): the browser reused an earlier Digidentity sign-in",
 				claims.authTime.UTC().Format(time.RFC3339), want.began.UTC().Format(time.RFC3339), authTimeSkew)
 		case reused:
-			return Identity{}, newError(MsgWebStaleLogin, nil, "the ID token has the same sid or auth_time as the last web sign-in: the browser reused the last person's Digidentity sign-in")
+			return Identity{}, NewError(MsgWebStaleLogin, nil, "the ID token has the same sid or auth_time as the last web sign-in: the browser reused the last person's Digidentity sign-in")
 		default:
 			*idSub = claims.subject
 			if want.seen != nil {
@@ -162,7 +162,7 @@ func (r *identityReader) readOnce(ctx context.Context, token tokenResponse, want
 		return Identity{}, err
 	}
 	if *idSub != "" && identity.Sub != *idSub {
-		return Identity{}, newError(MsgIdentityInvalid, nil, "user info sub %q differs from the ID token's %q (OIDC Core 5.3.2)", identity.Sub, *idSub)
+		return Identity{}, NewError(MsgIdentityInvalid, nil, "user info sub %q differs from the ID token's %q (OIDC Core 5.3.2)", identity.Sub, *idSub)
 	}
 	return identity, nil
 }

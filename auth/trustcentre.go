@@ -144,13 +144,13 @@ func send(client *http.Client, req *http.Request, what string) (int, http.Header
 			return 0, nil, nil, ctxErr
 		}
 		return 0, nil, nil, &callError{verdict: verdictTransient, lost: !neverSent(err),
-			err: newError(MsgOffline, unwrapURLError(err), "%s to %s failed", what, req.URL.Host)}
+			err: NewError(MsgOffline, unwrapURLError(err), "%s to %s failed", what, req.URL.Host)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
 		return 0, nil, nil, &callError{verdict: verdictTransient, lost: true,
-			err: newError(MsgOffline, unwrapURLError(err), "%s to %s: reading the answer failed", what, req.URL.Host)}
+			err: NewError(MsgOffline, unwrapURLError(err), "%s to %s: reading the answer failed", what, req.URL.Host)}
 	}
 	return resp.StatusCode, resp.Header, body, nil
 }

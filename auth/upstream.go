@@ -127,7 +127,7 @@ func (u *Upstream) Poll(ctx context.Context, code Secret) PollAnswer {
 func Classify(err error, maxWait time.Duration) PollAnswer {
 	var ce *callError
 	if !errors.As(err, &ce) {
-		return PollAnswer{State: PollFailed, Err: asError(err)}
+		return PollAnswer{State: PollFailed, Err: AsError(err)}
 	}
 	a := PollAnswer{Err: ce.err}
 	switch ce.verdict {

@@ -11,6 +11,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 )
 
 // webKiosk offers the browser sign-in beside the QR code, both against the
@@ -20,7 +21,7 @@ func webKiosk(t *testing.T, decide func(b *authtest.Browser, addr string)) (*Kio
 }
 
 // webKioskOpening is webKiosk whose browser, once opened, answers opened:
-// auth.ErrBrowserNotPrivate for the shared browser.
+// weblogin.ErrBrowserNotPrivate for the shared browser.
 func webKioskOpening(t *testing.T, opened error, decide func(b *authtest.Browser, addr string)) (*Kiosk, *uiQueue) {
 	srv := authtest.Simulator(t, simulator.Options{})
 	s := authtest.Settings(srv)
@@ -28,7 +29,7 @@ func webKioskOpening(t *testing.T, opened error, decide func(b *authtest.Browser
 	if err != nil {
 		t.Fatal(err)
 	}
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(ctx context.Context, start auth.BrowserStart) error {
+	web, err := weblogin.New(s, auth.EnvSimulator, func(ctx context.Context, start weblogin.BrowserStart) error {
 		b := authtest.NewBrowser(t)
 		go func() { // the system browser runs beside the kiosk, through its launcher
 			addr, err := b.TryLaunch(start)
@@ -98,7 +99,7 @@ func TestBackToTheQRCodeAtAnyMoment(t *testing.T) {
 // Without a private browser window the kiosk opens the shared browser and
 // says so on screen.
 func TestWebSignInInTheSharedBrowserSaysSo(t *testing.T) {
-	k, q := webKioskOpening(t, fmt.Errorf("%w (none installed)", auth.ErrBrowserNotPrivate), func(b *authtest.Browser, addr string) {})
+	k, q := webKioskOpening(t, fmt.Errorf("%w (none installed)", weblogin.ErrBrowserNotPrivate), func(b *authtest.Browser, addr string) {})
 	test.Tap(k.webSignInBtn)
 	q.until(t, "the shared-browser note", func() bool { return strings.Contains(k.status.Text, "No private browser window") })
 	if k.qr.Visible() || !k.backToQR.Visible() || !strings.Contains(k.status.Text, "sign out of Digidentity") {

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 )
 
 // Browser plays the system browser's part in a web login: it follows
@@ -150,7 +150,7 @@ func hasAttr(tok html.Token, key string) bool {
 // the launcher's secret (from a file, so with Origin "null") and keeps the
 // cookie it gets. It returns the authorisation address the answer's page
 // goes on to.
-func (b *Browser) Launch(start auth.BrowserStart) string {
+func (b *Browser) Launch(start weblogin.BrowserStart) string {
 	b.t.Helper()
 	addr, err := b.TryLaunch(start)
 	if err != nil {
@@ -161,7 +161,7 @@ func (b *Browser) Launch(start auth.BrowserStart) string {
 
 // TryLaunch is Launch for a sign-in that may be over before the browser
 // gets there (the person went back to the QR code): the launcher's error.
-func (b *Browser) TryLaunch(start auth.BrowserStart) (string, error) {
+func (b *Browser) TryLaunch(start weblogin.BrowserStart) (string, error) {
 	b.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, start.LaunchURL, strings.NewReader(url.Values{start.LaunchField: {start.LaunchSecret}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 	"github.com/workshop-login/workshop-login/platform/browser"
 	"github.com/workshop-login/workshop-login/platform/handoff"
 	"github.com/workshop-login/workshop-login/platform/runstate"
@@ -24,15 +24,15 @@ func runRecorder(run *runstate.State) handoff.Recorder {
 // (RFC 8252): a private window with a throwaway profile, ended and wiped
 // when the sign-in (signIn) ends, so the next person finds no Digidentity
 // session. Without such a browser it opens the system browser for as long
-// as the kiosk (ctx) lives, and says so (auth.ErrBrowserNotPrivate): the
+// as the kiosk (ctx) lives, and says so (weblogin.ErrBrowserNotPrivate): the
 // screen then tells the person to sign out of Digidentity there.
 // Either browser is given a launcher file, never the sign-in's address,
 // which any local user could read on its command line; the launcher is
 // deleted once used, or when the sign-in ends.
 // record, when set, keeps each private browser on the run record while it
 // runs, so a restart after a crash ends it with the tools.
-func webBrowser(ctx context.Context, opener browser.Opener, record handoff.Recorder) func(signIn context.Context, start auth.BrowserStart) error {
-	return func(signIn context.Context, start auth.BrowserStart) error {
+func webBrowser(ctx context.Context, opener browser.Opener, record handoff.Recorder) func(signIn context.Context, start weblogin.BrowserStart) error {
+	return func(signIn context.Context, start weblogin.BrowserStart) error {
 		launcher, err := browser.WriteLauncher(start.LaunchURL, start.LaunchField, start.LaunchSecret, start.Text)
 		if err != nil {
 			return fmt.Errorf("writing the sign-in launcher: %w", err)
@@ -64,6 +64,6 @@ func webBrowser(ctx context.Context, opener browser.Opener, record handoff.Recor
 		if err := opener.Open(ctx, launcher.URL()); err != nil {
 			return err
 		}
-		return fmt.Errorf("%w (%v)", auth.ErrBrowserNotPrivate, err)
+		return fmt.Errorf("%w (%v)", weblogin.ErrBrowserNotPrivate, err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 	"github.com/workshop-login/workshop-login/platform/browser"
 )
 
@@ -48,7 +48,7 @@ func readSoon(t *testing.T, path string) string {
 // without one, the system browser, and the sign-in is told so.
 func TestWebLoginBrowser(t *testing.T) {
 	const addr = "https://login.example/oauth2/authorize?state=abc"
-	start := auth.BrowserStart{Address: addr, LaunchURL: "http://127.0.0.1:53682/launch", LaunchField: "launch", LaunchSecret: "s3cret",
+	start := weblogin.BrowserStart{Address: addr, LaunchURL: "http://127.0.0.1:53682/launch", LaunchField: "launch", LaunchSecret: "s3cret",
 		Text: "Opening", Launched: make(chan struct{})}
 	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 	kiosk, stop := context.WithCancel(context.Background())
@@ -85,7 +85,7 @@ func TestWebLoginBrowser(t *testing.T) {
 		t.Setenv(browser.PrivateCommandEnv, "none")
 		t.Setenv(browser.CommandEnv, shared)
 		err := webBrowser(kiosk, browser.Opener{}, nil)(kiosk, start)
-		if !errors.Is(err, auth.ErrBrowserNotPrivate) {
+		if !errors.Is(err, weblogin.ErrBrowserNotPrivate) {
 			t.Errorf("opening the shared browser answers %v", err)
 		}
 		if got := readSoon(t, record); !strings.HasPrefix(got, "file:///") || strings.Contains(got, addr) {
@@ -96,7 +96,7 @@ func TestWebLoginBrowser(t *testing.T) {
 		t.Setenv(browser.PrivateCommandEnv, "none")
 		t.Setenv(browser.CommandEnv, filepath.Join(t.TempDir(), "no-such-browser"))
 		err := webBrowser(kiosk, browser.Opener{}, nil)(kiosk, start)
-		if err == nil || errors.Is(err, auth.ErrBrowserNotPrivate) {
+		if err == nil || errors.Is(err, weblogin.ErrBrowserNotPrivate) {
 			t.Errorf("without any browser: %v", err)
 		}
 	})

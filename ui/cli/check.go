@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/workshop-login/workshop-login/auth"
 	"time"
+
+	"github.com/workshop-login/workshop-login/auth"
 
 	"github.com/workshop-login/workshop-login/platform/audit"
 	"github.com/workshop-login/workshop-login/platform/check"

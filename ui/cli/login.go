@@ -10,6 +10,7 @@ import (
 
 	"github.com/workshop-login/workshop-login/assets"
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 	"github.com/workshop-login/workshop-login/platform/config"
 	"github.com/workshop-login/workshop-login/ui/terminal"
 )
@@ -102,7 +103,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) int {
 	if opts.Web {
 		// The address is printed by the terminal; a person or a script opens
 		// it, in a browser of their choosing.
-		webLogin, err := auth.NewWebLogin(tc.Settings, cfg.Environment, func(context.Context, auth.BrowserStart) error { return nil },
+		webLogin, err := weblogin.New(tc.Settings, cfg.Environment, func(context.Context, weblogin.BrowserStart) error { return nil },
 			auth.WithLogger(logger), auth.WithPrintedAddress())
 		if err != nil {
 			fmt.Fprintln(stderr, "workshop-login:", cfg.Explain(err))

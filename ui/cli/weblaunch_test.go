@@ -15,6 +15,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 	"github.com/workshop-login/workshop-login/platform/browser"
 )
 
@@ -64,7 +65,7 @@ func TestWebLoginAddressReachesOnlyTheKiosksBrowser(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	kiosk, stop := context.WithTimeout(context.Background(), 60*time.Second)
 	defer stop()
-	web, err := auth.NewWebLogin(authtest.Settings(srv), auth.EnvSimulator, webBrowser(kiosk, browser.Opener{}, nil))
+	web, err := weblogin.New(authtest.Settings(srv), auth.EnvSimulator, webBrowser(kiosk, browser.Opener{}, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/workshop-login/workshop-login/assets"
 	"github.com/workshop-login/workshop-login/auth"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 	"github.com/workshop-login/workshop-login/platform/audit"
 	"github.com/workshop-login/workshop-login/platform/browser"
 	"github.com/workshop-login/workshop-login/platform/config"
@@ -112,7 +113,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	run := beginRunFor(sessions, launchers, record, logger)
 	var webSignIn ui.WebSignIn
 	if cfg.Kiosk.SignIn != config.SignInQR {
-		webLogin, err := auth.NewWebLogin(tc.Settings, cfg.Environment, webBrowser(ctx, opener, runRecorder(run)), auth.WithLogger(logger))
+		webLogin, err := weblogin.New(tc.Settings, cfg.Environment, webBrowser(ctx, opener, runRecorder(run)), auth.WithLogger(logger))
 		if err != nil { // checked with the configuration already
 			fmt.Fprintln(stderr, "workshop-login:", cfg.Explain(err))
 			return exitConfig

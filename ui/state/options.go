@@ -21,7 +21,7 @@ import (
 // (with WebSignIn, the browser offered beside it).
 type Settings = config.Kiosk
 
-// WebSignIn is the browser sign-in (auth.WebLogin): its pages in the
+// WebSignIn is the browser sign-in (weblogin.WebLogin): its pages in the
 // browser speak the kiosk's language of the moment.
 type WebSignIn interface {
 	auth.SignIn

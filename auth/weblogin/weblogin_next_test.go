@@ -1,4 +1,4 @@
-package auth_test
+package weblogin_test
 
 import (
 	"strings"
@@ -8,20 +8,21 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 )
 
 // signInOn runs one sign-in of web, a kiosk's web login that lives across
 // sign-ins, with browser b approving as the IOE where asked.
-func signInOn(t *testing.T, web *auth.WebLogin, opened <-chan auth.BrowserStart, b *authtest.Browser) auth.Event {
+func signInOn(t *testing.T, web *weblogin.WebLogin, opened <-chan weblogin.BrowserStart, b *authtest.Browser) auth.Event {
 	t.Helper()
-	return last(t, runWebSignIn(t, web, opened, func(start auth.BrowserStart) {
+	return last(t, runWebSignIn(t, web, opened, func(start weblogin.BrowserStart) {
 		if page := b.Open(b.Launch(start)); strings.Contains(page.Body, "Approve") { // else single sign-on
 			b.Submit(page, map[string]string{"persona": "ioe", "pin": "1234", "decision": "approve"})
 		}
 	}))
 }
 
-func newKioskWebLogin(t *testing.T, s auth.Settings) (*auth.WebLogin, <-chan auth.BrowserStart) {
+func newKioskWebLogin(t *testing.T, s auth.Settings) (*weblogin.WebLogin, <-chan weblogin.BrowserStart) {
 	t.Helper()
 	return newKioskWebLoginAt(t, s, auth.EnvSimulator)
 }

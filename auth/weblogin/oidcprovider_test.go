@@ -1,4 +1,4 @@
-package auth_test
+package weblogin_test
 
 import (
 	"bufio"
@@ -17,13 +17,13 @@ import (
 )
 
 // oidcProvider starts panva/oidc-provider (npm, installed by make test into
-// auth/testdata/oidc-provider) on loopback and returns its issuer.
+// auth/weblogin/testdata/oidc-provider) on loopback and returns its issuer.
 func oidcProvider(t *testing.T, productScope string) string {
 	t.Helper()
 	dir := filepath.Join("testdata", "oidc-provider")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider")); err != nil {
 		if os.Getenv("WORKSHOP_LOGIN_OIDC_PROVIDER_TEST") == "1" {
-			t.Fatal("oidc-provider is not installed: make test runs npm ci in auth/testdata/oidc-provider")
+			t.Fatal("oidc-provider is not installed: make test runs npm ci in auth/weblogin/testdata/oidc-provider")
 		}
 		t.Skip("oidc-provider is not installed; make test installs it")
 	}

@@ -1,4 +1,4 @@
-package auth_test
+package weblogin_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 )
 
 // `login --web --terminal` exits on the approval. Against a provider whose
@@ -22,8 +23,8 @@ func TestWebLoginDeliversTheLastPageBeforeTheApproval(t *testing.T) {
 	srv := authtest.Simulator(t, simulator.Options{})
 	approved := make(chan struct{})
 	var pageAfterApproval atomic.Bool
-	opened := make(chan auth.BrowserStart, 1)
-	web, err := auth.NewWebLogin(authtest.Settings(srv), auth.EnvSimulator, func(_ context.Context, start auth.BrowserStart) error { opened <- start; return nil })
+	opened := make(chan weblogin.BrowserStart, 1)
+	web, err := weblogin.New(authtest.Settings(srv), auth.EnvSimulator, func(_ context.Context, start weblogin.BrowserStart) error { opened <- start; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package auth
+// Package weblogin is the browser sign-in: the system browser, a loopback
+// callback, state, nonce and PKCE; the identity step after it is the QR
+// code's (auth.WebIdentity).
+package weblogin
 
 import (
 	"context"
@@ -10,21 +13,15 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/clock"
 )
-
-// EventBrowserOpened says the web login's address is open in the browser
-// (BrowserURL); the person finishes there. Its message says whether that is
-// a private window (MsgWebContinue) or the shared browser
-// (MsgWebContinueShared).
-const EventBrowserOpened EventKind = "browser_opened"
 
 // WebLogin is the browser variant of sign-in, as RFC 8252 and RFC 9700 ask
 // of a desktop app: the system browser, never a web view; a redirect to a
@@ -33,27 +30,23 @@ const EventBrowserOpened EventKind = "browser_opened"
 // request. Unlike the QR code it can reuse the browser's Digidentity
 // session (single sign-on).
 type WebLogin struct {
-	settings Settings
-	env      Environment
-	tc       *httpTrustCentre
-	identity *identityReader
+	settings auth.Settings
+	env      auth.Environment
+	identity *auth.WebIdentity
 	client   *http.Client
 	clock    clock.Clock
 	log      *slog.Logger
 	// open shows the address to the person: a private browser window in
 	// the kiosk, through a launcher (BrowserStart), or a printed line in
-	// the terminal (WithPrintedAddress). Its ctx ends when this
+	// the terminal (auth.WithPrintedAddress). Its ctx ends when this
 	// sign-in ends (a moment after, so the browser can show the last page):
 	// a browser started for this sign-in ends with it.
 	open func(ctx context.Context, start BrowserStart) error
-	// printed: the person opens the address themselves (WithPrintedAddress).
+	// printed: the person opens the address themselves.
 	printed bool
 	// pageText gives the browser's pages their words, in the kiosk's
 	// language of the moment.
-	pageText atomic.Pointer[func(MessageKey) string]
-
-	mu   sync.Mutex
-	last webSignInMark // the last sign-in's provider session, refused to the next
+	pageText atomic.Pointer[func(auth.MessageKey) string]
 }
 
 // ErrBrowserNotPrivate is what an open function returns (wrapped) when it
@@ -67,33 +60,29 @@ var ErrBrowserNotPrivate = errors.New("opened in the shared browser: no private 
 // time, as it is the browser's.
 var browserGrace = 2 * time.Second
 
-// NewWebLogin checks the settings for the environment (in production the
+// New checks the settings for the environment (in production the
 // redirect URI must be fixed and allowlisted) and returns the flow. open
 // shows the address (see WebLogin.open and BrowserStart): its ctx ends
 // when the sign-in does; it returns an error wrapping ErrBrowserNotPrivate
 // when the address opened in the shared browser. Unless the address is
 // printed (WithPrintedAddress), the callback takes answers only from the
 // browser that came through BrowserStart's launcher.
-func NewWebLogin(s Settings, env Environment, open func(ctx context.Context, start BrowserStart) error, opts ...Option) (*WebLogin, error) {
+func New(s auth.Settings, env auth.Environment, open func(ctx context.Context, start BrowserStart) error, opts ...auth.Option) (*WebLogin, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	if err := s.ValidateWeb(env); err != nil {
 		return nil, err
 	}
-	o := newOptions(opts)
-	tc := newHTTPTrustCentre(s, o.client, o.clock.Now)
-	return &WebLogin{
-		settings: s, env: env, client: o.client, clock: o.clock, log: o.log, open: open, tc: tc, printed: o.printedAddress,
-		identity: &identityReader{settings: s, tc: tc, idTokens: &idTokenVerifier{settings: s, client: o.client, now: o.clock.Now},
-			clock: o.clock, random: o.random, log: o.log},
-	}, nil
+	id := auth.NewWebIdentity(s, opts...)
+	return &WebLogin{settings: s, env: env, identity: id, client: id.Client(), clock: id.Clock(), log: id.Log(),
+		open: open, printed: id.PrintedAddress()}, nil
 }
 
 // SetPageText sets the words of the browser's pages (the kiosk's language).
-func (w *WebLogin) SetPageText(text func(MessageKey) string) { w.pageText.Store(&text) }
+func (w *WebLogin) SetPageText(text func(auth.MessageKey) string) { w.pageText.Store(&text) }
 
-func (w *WebLogin) text(key MessageKey) string {
+func (w *WebLogin) text(key auth.MessageKey) string {
 	if f := w.pageText.Load(); f != nil {
 		return (*f)(key)
 	}
@@ -103,11 +92,11 @@ func (w *WebLogin) text(key MessageKey) string {
 // Start implements SignIn: one browser sign-in. Its events end with
 // approved, refused, expired (the timeout) or failed; the channel then
 // closes. The loopback server keeps refusing replays until ctx ends.
-func (w *WebLogin) Start(ctx context.Context) <-chan Event {
-	events := make(chan Event)
+func (w *WebLogin) Start(ctx context.Context) <-chan auth.Event {
+	events := make(chan auth.Event)
 	go func() {
 		defer close(events)
-		emit := func(e Event) {
+		emit := func(e auth.Event) {
 			e.At = w.clock.Now()
 			select {
 			case events <- e:
@@ -118,15 +107,15 @@ func (w *WebLogin) Start(ctx context.Context) <-chan Event {
 		switch {
 		case ctx.Err() != nil:
 		case err == nil:
-			emit(Event{Kind: EventApproved, Message: MsgSignedIn, Session: session})
+			emit(auth.Event{Kind: auth.EventApproved, Message: auth.MsgSignedIn, Session: session})
 		default:
-			e := asError(err)
-			kind := map[MessageKey]EventKind{MsgRefused: EventRefused, MsgWebTimeout: EventExpired}[e.Key]
+			e := auth.AsError(err)
+			kind := map[auth.MessageKey]auth.EventKind{auth.MsgRefused: auth.EventRefused, auth.MsgWebTimeout: auth.EventExpired}[e.Key]
 			if kind == "" {
-				kind = EventFailed
+				kind = auth.EventFailed
 			}
 			w.log.Warn("web sign-in ended", "outcome", string(kind), "detail", e.Error())
-			emit(Event{Kind: kind, Message: e.Key, Err: e})
+			emit(auth.Event{Kind: kind, Message: e.Key, Err: e})
 		}
 	}()
 	return events
@@ -136,13 +125,13 @@ func (w *WebLogin) Start(ctx context.Context) <-chan Event {
 // exchange the code, then the identity step shared with the QR code. The
 // browser's page waits for the outcome, so it says "signed in" only when the
 // kiosk has signed the person in.
-func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session, err error) {
+func (w *WebLogin) run(ctx context.Context, emit func(auth.Event)) (session *auth.Session, err error) {
 	cb, err := w.listen(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { cb.settle(err) }()
-	e := w.tc.endpoints(ctx)
+	e := w.identity.Endpoints(ctx)
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
 	cb.mu.Lock() // the server is already answering (an old tab, say)
 	cb.state = state
@@ -164,14 +153,14 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session,
 	// callback page is answered as run returns.
 	browserCtx, endBrowser := context.WithCancel(ctx)
 	defer func() { time.AfterFunc(browserGrace, endBrowser) }()
-	message := MsgWebContinue
+	message := auth.MsgWebContinue
 	if err := w.open(browserCtx, cb.prepareLaunch(address, w.printed)); errors.Is(err, ErrBrowserNotPrivate) {
 		w.log.Warn("web sign-in: no private browser window; the shared browser was opened", "detail", err.Error())
-		message = MsgWebContinueShared
+		message = auth.MsgWebContinueShared
 	} else if err != nil {
-		return nil, newError(MsgFailed, err, "opening the browser")
+		return nil, auth.NewError(auth.MsgFailed, err, "opening the browser")
 	}
-	emit(Event{Kind: EventBrowserOpened, Message: message, BrowserURL: address})
+	emit(auth.Event{Kind: auth.EventBrowserOpened, Message: message, BrowserURL: address})
 
 	timedOut := make(chan struct{})
 	waitCtx, stopWaiting := context.WithCancel(ctx)
@@ -185,16 +174,16 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session,
 	select {
 	case answer = <-cb.answers:
 	case <-timedOut:
-		return nil, newError(MsgWebTimeout, nil, "nobody finished the browser sign-in within %s", w.settings.WebLoginTimeout)
+		return nil, auth.NewError(auth.MsgWebTimeout, nil, "nobody finished the browser sign-in within %s", w.settings.WebLoginTimeout)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	if answer.err != "" {
-		key := MsgFailed
+		key := auth.MsgFailed
 		if answer.err == "access_denied" {
-			key = MsgRefused
+			key = auth.MsgRefused
 		}
-		return nil, newError(key, nil, "the Trust Centre answered %s: %s", answer.err, answer.description)
+		return nil, auth.NewError(key, nil, "the Trust Centre answered %s: %s", answer.err, answer.description)
 	}
 
 	exchangeCtx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, w.client), w.settings.TokenTimeout)
@@ -204,42 +193,35 @@ func (w *WebLogin) run(ctx context.Context, emit func(Event)) (session *Session,
 		var re *oauth2.RetrieveError
 		switch {
 		case errors.As(err, &re) && re.ErrorCode == "access_denied":
-			return nil, newError(MsgRefused, nil, "token request: access_denied")
+			return nil, auth.NewError(auth.MsgRefused, nil, "token request: access_denied")
 		case errors.As(err, &re) && re.ErrorCode == "invalid_client":
-			return nil, newError(MsgClientRejected, nil, "token request: invalid_client")
+			return nil, auth.NewError(auth.MsgClientRejected, nil, "token request: invalid_client")
 		case errors.As(err, &re):
-			return nil, newError(MsgFailed, nil, "token request: %s %s", re.ErrorCode, re.ErrorDescription)
+			return nil, auth.NewError(auth.MsgFailed, nil, "token request: %s %s", re.ErrorCode, re.ErrorDescription)
 		}
-		return nil, newError(MsgFailed, err, "token request")
+		return nil, auth.NewError(auth.MsgFailed, err, "token request")
 	}
 	// Without an id_token (Digidentity does not say it sends one) the
 	// identity comes from user info alone; state and PKCE still bind the
 	// code to this sign-in.
 	rawIDToken, _ := token.Extra("id_token").(string)
 	scope, _ := token.Extra("scope").(string)
-	issued := tokenResponse{AccessToken: Secret(token.AccessToken), RefreshToken: Secret(token.RefreshToken),
-		IDToken: Secret(rawIDToken), TokenType: "Bearer", Scope: scope, ExpiresIn: time.Duration(token.ExpiresIn) * time.Second}
-	emit(Event{Kind: EventSigningIn, Message: MsgSigningIn})
+	issued := auth.IssuedToken{AccessToken: auth.Secret(token.AccessToken), RefreshToken: auth.Secret(token.RefreshToken),
+		IDToken: auth.Secret(rawIDToken), Scope: scope, ExpiresIn: time.Duration(token.ExpiresIn) * time.Second}
+	emit(auth.Event{Kind: auth.EventSigningIn, Message: auth.MsgSigningIn})
 	sleep := func(d time.Duration) bool { return w.clock.Sleep(ctx, d) }
-	var seen webSignInMark
-	w.mu.Lock()
-	want := freshness{nonce: nonce, began: began, maxAge: w.settings.WebMaxAge, last: w.last, seen: &seen}
-	w.mu.Unlock()
-	s, err := w.identity.read(ctx, issued, want, sleep, func(wait time.Duration, e *Error) {
-		emit(Event{Kind: EventSigningIn, Message: MsgSigningIn, RetryIn: wait, Err: e})
+	s, err := w.identity.Read(ctx, issued, nonce, began, w.settings.WebMaxAge, sleep, func(wait time.Duration, e *auth.Error) {
+		emit(auth.Event{Kind: auth.EventSigningIn, Message: auth.MsgSigningIn, RetryIn: wait, Err: e})
 	})
 	if err != nil {
 		return nil, err
 	}
-	w.mu.Lock()
-	w.last = seen // the next person must not come back with it
-	w.mu.Unlock()
 	return &s, nil
 }
 
-func (w *WebLogin) oauth2Config(redirectURI string, e Endpoints) *oauth2.Config {
+func (w *WebLogin) oauth2Config(redirectURI string, e auth.Endpoints) *oauth2.Config {
 	style := oauth2.AuthStyleInHeader
-	if e.ClientAuth != ClientAuthBasic {
+	if e.ClientAuth != auth.ClientAuthBasic {
 		style = oauth2.AuthStyleInParams // post, and none: client_id only
 	}
 	return &oauth2.Config{

@@ -1,4 +1,4 @@
-package auth
+package weblogin
 
 import (
 	"crypto/subtle"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/webpage"
 )
 
@@ -33,13 +34,6 @@ type BrowserStart struct {
 	Launched <-chan struct{}
 }
 
-// WithPrintedAddress is for a web login whose address a person opens in a
-// browser of their choosing (`login --web --terminal`): the callback then
-// takes an answer from any browser on this machine, with the right state,
-// as nothing can tie it to one. Only for an address that no other user
-// sees, such as one printed on the person's own terminal.
-func WithPrintedAddress() Option { return func(o *options) { o.printedAddress = true } }
-
 // launchField is the launcher's form field.
 const launchField = "launch"
 
@@ -49,7 +43,7 @@ func (cb *callbackServer) prepareLaunch(address string, printed bool) BrowserSta
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
 	cb.address, cb.bound = address, !printed
-	start := BrowserStart{Address: address, Launched: cb.launched, Text: cb.w.text(MsgWebOpening)}
+	start := BrowserStart{Address: address, Launched: cb.launched, Text: cb.w.text(auth.MsgWebOpening)}
 	if printed {
 		return start
 	}
@@ -80,7 +74,7 @@ func (cb *callbackServer) launch(rw http.ResponseWriter, r *http.Request) {
 	if r.Host != cb.host || foreignOrigin || cb.launchSecret == "" || cb.used ||
 		subtle.ConstantTimeCompare([]byte(secret), []byte(cb.launchSecret)) != 1 {
 		cb.w.log.Warn("web sign-in: a start without the kiosk's launcher was refused")
-		cb.page(rw, http.StatusForbidden, MsgWebOtherBrowser)
+		cb.page(rw, http.StatusForbidden, auth.MsgWebOtherBrowser)
 		return
 	}
 	// Lax: sent on the provider's redirect back to us, a top-level GET.
@@ -92,7 +86,7 @@ func (cb *callbackServer) launch(rw http.ResponseWriter, r *http.Request) {
 	}
 	// A page that goes on, not a redirect: the launcher's policy lets its
 	// form reach us alone, and browsers apply that to a redirect too.
-	onwardPage.Execute(rw, struct{ Address, Text string }{cb.address, cb.w.text(MsgWebOpening)})
+	onwardPage.Execute(rw, struct{ Address, Text string }{cb.address, cb.w.text(auth.MsgWebOpening)})
 }
 
 var onwardPage = template.Must(template.New("onward").Parse(`<!doctype html>

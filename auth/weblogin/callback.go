@@ -1,4 +1,4 @@
-package auth
+package weblogin
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/webpage"
 )
 
@@ -33,7 +34,7 @@ type callbackServer struct {
 	answers chan callback
 	// outcome is what the browser's page says once the kiosk knows: signed
 	// in, or why not. The page waits for it a while (pageWait).
-	outcome chan MessageKey
+	outcome chan auth.MessageKey
 	// delivered is closed once the page of the answer taken is written.
 	delivered chan struct{}
 	// launchPath is where the kiosk's launcher posts (see BrowserStart);
@@ -73,9 +74,9 @@ func (w *WebLogin) listen(ctx context.Context) (*callbackServer, error) {
 		time.Sleep(100 * time.Millisecond) // the operating system's time, not the flow's clock
 	}
 	if err != nil {
-		return nil, newError(MsgFailed, err, "listening for the browser's return on %s", host)
+		return nil, auth.NewError(auth.MsgFailed, err, "listening for the browser's return on %s", host)
 	}
-	cb := &callbackServer{w: w, path: path, answers: make(chan callback, 1), outcome: make(chan MessageKey, 1), delivered: make(chan struct{}),
+	cb := &callbackServer{w: w, path: path, answers: make(chan callback, 1), outcome: make(chan auth.MessageKey, 1), delivered: make(chan struct{}),
 		launchPath: launchPathFor(path), launched: make(chan struct{}),
 		host: ln.Addr().String(), redirectURI: (&url.URL{Scheme: "http", Host: ln.Addr().String(), Path: path}).String()}
 	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 5 * time.Second}
@@ -100,7 +101,7 @@ func (cb *callbackServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		cb.w.log.Warn("web sign-in: a callback from another machine was refused", "from", host)
-		cb.page(rw, http.StatusForbidden, MsgWebNotLocal)
+		cb.page(rw, http.StatusForbidden, auth.MsgWebNotLocal)
 		return
 	}
 	cb.mu.Lock()
@@ -111,33 +112,33 @@ func (cb *callbackServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	if why := cb.foreign(r); why != "" {
 		cb.w.log.Warn("web sign-in: a callback through another site was refused", "why", why)
-		cb.page(rw, http.StatusForbidden, MsgWebOtherBrowser)
+		cb.page(rw, http.StatusForbidden, auth.MsgWebOtherBrowser)
 		return
 	}
 	if !cb.fromOwnBrowser(r) {
 		// Someone else's browser with this sign-in's request (read where
 		// it should not have been): the kiosk's browser may still answer.
 		cb.w.log.Warn("web sign-in: an answer from a browser the kiosk did not start was refused")
-		cb.page(rw, http.StatusForbidden, MsgWebOtherBrowser)
+		cb.page(rw, http.StatusForbidden, auth.MsgWebOtherBrowser)
 		return
 	}
 	q := r.URL.Query()
 	switch {
 	case cb.used:
 		cb.w.log.Warn("web sign-in: a replayed callback was refused")
-		cb.page(rw, http.StatusBadRequest, MsgWebReplayed)
+		cb.page(rw, http.StatusBadRequest, auth.MsgWebReplayed)
 	case cb.state == "" || q.Get("state") != cb.state:
 		// Not ours (cross-site request forgery, or an old tab): ignored,
 		// and the sign-in goes on waiting for its own answer.
 		cb.w.log.Warn("web sign-in: a callback with the wrong state was ignored")
-		cb.page(rw, http.StatusBadRequest, MsgWebWrongState)
+		cb.page(rw, http.StatusBadRequest, auth.MsgWebWrongState)
 	case q.Get("error") != "":
 		cb.used = true
 		cb.answers <- callback{err: q.Get("error"), description: q.Get("error_description")}
-		cb.page(rw, http.StatusOK, MsgWebRefusedTab)
+		cb.page(rw, http.StatusOK, auth.MsgWebRefusedTab)
 		close(cb.delivered)
 	case q.Get("code") == "":
-		cb.page(rw, http.StatusBadRequest, MsgWebWrongState)
+		cb.page(rw, http.StatusBadRequest, auth.MsgWebWrongState)
 	default:
 		cb.used = true
 		cb.answers <- callback{code: q.Get("code")}
@@ -179,7 +180,7 @@ func originOf(addr string) string {
 const pageWait = 20 * time.Second
 
 // wait returns what the page should say: the outcome, or "finishing".
-func (cb *callbackServer) wait(ctx context.Context) MessageKey {
+func (cb *callbackServer) wait(ctx context.Context) auth.MessageKey {
 	t := time.NewTimer(pageWait)
 	defer t.Stop()
 	select {
@@ -188,7 +189,7 @@ func (cb *callbackServer) wait(ctx context.Context) MessageKey {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return MsgWebFinishing
+	return auth.MsgWebFinishing
 }
 
 // deliverWait bounds how long the sign-in's end waits for its page to be
@@ -217,15 +218,15 @@ func (cb *callbackServer) settle(err error) {
 
 // finish tells a waiting page how the sign-in ended.
 func (cb *callbackServer) finish(err error) {
-	key := MsgWebReturn
+	key := auth.MsgWebReturn
 	switch {
 	case err == nil:
-	case KeyOf(err) == MsgRefused:
-		key = MsgWebRefusedTab
+	case auth.KeyOf(err) == auth.MsgRefused:
+		key = auth.MsgWebRefusedTab
 	case errors.Is(err, context.Canceled):
-		key = MsgWebFinishing
+		key = auth.MsgWebFinishing
 	default:
-		key = KeyOf(err)
+		key = auth.KeyOf(err)
 	}
 	select {
 	case cb.outcome <- key:
@@ -233,7 +234,7 @@ func (cb *callbackServer) finish(err error) {
 	}
 }
 
-func (cb *callbackServer) page(rw http.ResponseWriter, status int, key MessageKey) {
+func (cb *callbackServer) page(rw http.ResponseWriter, status int, key auth.MessageKey) {
 	h := rw.Header()
 	webpage.Secure(h)
 	// Whole, with its length, and sent now: a page taken as delivered

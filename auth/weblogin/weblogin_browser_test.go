@@ -1,4 +1,4 @@
-package auth_test
+package weblogin_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 	"github.com/workshop-login/workshop-login/platform/browser"
 )
 
@@ -27,12 +28,12 @@ func TestWebLoginSaysWhenTheBrowserIsNotPrivate(t *testing.T) {
 		wantLast auth.EventKind
 	}{
 		{"private window", nil, auth.MsgWebContinue, auth.EventApproved},
-		{"shared browser", fmt.Errorf("%w (no Chromium or Firefox)", auth.ErrBrowserNotPrivate), auth.MsgWebContinueShared, auth.EventApproved},
+		{"shared browser", fmt.Errorf("%w (no Chromium or Firefox)", weblogin.ErrBrowserNotPrivate), auth.MsgWebContinueShared, auth.EventApproved},
 		{"no browser at all", errors.New("xdg-open: not found"), "", auth.EventFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opened := make(chan auth.BrowserStart, 1)
-			web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(_ context.Context, start auth.BrowserStart) error {
+			opened := make(chan weblogin.BrowserStart, 1)
+			web, err := weblogin.New(s, auth.EnvSimulator, func(_ context.Context, start weblogin.BrowserStart) error {
 				opened <- start
 				return tc.open
 			})
@@ -82,11 +83,11 @@ func TestWebLoginEndsTheBrowserWithTheSignIn(t *testing.T) {
 	s := authtest.Settings(srv)
 	type opened struct {
 		ctx   context.Context
-		start auth.BrowserStart
+		start weblogin.BrowserStart
 	}
 	start := func(ctx context.Context) (<-chan auth.Event, opened) {
 		ch := make(chan opened, 1)
-		web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(ctx context.Context, start auth.BrowserStart) error {
+		web, err := weblogin.New(s, auth.EnvSimulator, func(ctx context.Context, start weblogin.BrowserStart) error {
 			ch <- opened{ctx, start}
 			return nil
 		})
@@ -147,7 +148,7 @@ func TestWebLoginInAPrivateChromiumWindow(t *testing.T) {
 	srv := authtest.Simulator(t, simulator.Options{})
 	s := authtest.Settings(srv)
 	started := make(chan *browser.Private, 1)
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(ctx context.Context, start auth.BrowserStart) error {
+	web, err := weblogin.New(s, auth.EnvSimulator, func(ctx context.Context, start weblogin.BrowserStart) error {
 		// As the kiosk does (ui/cli): the address reaches Chromium through
 		// a launcher, which gives it the cookie the callback requires.
 		l, err := browser.WriteLauncher(start.LaunchURL, start.LaunchField, start.LaunchSecret, start.Text)

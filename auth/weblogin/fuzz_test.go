@@ -1,4 +1,4 @@
-package auth
+package weblogin
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/workshop-login/workshop-login/auth"
 )
 
 const fuzzState = "st4te-0f-this-sign-in"
@@ -37,10 +39,10 @@ func FuzzCallbackServer(f *testing.F) {
 		f.Add(seed[0], seed[1], seed[2])
 	}
 	w := &WebLogin{log: slog.New(slog.DiscardHandler)}
-	w.SetPageText(func(k MessageKey) string { return "text of " + string(k) })
+	w.SetPageText(func(k auth.MessageKey) string { return "text of " + string(k) })
 	f.Fuzz(func(t *testing.T, path, rawQuery, remoteAddr string) {
-		cb := &callbackServer{w: w, path: "/callback", host: "127.0.0.1:53682", state: fuzzState, answers: make(chan callback, 1), outcome: make(chan MessageKey, 1), delivered: make(chan struct{})}
-		cb.outcome <- MsgWebReturn // the kiosk already knows: the page never waits
+		cb := &callbackServer{w: w, path: "/callback", host: "127.0.0.1:53682", state: fuzzState, answers: make(chan callback, 1), outcome: make(chan auth.MessageKey, 1), delivered: make(chan struct{})}
+		cb.outcome <- auth.MsgWebReturn // the kiosk already knows: the page never waits
 		q, _ := url.ParseQuery(rawQuery)
 		host, _, _ := net.SplitHostPort(remoteAddr)
 		ip := net.ParseIP(host)
@@ -82,7 +84,7 @@ func FuzzCallbackServer(f *testing.F) {
 			}
 			// Every page says one message of the catalogue.
 			if path == "/callback" {
-				if m := dataMessage.FindStringSubmatch(rec.Body.String()); m == nil || w.text(MessageKey(m[1])) == "" {
+				if m := dataMessage.FindStringSubmatch(rec.Body.String()); m == nil || w.text(auth.MessageKey(m[1])) == "" {
 					t.Fatalf("page without a message: %s", rec.Body.String())
 				}
 			}

@@ -1,4 +1,4 @@
-package auth_test
+package weblogin_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/clock"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 )
 
 // webSignIn runs one web login against srv; browse plays the browser with
@@ -30,14 +31,14 @@ func webSignInWith(t *testing.T, s auth.Settings, env auth.Environment, b *autht
 	t.Helper()
 	web, opened := newKioskWebLoginAt(t, s, env)
 	web.SetPageText(func(k auth.MessageKey) string { return "text of " + string(k) })
-	return runWebSignIn(t, web, opened, func(start auth.BrowserStart) {
+	return runWebSignIn(t, web, opened, func(start weblogin.BrowserStart) {
 		browse(b, b.Launch(start)) // the kiosk's browser, through its launcher
 	})
 }
 
 // runWebSignIn runs one sign-in of web and returns its events; browse
 // plays the browser the kiosk opened, from what it was started with.
-func runWebSignIn(t *testing.T, web *auth.WebLogin, opened <-chan auth.BrowserStart, browse func(auth.BrowserStart)) []auth.Event {
+func runWebSignIn(t *testing.T, web *weblogin.WebLogin, opened <-chan weblogin.BrowserStart, browse func(weblogin.BrowserStart)) []auth.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -57,10 +58,10 @@ func runWebSignIn(t *testing.T, web *auth.WebLogin, opened <-chan auth.BrowserSt
 
 // newKioskWebLoginAt is a kiosk's web login in env, and what it opens the
 // browser with.
-func newKioskWebLoginAt(t *testing.T, s auth.Settings, env auth.Environment) (*auth.WebLogin, <-chan auth.BrowserStart) {
+func newKioskWebLoginAt(t *testing.T, s auth.Settings, env auth.Environment) (*weblogin.WebLogin, <-chan weblogin.BrowserStart) {
 	t.Helper()
-	opened := make(chan auth.BrowserStart, 1)
-	web, err := auth.NewWebLogin(s, env, func(_ context.Context, start auth.BrowserStart) error { opened <- start; return nil })
+	opened := make(chan weblogin.BrowserStart, 1)
+	web, err := weblogin.New(s, env, func(_ context.Context, start weblogin.BrowserStart) error { opened <- start; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,7 @@ func TestWebLoginTimesOut(t *testing.T) {
 	s := authtest.Settings(srv)
 	s.WebLoginTimeout = 30 * time.Second
 	virtual := clock.NewVirtual(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
-	web, err := auth.NewWebLogin(s, auth.EnvSimulator, func(context.Context, auth.BrowserStart) error { return nil }, auth.WithClock(virtual))
+	web, err := weblogin.New(s, auth.EnvSimulator, func(context.Context, weblogin.BrowserStart) error { return nil }, auth.WithClock(virtual))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package auth_test
+package weblogin_test
 
 import (
 	"io"
@@ -10,6 +10,7 @@ import (
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/authtest"
 	"github.com/workshop-login/workshop-login/auth/simulator"
+	"github.com/workshop-login/workshop-login/auth/weblogin"
 )
 
 // A page on another site, or another name for 127.0.0.1 (DNS rebinding),
@@ -71,7 +72,7 @@ func readPage(t *testing.T, resp *http.Response) string {
 // Origin; anything else is refused and leaves the launcher usable.
 func TestLauncherAnswersOnlyTheKiosksLauncher(t *testing.T) {
 	srv := authtest.Simulator(t, simulator.Options{})
-	events := webSignInStart(t, authtest.Settings(srv), func(b *authtest.Browser, start auth.BrowserStart) {
+	events := webSignInStart(t, authtest.Settings(srv), func(b *authtest.Browser, start weblogin.BrowserStart) {
 		post := func(method, secret, origin string) *http.Response {
 			req, _ := http.NewRequest(method, start.LaunchURL, strings.NewReader(url.Values{start.LaunchField: {secret}}.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -113,8 +114,8 @@ func TestLauncherAnswersOnlyTheKiosksLauncher(t *testing.T) {
 }
 
 // webSignInStart is webSignIn whose browse gets the BrowserStart itself.
-func webSignInStart(t *testing.T, s auth.Settings, browse func(b *authtest.Browser, start auth.BrowserStart)) []auth.Event {
+func webSignInStart(t *testing.T, s auth.Settings, browse func(b *authtest.Browser, start weblogin.BrowserStart)) []auth.Event {
 	t.Helper()
 	web, opened := newKioskWebLogin(t, s)
-	return runWebSignIn(t, web, opened, func(start auth.BrowserStart) { browse(authtest.NewBrowser(t), start) })
+	return runWebSignIn(t, web, opened, func(start weblogin.BrowserStart) { browse(authtest.NewBrowser(t), start) })
 }

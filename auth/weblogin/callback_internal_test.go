@@ -1,4 +1,4 @@
-package auth
+package weblogin
 
 import (
 	"log/slog"
@@ -6,14 +6,16 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/workshop-login/workshop-login/auth"
 )
 
 // The loopback server listens on 127.0.0.1 only, so another machine cannot
 // reach it; the handler refuses one anyway (a proxy on this machine, say).
 func TestCallbackFromAnotherAddressIsRefused(t *testing.T) {
 	w := &WebLogin{}
-	w.SetPageText(func(k MessageKey) string { return "text of " + string(k) })
-	cb := &callbackServer{w: w, path: "/callback", host: "127.0.0.1:53682", state: "s", answers: make(chan callback, 1), outcome: make(chan MessageKey, 1), delivered: make(chan struct{})}
+	w.SetPageText(func(k auth.MessageKey) string { return "text of " + string(k) })
+	cb := &callbackServer{w: w, path: "/callback", host: "127.0.0.1:53682", state: "s", answers: make(chan callback, 1), outcome: make(chan auth.MessageKey, 1), delivered: make(chan struct{})}
 	w.log = slog.New(slog.DiscardHandler)
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:53682/callback?state=s&code=c", nil)
 	req.RemoteAddr = "192.0.2.7:40000"
