@@ -2,8 +2,6 @@ package weblogin_test
 
 import (
 	"bufio"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,13 +25,8 @@ func oidcProvider(t *testing.T, productScope string) string {
 		}
 		t.Skip("oidc-provider is not installed; make test installs it")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command("node", "server.mjs", fmt.Sprint(port), productScope)
+	_, port, _ := strings.Cut(authtest.FreeLoopbackAddr(t), ":")
+	cmd := exec.Command("node", "server.mjs", port, productScope)
 	cmd.Dir = dir
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder

@@ -3,7 +3,6 @@ package relaycmd
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,12 +23,7 @@ func TestTwoStepRotationCommands(t *testing.T) {
 	sim := authtest.Simulator(t, simulator.Options{})
 	cfg := relayConfig(t, sim)
 	dir := filepath.Dir(cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := authtest.FreeLoopbackAddr(t)
 	body, _ := os.ReadFile(cfg)
 	config := strings.Replace(strings.Replace(string(body), `"127.0.0.1:0"`, `"`+addr+`"`, 1), `"http://127.0.0.1:8780"`, `"http://`+addr+`"`, 1)
 	writeConfig := func(promoteAfter string) {

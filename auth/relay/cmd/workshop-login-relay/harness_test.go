@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -282,16 +281,9 @@ func sumMetric(body io.Reader, name string) float64 {
 // httpClient is for the tests' own calls: nothing on loopback takes long.
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
-// freeAddr is a loopback address no one listens on now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// freeAddr is a loopback address no one listens on now, for a relay to
+// listen on a moment later.
+func freeAddr(t testing.TB) string { return authtest.FreeLoopbackAddr(t) }
 
 // procStat is a process's CPU time so far and its resident memory, from
 // /proc (Linux).
