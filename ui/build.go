@@ -24,8 +24,8 @@ func (k *Kiosk) build() {
 	k.language.SetSelected(languageName(k.tr.language))
 	k.settingsBtn = widget.NewButtonWithIcon("", theme.SettingsIcon(), k.act(k.m.OpenSettings))
 	k.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	top := container.NewVBox(k.banner, container.NewBorder(nil, nil, nil,
-		container.NewHBox(container.NewGridWrap(fyne.NewSize(170, k.language.MinSize().Height), k.language), k.settingsBtn), k.title))
+	titleRow := container.NewBorder(nil, nil, nil,
+		container.NewHBox(container.NewGridWrap(fyne.NewSize(170, k.language.MinSize().Height), k.language), k.settingsBtn), k.title)
 
 	// Sign-in: the code as large as fits, its countdown, one status line.
 	k.qr = canvas.NewImageFromImage(blank())
@@ -102,7 +102,7 @@ func (k *Kiosk) build() {
 		container.NewPadded(container.NewVBox(k.idleWarning, container.NewCenter(k.staySignedIn))))
 	k.idleBox.Hide()
 	handoffRow := container.NewCenter(handoffs)
-	k.signedInScreen = container.NewVBox(k.idleBox, k.heading, k.details, k.singleUse, k.remaining,
+	k.signedInScreen = container.NewVBox(k.heading, k.details, k.singleUse, k.remaining,
 		handoffRow, vmRows, k.handoffStatus, k.sessionNotSaved, layout.NewSpacer(),
 		container.New(bigButtonLayout{}, k.signOut), k.signOutHint)
 
@@ -155,7 +155,10 @@ func (k *Kiosk) build() {
 	// the system cannot tell idle time: a pointer over the background, a
 	// tap, a key.
 	input := k.act(k.m.Input)
-	content := container.NewStack(&inputCatcher{onInput: input}, container.NewBorder(top, nil, nil, nil,
+	// The idle warning is above every screen: a person signed in may be
+	// looking at a second manufacturer's code, or the settings.
+	k.top = container.NewVBox(k.banner, k.idleBox, titleRow)
+	content := container.NewStack(&inputCatcher{onInput: input}, container.NewBorder(k.top, nil, nil, nil,
 		container.NewPadded(container.NewStack(k.signInScreen, k.signedInScreen, k.settingsScreen, k.restScreen))))
 	if startup.Tracing() {
 		k.probe = newPaintProbe()

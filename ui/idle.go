@@ -17,14 +17,14 @@ func (k *Kiosk) renderIdleWarning(v state.View) {
 	if v.IdleLeft == "" {
 		if k.idleBox.Visible() {
 			k.idleBox.Hide()
-			k.signedInScreen.Refresh()
+			k.top.Refresh()
 		}
 		return
 	}
 	setText(k.idleWarning, k.tr.text("ui.idle_warning", map[string]string{"Time": v.IdleLeft}))
 	if !k.idleBox.Visible() {
 		k.idleBox.Show()
-		k.signedInScreen.Refresh()
+		k.top.Refresh()
 	}
 }
 

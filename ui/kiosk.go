@@ -108,6 +108,7 @@ type Kiosk struct {
 	signOut                                                  *widget.Button
 	signOutHint                                              *widget.Label
 	// Shown before an idle sign-out, with its countdown.
+	top          *fyne.Container // the banner, the idle warning and the title row
 	idleWarning  *widget.Label
 	staySignedIn *widget.Button
 	idleBox      *fyne.Container

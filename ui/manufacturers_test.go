@@ -1,9 +1,12 @@
 package ui
 
 import (
-	"github.com/workshop-login/workshop-login/platform/config"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/workshop-login/workshop-login/platform/config"
+	"github.com/workshop-login/workshop-login/ui/state"
 
 	"fyne.io/fyne/v2/test"
 
@@ -97,5 +100,39 @@ func TestManufacturerTextsInEveryLanguage(t *testing.T) {
 				t.Errorf("%s: %s is %q", language, key, got)
 			}
 		}
+	}
+}
+
+// Signed in to B, the person asks for A's code and walks away: the idle
+// warning and its "I am still here" are on the code screen too, not in the
+// window's title alone, and the idle sign-out then ends B's session.
+func TestIdleWarningWhileTheSecondCodeShows(t *testing.T) {
+	now := t0
+	k, _ := newKioskWith(t, "en", nil, nil, func(o *Options) {
+		o.Now = func() time.Time { return now }
+		o.Settings.Codes = config.CodesOnDemand
+		o.Settings.IdleSignOut, o.Settings.IdleWarning = 5*time.Minute, 30*time.Second
+		o.Manufacturers = []Manufacturer{
+			{Name: "Demo manufacturer A", SignIn: idle{}, Handoff: &handoffs{}},
+			{Name: "Demo manufacturer B", SignIn: idle{}, Handoff: &handoffs{}},
+		}
+	})
+	k.Start()
+	test.TypeOnCanvas(k.Window.Canvas(), "2")
+	k.show(auth.Event{Kind: auth.EventApproved, Session: sessionOf(t, "sub-b", "NL/EXAMPLECAB/1234567890B")})
+	test.Tap(k.vms[0].also)
+	k.show(auth.Event{Kind: auth.EventQRReady, At: now, Message: auth.MsgScanCode, QR: code1})
+	if !k.signInScreen.Visible() {
+		t.Fatal("A's code is not on screen")
+	}
+	now = now.Add(4*time.Minute + 31*time.Second)
+	k.checkIdle(state.IdleSample{})
+	seen := strings.Join(visibleTexts(k.Window.Content()), " | ")
+	if !strings.Contains(seen, "Signing out in 0:29") || !strings.Contains(seen, "I am still here") {
+		t.Errorf("with A's code on screen, the idle warning is not: %s", seen)
+	}
+	test.Tap(k.staySignedIn)
+	if k.m.Session() == nil || strings.Contains(strings.Join(visibleTexts(k.Window.Content()), " | "), "Signing out in") {
+		t.Error("I am still here did not keep B's session and end the warning")
 	}
 }
