@@ -73,10 +73,10 @@ func (w *WebIdentity) Read(ctx context.Context, issued IssuedToken, nonce string
 	w.mu.Unlock()
 	return s, nil
 }
+
 // WithPrintedAddress is for a web login whose address a person opens in a
 // browser of their choosing (`login --web --terminal`): the callback then
 // takes an answer from any browser on this machine, with the right state,
 // as nothing can tie it to one. Only for an address that no other user
 // sees, such as one printed on the person's own terminal.
 func WithPrintedAddress() Option { return func(o *options) { o.printedAddress = true } }
-
