@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/workshop-login/workshop-login/auth"
 	"github.com/workshop-login/workshop-login/auth/relay"
@@ -126,4 +129,28 @@ func demoVMHandoffs(vm *config.VM, sim *simulator.Server, p *portal.Portal, rela
 	path, err := p.AddRelayURL(relayURL)
 	vm.Portal.HandoffURL = sim.URL + path
 	return err
+}
+
+// Reachable says whether Digidentity answers on every manufacturer's way
+// to it (its relay, or its Trust Centre client), asked at once; the error
+// names the manufacturers that do not answer.
+func (tc *TrustCentre) Reachable(ctx context.Context) error {
+	errs := make([]error, len(tc.VMs))
+	var wg sync.WaitGroup
+	for i, vm := range tc.VMs {
+		wg.Go(func() {
+			var err error
+			if rc := vm.Engine.Relay(); rc != nil {
+				err = rc.Reachable(ctx) // the kiosk's way to the Trust Centre
+			} else {
+				err = auth.Reachable(ctx, vm.Config.TrustCentre, nil)
+			}
+			if err != nil && tc.Several() {
+				err = fmt.Errorf("%s: %w", vm.Config.Name, err)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -133,3 +133,30 @@ func TestCheckHasARowPerManufacturer(t *testing.T) {
 		}
 	}
 }
+
+// The about panel's "Trust Centre" line asks every manufacturer's way to
+// Digidentity: with B's relay down, it says so and names B.
+func TestAboutPanelAsksEveryManufacturer(t *testing.T) {
+	t.Setenv("WORKSHOP_LOGIN_SIMULATOR_MANUFACTURERS", demoTwo)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	f := &Factory{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}
+	cfg, err := f.Config("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := f.TrustCentre(cfg, f.Logger(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := tc.Reachable(ctx); err != nil {
+		t.Fatalf("both relays up: %v", err)
+	}
+	tc.VMs[1].Relay.Close()
+	err = tc.Reachable(ctx)
+	if err == nil || !strings.Contains(err.Error(), "Demo manufacturer B") || strings.Contains(err.Error(), "Demo manufacturer A") {
+		t.Errorf("B's relay down: %v, want an error naming B alone", err)
+	}
+}

@@ -132,25 +132,20 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	a.SetIcon(fyne.NewStaticResource("workshop-login.png", assets.WindowIcon))
 	startup.Step("Fyne app made")
 	kiosk, err := ui.New(a, ui.Options{
-		SignIn:        tc.Engine,
-		WebSignIn:     webSignIn,
-		Handoff:       desk,
-		Manufacturers: manufacturers,
-		Audit:         record,
-		Sessions:      wipeRecorded{Sessions: sessions, run: run, log: logger},
-		IdleTime:      idleTime,
-		Environment:   cfg.Environment,
-		Version:       fmt.Sprintf("%s (%s, %s)", f.Build.Version, f.Build.Commit, f.Build.Date),
-		CheckTrustCentre: func(ctx context.Context) error {
-			if rc := tc.Engine.Relay(); rc != nil {
-				return rc.Reachable(ctx) // the kiosk's way to the Trust Centre
-			}
-			return auth.Reachable(ctx, tc.Settings, nil)
-		},
-		OpenURL:      openURL,
-		Enrolment:    enrolment,
-		EnrolAtStart: enrolFirst,
-		Settings:     cfg.Kiosk,
+		SignIn:           tc.Engine,
+		WebSignIn:        webSignIn,
+		Handoff:          desk,
+		Manufacturers:    manufacturers,
+		Audit:            record,
+		Sessions:         wipeRecorded{Sessions: sessions, run: run, log: logger},
+		IdleTime:         idleTime,
+		Environment:      cfg.Environment,
+		Version:          fmt.Sprintf("%s (%s, %s)", f.Build.Version, f.Build.Commit, f.Build.Date),
+		CheckTrustCentre: tc.Reachable,
+		OpenURL:          openURL,
+		Enrolment:        enrolment,
+		EnrolAtStart:     enrolFirst,
+		Settings:         cfg.Kiosk,
 	})
 	if err != nil {
 		where := cfg.File
