@@ -2,9 +2,12 @@ package relay
 
 import (
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,10 +23,12 @@ const EmbeddedKiosk = "this-kiosk"
 
 // Embedded is a relay the program runs for itself on loopback, in front of
 // the embedded simulator, so that the first run signs in exactly as a
-// production kiosk does. Its keys are made afresh at each start and kept
-// in memory only: it has one kiosk, this one, with KioskKey (the terminal
-// signs in with it), or enrolled by its garage (the window does, so the
-// default run shows enrolment; the credential lasts as long as the run).
+// production kiosk does. It has one kiosk, this one, with KioskKey (the
+// terminal signs in with it), or enrolled by its garage (the window does,
+// so the default run shows enrolment). Its keys are made afresh at each
+// start and kept in memory, but for its sealing key when it is given a
+// file to keep it in: a kiosk enrolled in one run is then enrolled in the
+// next.
 type Embedded struct {
 	URL      string      // http://127.0.0.1:port
 	KioskKey auth.Secret // this kiosk's key
@@ -32,8 +37,9 @@ type Embedded struct {
 }
 
 // StartEmbedded starts a relay on a free loopback port that signs in at the
-// Trust Centre s names (the embedded simulator).
-func StartEmbedded(s auth.Settings, log *slog.Logger) (*Embedded, error) {
+// Trust Centre s names (the embedded simulator). keep, unless empty, is the
+// sealing keys file it reads its key from, or writes a new one to.
+func StartEmbedded(s auth.Settings, keep string, log *slog.Logger) (*Embedded, error) {
 	if !strings.HasPrefix(s.Issuer, "http://127.0.0.1:") && !strings.HasPrefix(s.Issuer, "http://[::1]:") {
 		return nil, errors.New("relay: the embedded relay only fronts a Trust Centre on loopback (the embedded simulator)")
 	}
@@ -44,7 +50,7 @@ func StartEmbedded(s auth.Settings, log *slog.Logger) (*Embedded, error) {
 	if err != nil {
 		return nil, err
 	}
-	sealKey, err := NewSealKey("embedded")
+	sealKey, err := embeddedSealKey(keep, log)
 	if err != nil {
 		return nil, err
 	}
@@ -96,3 +102,30 @@ func StartEmbedded(s auth.Settings, log *slog.Logger) (*Embedded, error) {
 
 // Close stops the embedded relay.
 func (e *Embedded) Close() error { return e.http.Close() }
+
+// embeddedSealKey is the sealing key kept in keep, or a new one, written
+// there when keep is given. A file that cannot be read or written costs
+// the next run an enrolment, nothing more: it is logged, not fatal.
+func embeddedSealKey(keep string, log *slog.Logger) (SealKey, error) {
+	if keep != "" {
+		keys, err := ReadSealKeys(keep)
+		if err == nil {
+			return keys[0], nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("the demonstration relay's kept key is unusable; a new one is made", "file", keep, "error", err)
+		}
+	}
+	k, err := NewSealKey("embedded")
+	if err != nil || keep == "" {
+		return k, err
+	}
+	if err := os.MkdirAll(filepath.Dir(keep), 0o700); err != nil {
+		log.Warn("the demonstration relay's key is not kept: the next run enrols the kiosk again", "error", err)
+		return k, nil
+	}
+	if err := os.WriteFile(keep, []byte(SealKeyLine(k)), 0o600); err != nil {
+		log.Warn("the demonstration relay's key is not kept: the next run enrols the kiosk again", "error", err)
+	}
+	return k, nil
+}

@@ -140,7 +140,7 @@ func (f *Factory) TrustCentre(cfg config.Config, logger *slog.Logger) (*TrustCen
 	vm.TrustCentre = tc.Settings
 	switch {
 	case embeddedRelay:
-		if tc.Relay, err = relay.StartEmbedded(tc.Settings, logger); err != nil {
+		if tc.Relay, err = relay.StartEmbedded(tc.Settings, demoKept(demoRelayKeys(0)), logger); err != nil {
 			tc.Close()
 			return nil, fmt.Errorf("%w: the embedded relay: %w", errSimulator, err)
 		}

@@ -84,7 +84,7 @@ func (f *Factory) manufacturerEngines(tc *TrustCentre, cfg *config.Config, demo 
 		var err error
 		switch {
 		case demo:
-			if one.Relay, err = relay.StartEmbedded(vm.TrustCentre, logger); err != nil {
+			if one.Relay, err = relay.StartEmbedded(vm.TrustCentre, demoKept(demoRelayKeys(i)), logger); err != nil {
 				return fmt.Errorf("%w: the embedded relay of %s: %w", errSimulator, vm.Name, err)
 			}
 			tc.VMs = append(tc.VMs, one) // closed with tc from here on

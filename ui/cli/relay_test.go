@@ -99,7 +99,7 @@ func TestDefaultRunSignsInThroughTheEmbeddedRelay(t *testing.T) {
 func TestCheckOnARelayNamesTheEnrolment(t *testing.T) {
 	sim := authtest.Simulator(t, simulator.Options{})
 	settings := authtest.Settings(sim)
-	r, err := relay.StartEmbedded(settings, nil)
+	r, err := relay.StartEmbedded(settings, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestCheckOnARelayNamesTheEnrolment(t *testing.T) {
 // enrol keeps a key the relay accepts, and refuses one it does not.
 func TestEnrolKeepsOnlyAnAcceptedKey(t *testing.T) {
 	sim := authtest.Simulator(t, simulator.Options{})
-	r, err := relay.StartEmbedded(authtest.Settings(sim), nil)
+	r, err := relay.StartEmbedded(authtest.Settings(sim), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
