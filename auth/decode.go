@@ -195,13 +195,14 @@ func classifyError(what string, status int, header http.Header, body []byte) *ca
 }
 
 // busyOrDown classifies the answers the Trust Centre and the relay give
-// alike: 429 waits as long as the server says, a 5xx backs off (lost when
-// a gateway may have passed the request on). Anything else is nil, for
-// the caller's own reading. who names the server, note follows "HTTP 429".
+// alike: 429, and 503 with Retry-After (a relay shedding load), wait as
+// long as the server says; another 5xx backs off (lost when a gateway may
+// have passed the request on). Anything else is nil, for the caller's own
+// reading. who names the server, note follows the status.
 func busyOrDown(what, who, note string, status int, header http.Header) *callError {
 	switch {
-	case status == http.StatusTooManyRequests:
-		e := fail(verdictRetryAfter, MsgBusy, "%s: %s asks to wait (HTTP 429%s)", what, who, note)
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable && header.Get("Retry-After") != "":
+		e := fail(verdictRetryAfter, MsgBusy, "%s: %s asks to wait (HTTP %d%s)", what, who, status, note)
 		e.retryAfter = header.Get("Retry-After")
 		return e
 	case status >= 500:

@@ -3,6 +3,7 @@ package relay_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -351,5 +352,29 @@ func TestRelayDoesNotSignABidiUID(t *testing.T) {
 	}
 	if m := get(t, r.url+relayapi.PathMetrics); strings.Contains(m, "assertions_signed_total 1") {
 		t.Error("the relay signed an assertion for it")
+	}
+}
+
+// A kiosk whose QR request the relay sheds waits as long as the relay says
+// and tells the person the service is busy, not that the network is down
+// (which would send a garage to check its cables).
+func TestShedQRRequestWaitsAsTheRelaySays(t *testing.T) {
+	g := newGate(t)
+	r := startShedRelay(t, g.wrap, func(c *relay.ServerConfig) {
+		c.Shedding = relay.Shedding{MaxInFlight: 1, MaxTrustCentreCalls: 100}
+	})
+	wg := pollsWaiting(t, r, g, []string{r.startCode(t)}, 1)
+	defer wg.Wait()
+	defer g.release()
+	engine, err := auth.NewRelayed(auth.RelaySettings{URL: r.url, KioskKey: auth.Secret(r.keys.KioskKey)}, auth.DefaultSettings(auth.EnvSimulator))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	e := <-engine.Start(ctx)
+	if e.Kind != auth.EventOffline || e.Message != auth.MsgBusy || e.RetryIn < 2*time.Second || e.RetryIn > 5*time.Second {
+		t.Errorf("a shed QR request: %s %s, wait %s; want %s %s for the relay's Retry-After (2 to 5 s)",
+			e.Kind, e.Message, e.RetryIn, auth.EventOffline, auth.MsgBusy)
 	}
 }
