@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(xvfbtest.RunWithOwnKeyring(m))
 }
 
 // startApp runs the program (this test binary as main, or the binary named
