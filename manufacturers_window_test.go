@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ import (
 // the tiles; A's code by its tile; signed in to A, B's code by its
 // number key, another person's approval refused (the first stays), then
 // one more approval by the same person; B's demo tool,
-// which says B's relay signed; sign-out ends both. With
+// which says B's relay signed; a clean restart keeps both (B's tool again);
+// sign-out ends both. With
 // WORKSHOP_LOGIN_SCREENSHOTS set it saves the README's pictures of the
 // tiles and of the signed-in screen with two manufacturers.
 func TestTwoManufacturersInARealWindow(t *testing.T) {
@@ -40,8 +42,9 @@ func TestTwoManufacturersInARealWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := xvfbtest.Start(t)
-	launch(t, d, os.Args[0], config, dir, `WORKSHOP_LOGIN_SIMULATOR_MANUFACTURERS=["Demo manufacturer A", "Demo manufacturer B"]`,
-		"WORKSHOP_LOGIN_TRUST_CENTRE_POLL_INTERVAL=1s", "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	env := []string{`WORKSHOP_LOGIN_SIMULATOR_MANUFACTURERS=["Demo manufacturer A", "Demo manufacturer B"]`,
+		"WORKSHOP_LOGIN_TRUST_CENTRE_POLL_INTERVAL=1s", "PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH")}
+	kiosk := launch(t, d, os.Args[0], config, dir, env...)
 
 	// The default run's relay (A's) lets the garage enrol its kiosk first:
 	// at rest it offers the enrolment, and a key brings its code.
@@ -95,6 +98,21 @@ func TestTwoManufacturersInARealWindow(t *testing.T) {
 	eventually(t, "the launch in the audit log", 30*time.Second, func() bool {
 		b, _ := os.ReadFile(audit)
 		return strings.Contains(string(b), `"event":"tool_launch"`)
+	})
+
+	// A clean restart (an update, say) keeps the person signed in to both:
+	// B's tool, launched again, gets B's session through B's relay.
+	kiosk.Process.Signal(syscall.SIGTERM)
+	eventually(t, "the kiosk's end", 20*time.Second, func() bool { return syscall.Kill(kiosk.Process.Pid, 0) != nil })
+	eventually(t, "the demo tool ended with the kiosk", 20*time.Second, func() bool { return !d.WindowTitled("Demo tool") })
+	launch(t, d, os.Args[0], config, dir, env...)
+	eventually(t, "the person signed in again after the restart", 60*time.Second, func() bool {
+		return d.WindowTitled("Workshop Login: GARAGE JANSEN")
+	})
+	time.Sleep(time.Second) // the window settles
+	click(bToolX, bToolY)
+	eventually(t, "B's demo tool after the restart, B's relay signing", 30*time.Second, func() bool {
+		return d.WindowTitled("Demo tool: verified, GARAGE JANSEN, by the relay of Demo manufacturer B")
 	})
 	d.Xdotool("search", "--name", "Demo tool", "windowmove", "1000", "700").Run()
 	time.Sleep(500 * time.Millisecond)

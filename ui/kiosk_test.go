@@ -822,12 +822,18 @@ type keyringLog struct {
 }
 
 func (k *keyringLog) note(s string) { k.mu.Lock(); k.calls = append(k.calls, s); k.mu.Unlock() }
-func (k *keyringLog) Save(s *auth.Session) error {
-	k.note("save " + s.Identity.AuthorisationUID())
+func (k *keyringLog) Save(s ...*auth.Session) error {
+	k.note("save " + s[0].Identity.AuthorisationUID())
 	return k.saveFail
 }
-func (k *keyringLog) Restore() (*auth.Session, error) { k.note("restore"); return k.restore, nil }
-func (k *keyringLog) Delete() error                   { k.note("delete"); return nil }
+func (k *keyringLog) Restore() ([]*auth.Session, error) {
+	k.note("restore")
+	if k.restore == nil {
+		return nil, nil
+	}
+	return []*auth.Session{k.restore}, nil
+}
+func (k *keyringLog) Delete() error { k.note("delete"); return nil }
 func (k *keyringLog) log() string {
 	k.mu.Lock()
 	defer k.mu.Unlock()

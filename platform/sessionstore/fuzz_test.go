@@ -22,10 +22,12 @@ func FuzzDecodeSession(f *testing.F) {
 	f.Add(`{"v":1,"c":{"sub":"secret-access-token"},"a":"secret-access-token"}`)
 	f.Add(`{"v":1,"c":{"sub":"s","cabuid":"A/B/1/C","iouid":"N/A/T","ioeuid":"NL/C/1"},"a":"at","i":9223372036854775807,"e":-9223372036854775808}`)
 	f.Add(`chunks:3`)
+	f.Add(`{"v":1,"c":{"sub":"s","cabuid":"A/B/1/C","iouid":"N/A/T","ioeuid":"NL/C/1"},"a":"at","i":0,"e":0,"m":"Demo manufacturer A","more":[{"v":1,"c":{"sub":"t","cabuid":"A/B/1/C","iouid":"N/A/T","ioeuid":"NL/C/1"},"a":"at2","i":0,"e":0,"m":"Demo manufacturer B"}]}`)
+	f.Add(`{"v":1,"c":{"sub":"s","cabuid":"A/B/1/C","iouid":"N/A/T","ioeuid":"NL/C/1"},"a":"at","i":0,"e":0,"more":[{"v":1,"c":{},"more":[]}]}`)
 	f.Fuzz(func(t *testing.T, doc string) {
-		s, err := decode(doc)
+		sessions, err := decode(doc)
 		if err != nil {
-			if s != nil {
+			if sessions != nil {
 				t.Fatal("a session and an error")
 			}
 			msg := err.Error()
@@ -37,12 +39,13 @@ func FuzzDecodeSession(f *testing.F) {
 			}
 			return
 		}
-		id := s.Identity
-		if id.Sub == "" || id.CABUID.Raw == "" || id.IOUID.Raw == "" || id.IOEUID.Raw == "" {
-			t.Fatalf("incomplete identity restored: %+v", id)
+		for _, s := range sessions {
+			if id := s.Identity; id.Sub == "" || id.CABUID.Raw == "" || id.IOUID.Raw == "" || id.IOEUID.Raw == "" {
+				t.Fatalf("incomplete identity restored: %+v", id)
+			}
 		}
-		// What is restored is kept again as the same session.
-		again, err := encode(s)
+		// What is restored is kept again as the same sessions.
+		again, err := encode(sessions)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,8 +53,8 @@ func FuzzDecodeSession(f *testing.F) {
 		if err != nil {
 			t.Fatalf("restored session %s cannot be read again: %v", again, err)
 		}
-		if !reflect.DeepEqual(back, s) {
-			t.Fatalf("session %+v\nkept again and read back as %+v", s, back)
+		if !reflect.DeepEqual(back, sessions) {
+			t.Fatalf("sessions %+v\nkept again and read back as %+v", sessions, back)
 		}
 	})
 }

@@ -55,7 +55,8 @@ func chunksOf(index string) (int, bool) {
 	return n, err == nil && strings.HasPrefix(index, "chunks:")
 }
 
-// Store saves, restores and deletes the one session of this kiosk user.
+// Store saves, restores and deletes the sessions of the one person signed
+// in at this kiosk (one a manufacturer, on a kiosk of several).
 type Store struct {
 	backend Backend
 	timeout time.Duration
@@ -86,6 +87,8 @@ func New() *Store { return &Store{backend: osKeyring{}, timeout: Timeout, now: t
 // that are claims: sub and the raw UIDs, parsed again on restore) and the
 // tokens, with short names, because the keyring's items are small. Version 1
 // is the only one there has been; a record kept by any release reads back.
+// On a kiosk of several manufacturers the record is the first session the
+// person signed in with, naming its manufacturer, and the others in More.
 type stored struct {
 	V         int               `json:"v"`
 	Claims    map[string]string `json:"c"`
@@ -97,17 +100,34 @@ type stored struct {
 	// Relay is the relay's sealed session (auth.Session.RelaySession), for
 	// fresh assertions after a restart; absent when signed in direct.
 	Relay string `json:"rs,omitempty"`
+	// Manufacturer is auth.Session.Manufacturer; More the same person's
+	// sessions of other manufacturers, in the first record only.
+	Manufacturer string   `json:"m,omitempty"`
+	More         []stored `json:"more,omitempty"`
 }
 
-func encode(s *auth.Session) ([]byte, error) {
+// encode writes the record of the sessions, the first signed in first.
+func encode(sessions []*auth.Session) ([]byte, error) {
+	if len(sessions) == 0 {
+		return nil, fmt.Errorf("no session to keep")
+	}
+	first := toStored(sessions[0])
+	for _, s := range sessions[1:] {
+		first.More = append(first.More, toStored(s))
+	}
+	return marshal(first)
+}
+
+func toStored(s *auth.Session) stored {
 	claims := map[string]string{}
 	for _, f := range s.Identity.Fields() {
 		if f.Claim {
 			claims[f.Name] = f.Value
 		}
 	}
-	return marshal(stored{V: 1, Claims: claims, Access: s.AccessToken.Reveal(), Refresh: s.RefreshToken.Reveal(),
-		Scope: s.Scope, IssuedAt: s.IssuedAt.Unix(), ExpiresAt: s.ExpiresAt.Unix(), Relay: s.RelaySession.Reveal()})
+	return stored{V: 1, Claims: claims, Access: s.AccessToken.Reveal(), Refresh: s.RefreshToken.Reveal(),
+		Scope: s.Scope, IssuedAt: s.IssuedAt.Unix(), ExpiresAt: s.ExpiresAt.Unix(), Relay: s.RelaySession.Reveal(),
+		Manufacturer: s.Manufacturer}
 }
 
 // marshal writes JSON with &, < and > as they are (a garage "JANSEN & ZN"),
@@ -122,28 +142,37 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-func decode(doc string) (*auth.Session, error) {
-	var st stored
-	if err := json.Unmarshal([]byte(doc), &st); err != nil || st.V != 1 {
+// decode reads a record back: the sessions, the first signed in first.
+func decode(doc string) ([]*auth.Session, error) {
+	var first stored
+	if err := json.Unmarshal([]byte(doc), &first); err != nil {
 		return nil, fmt.Errorf("the kept session cannot be read")
 	}
-	claims, _ := marshal(st.Claims)
-	id, err := auth.ParseUserInfo(claims)
-	if err != nil {
-		return nil, err
+	var sessions []*auth.Session
+	for i, st := range append([]stored{first}, first.More...) {
+		if st.V != 1 || i > 0 && st.More != nil {
+			return nil, fmt.Errorf("the kept session cannot be read")
+		}
+		claims, _ := marshal(st.Claims)
+		id, err := auth.ParseUserInfo(claims)
+		if err != nil {
+			return nil, err
+		}
+		s := &auth.Session{Identity: id, AccessToken: auth.Secret(st.Access), RefreshToken: auth.Secret(st.Refresh),
+			Scope: st.Scope, IssuedAt: time.Unix(st.IssuedAt, 0), RelaySession: auth.Secret(st.Relay), Manufacturer: st.Manufacturer}
+		if st.ExpiresAt > 0 {
+			s.ExpiresAt = time.Unix(st.ExpiresAt, 0)
+		}
+		sessions = append(sessions, s)
 	}
-	s := &auth.Session{Identity: id, AccessToken: auth.Secret(st.Access), RefreshToken: auth.Secret(st.Refresh),
-		Scope: st.Scope, IssuedAt: time.Unix(st.IssuedAt, 0), RelaySession: auth.Secret(st.Relay)}
-	if st.ExpiresAt > 0 {
-		s.ExpiresAt = time.Unix(st.ExpiresAt, 0)
-	}
-	return s, nil
+	return sessions, nil
 }
 
-// Save keeps the session, replacing any other. It returns ErrUnavailable
-// (wrapped) when the keyring cannot be used; nothing is kept then.
-func (st *Store) Save(s *auth.Session) error {
-	doc, err := encode(s)
+// Save keeps the person's sessions (one a manufacturer, the first signed in
+// first), replacing whatever was kept. It returns ErrUnavailable (wrapped)
+// when the keyring cannot be used; nothing is kept then.
+func (st *Store) Save(sessions ...*auth.Session) error {
+	doc, err := encode(sessions)
 	if err != nil {
 		return err
 	}
@@ -184,10 +213,12 @@ func (st *Store) owe(owed bool, err error) {
 	}
 }
 
-// Restore returns the kept session if it may be used again: still valid for
-// at least a minute, and not a chain authorisation (single-use). Anything
-// else kept is wiped. No session kept is (nil, nil).
-func (st *Store) Restore() (*auth.Session, error) {
+// Restore returns the kept sessions, the first signed in first, if that one
+// may be used again: still valid for at least a minute, and not a chain
+// authorisation (single-use). Anything else kept is wiped; another
+// manufacturer's session that may not be used again is left out. No
+// session kept is (nil, nil).
+func (st *Store) Restore() ([]*auth.Session, error) {
 	st.mu.Lock()
 	owed := st.deleteOwed
 	st.mu.Unlock()
@@ -215,16 +246,26 @@ func (st *Store) Restore() (*auth.Session, error) {
 		}
 		doc = b.String()
 	}
-	s, err := decode(doc)
-	switch {
-	case err != nil:
+	sessions, err := decode(doc)
+	if err != nil {
 		return nil, errors.Join(err, st.Delete())
-	case s.Identity.Role == auth.RoleRSSE:
-		return nil, st.Delete() // a chain authorisation works once
-	case s.ExpiresAt.IsZero() || s.ExpiresAt.Before(st.now().Add(time.Minute)):
+	}
+	if !st.mayComeBack(sessions[0]) {
 		return nil, st.Delete()
 	}
-	return s, nil
+	usable := sessions[:1]
+	for _, s := range sessions[1:] {
+		if st.mayComeBack(s) {
+			usable = append(usable, s)
+		}
+	}
+	return usable, nil
+}
+
+// mayComeBack: valid for at least a minute more, and not a chain
+// authorisation, which works once.
+func (st *Store) mayComeBack(s *auth.Session) bool {
+	return s.Identity.Role != auth.RoleRSSE && !s.ExpiresAt.IsZero() && !s.ExpiresAt.Before(st.now().Add(time.Minute))
 }
 
 // Delete removes the kept session, split or not. Nothing kept is no error.

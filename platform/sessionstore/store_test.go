@@ -77,6 +77,14 @@ func session(t *testing.T, rsse bool, token string) *auth.Session {
 		IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 }
 
+// first is the first session of those restored.
+func first(sessions []*auth.Session, err error) (*auth.Session, error) {
+	if len(sessions) == 0 {
+		return nil, err
+	}
+	return sessions[0], err
+}
+
 func memoryStore() (*Store, *smallKeyring) {
 	k := &smallKeyring{items: map[string]string{}}
 	return &Store{backend: k, timeout: 200 * time.Millisecond, now: func() time.Time { return now }}, k
@@ -91,7 +99,7 @@ func TestSaveRestoreDelete(t *testing.T) {
 	if len(k.items) != 1 {
 		t.Errorf("a short session took %d items", len(k.items))
 	}
-	got, err := st.Restore()
+	got, err := first(st.Restore())
 	if err != nil || got == nil {
 		t.Fatalf("Restore = %v, %v", got, err)
 	}
@@ -101,8 +109,36 @@ func TestSaveRestoreDelete(t *testing.T) {
 	if err := st.Delete(); err != nil || len(k.items) != 0 {
 		t.Errorf("after Delete: %v, %d items", err, len(k.items))
 	}
-	if got, err := st.Restore(); got != nil || err != nil {
+	if got, err := first(st.Restore()); got != nil || err != nil {
 		t.Errorf("nothing kept: %v, %v", got, err)
+	}
+}
+
+// A person signed in to two manufacturers is kept as one record naming
+// each; a restart brings both back, the first signed in first. A session
+// of the second that may not come back is left out; when the first may
+// not, nothing comes back.
+func TestSessionsOfTwoManufacturers(t *testing.T) {
+	st, k := memoryStore()
+	a, b := session(t, false, "at-a"), session(t, false, "at-b")
+	a.Manufacturer, b.Manufacturer = "Demo manufacturer A", "Demo manufacturer B"
+	if err := st.Save(a, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Restore()
+	if err != nil || len(got) != 2 || got[0].Manufacturer != a.Manufacturer || got[0].AccessToken.Reveal() != "at-a" ||
+		got[1].Manufacturer != b.Manufacturer || got[1].AccessToken.Reveal() != "at-b" {
+		t.Fatalf("Restore = %+v, %v", got, err)
+	}
+	b.ExpiresAt = now.Add(30 * time.Second)
+	st.Save(a, b)
+	if got, err := st.Restore(); err != nil || len(got) != 1 || got[0].Manufacturer != a.Manufacturer {
+		t.Errorf("B expiring within a minute: restored %+v, %v; want A alone", got, err)
+	}
+	b.ExpiresAt, a.ExpiresAt = now.Add(time.Hour), now.Add(30*time.Second)
+	st.Save(a, b)
+	if got, err := st.Restore(); got != nil || err != nil || len(k.items) != 0 {
+		t.Errorf("A expiring within a minute: restored %+v, %v, %d items left; want nothing", got, err, len(k.items))
 	}
 }
 
@@ -125,7 +161,7 @@ func TestRecordKeepsAmpersandsAndAngles(t *testing.T) {
 	if !strings.Contains(record, `"iouid":"`+iouid+`"`) || strings.Contains(record, `\u00`) {
 		t.Errorf("keyring record %s", record)
 	}
-	if got, err := st.Restore(); err != nil || got == nil || got.Identity.IOUID.Raw != iouid {
+	if got, err := first(st.Restore()); err != nil || got == nil || got.Identity.IOUID.Raw != iouid {
 		t.Errorf("Restore = %+v, %v", got, err)
 	}
 }
@@ -145,7 +181,7 @@ func TestLongSessionIsSplit(t *testing.T) {
 			t.Errorf("%s holds %d bytes", name, len(v))
 		}
 	}
-	got, err := st.Restore()
+	got, err := first(st.Restore())
 	if err != nil || got.AccessToken.Reveal() != token {
 		t.Fatalf("restored a different token (%v)", err)
 	}
@@ -166,14 +202,14 @@ func TestRestoreWipesWhatMustNotComeBack(t *testing.T) {
 		if err := st.Save(s); err != nil {
 			t.Fatal(err)
 		}
-		got, err := st.Restore()
+		got, err := first(st.Restore())
 		if got != nil || err != nil || len(k.items) != 0 {
 			t.Errorf("%s: restored %v (%v), %d items left", name, got, err, len(k.items))
 		}
 	}
 	st, k := memoryStore()
 	k.items["session"] = "{not json"
-	if got, _ := st.Restore(); got != nil || len(k.items) != 0 {
+	if got, _ := first(st.Restore()); got != nil || len(k.items) != 0 {
 		t.Error("a damaged item was not wiped")
 	}
 }
@@ -224,7 +260,7 @@ func TestSecretService(t *testing.T) {
 	if err := st.Save(session(t, false, token)); err != nil {
 		t.Fatalf("the Secret Service refused: %v", err)
 	}
-	got, err := st.Restore()
+	got, err := first(st.Restore())
 	if err != nil || got == nil || got.AccessToken.Reveal() != token {
 		t.Fatalf("Restore = %v, %v", got, err)
 	}
@@ -253,7 +289,7 @@ func TestProbeLeavesTheSessionAndSaysWhenItFails(t *testing.T) {
 	if err := st.Probe(); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := st.Restore(); got == nil || len(k.items) != 1 {
+	if got, _ := first(st.Restore()); got == nil || len(k.items) != 1 {
 		t.Errorf("after Probe: session %v, items %v", got, k.items)
 	}
 	k.hang = true
@@ -351,10 +387,10 @@ func TestRecordFormatIsKept(t *testing.T) {
 		record string
 	}{{false, ioe}, {true, rsse}} {
 		s := session(t, c.chain, "at-short")
-		if got, err := encode(s); err != nil || string(got) != c.record {
+		if got, err := encode([]*auth.Session{s}); err != nil || string(got) != c.record {
 			t.Errorf("encode = %v\n got %s\nwant %s", err, got, c.record)
 		}
-		got, err := decode(c.record)
+		got, err := first(decode(c.record))
 		if err != nil || got.AccessToken.Reveal() != "at-short" || got.RefreshToken.Reveal() != "rt-1" ||
 			!got.ExpiresAt.Equal(s.ExpiresAt) || !got.IssuedAt.Equal(s.IssuedAt) || got.Scope != s.Scope {
 			t.Fatalf("decode = %+v, %v", got, err)
@@ -399,7 +435,7 @@ func TestASaveThatLandsAfterSignOutIsUndone(t *testing.T) {
 	if err := st.Delete(); !errors.Is(err, ErrUnavailable) { // sign-out, while the save still hangs
 		t.Fatalf("delete: %v", err)
 	}
-	if s, _ := st.Restore(); s != nil {
+	if s, _ := first(st.Restore()); s != nil {
 		t.Fatal("restored a signed-out session while its deletion is owed")
 	}
 	close(k.release) // the keyring is unlocked: the old save lands
@@ -416,7 +452,7 @@ func TestASaveThatLandsAfterSignOutIsUndone(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if s, err := st.Restore(); s != nil || err != nil {
+	if s, err := first(st.Restore()); s != nil || err != nil {
 		t.Errorf("restore after the keyring answered: %v %v", s, err)
 	}
 }
@@ -434,7 +470,7 @@ func TestRelaySessionAndKioskKeyAreKept(t *testing.T) {
 	if err := st.Save(s); err != nil {
 		t.Fatal(err)
 	}
-	got, err := st.Restore()
+	got, err := first(st.Restore())
 	if err != nil || got == nil || got.RelaySession != s.RelaySession {
 		t.Fatalf("restored %v, %v: want the relay session back", got, err)
 	}

@@ -20,9 +20,9 @@ import (
 // keptSession is a keyring that only notes whether the session was deleted.
 type keptSession struct{ deleted bool }
 
-func (k *keptSession) Save(*auth.Session) error        { return nil }
-func (k *keptSession) Restore() (*auth.Session, error) { return nil, nil }
-func (k *keptSession) Delete() error                   { k.deleted = true; return nil }
+func (k *keptSession) Save(...*auth.Session) error       { return nil }
+func (k *keptSession) Restore() ([]*auth.Session, error) { return nil, nil }
+func (k *keptSession) Delete() error                     { k.deleted = true; return nil }
 
 // The crash rule: a session is restored only after a run that ended
 // cleanly; after a crash the tools it left are ended and the person signed

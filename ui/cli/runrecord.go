@@ -95,8 +95,8 @@ type wipeRecorded struct {
 }
 
 // Save, once it succeeds, has replaced whatever was owed a delete.
-func (w wipeRecorded) Save(s *auth.Session) error {
-	err := w.Sessions.Save(s)
+func (w wipeRecorded) Save(s ...*auth.Session) error {
+	err := w.Sessions.Save(s...)
 	if err == nil && w.run != nil {
 		if werr := w.run.OweWipe(false); werr != nil {
 			w.log.Warn("updating the run record", "error", werr)

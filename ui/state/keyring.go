@@ -1,6 +1,10 @@
 package state
 
-import "github.com/workshop-login/workshop-login/auth"
+import (
+	"fmt"
+
+	"github.com/workshop-login/workshop-login/auth"
+)
 
 // The session across restarts: the keyring is asked after the first code,
 // and told of each new session.
@@ -25,11 +29,61 @@ func (m *Machine) maybeRestore(tick bool) {
 	restore()
 }
 
-// keep saves a new session in the keyring; the screen says when it cannot.
-// A chain authorisation is never kept: it works once.
-func (m *Machine) keep(s *auth.Session) {
-	if s.Identity.Role == auth.RoleRSSE || m.choice() {
+// keep saves the person's sessions in the keyring, each naming its
+// manufacturer, whenever one is added; the screen says when it cannot. A
+// chain authorisation is never kept: it works once.
+func (m *Machine) keep() {
+	first := m.session
+	if first == nil || first.Identity.Role == auth.RoleRSSE {
 		return
 	}
-	m.onKeyring(func(store Sessions) Msg { return Saved{Session: s, Err: store.Save(s)} })
+	all := []*auth.Session{first}
+	for _, s := range m.sessions {
+		if s != nil && s != first {
+			all = append(all, s)
+		}
+	}
+	m.onKeyring(func(store Sessions) Msg { return Saved{Session: first, Err: store.Save(all...)} })
+}
+
+// takeOver signs in again the sessions kept before a restart, each with
+// the manufacturer it names. The first one decides: when its manufacturer
+// is no longer configured, nothing is taken over (a kiosk of one takes
+// it whatever it names, as releases before several manufacturers kept
+// none). Another person's session never was kept (approvedAnother).
+func (m *Machine) takeOver(kept []*auth.Session) {
+	for n, s := range kept {
+		i := m.manufacturerOf(s)
+		if i < 0 || n > 0 && m.sessions[i] != nil {
+			if n == 0 {
+				m.w.LogError("restoring the session from the keyring",
+					fmt.Errorf("it is of %q, which this kiosk no longer signs in to", s.Manufacturer))
+				return
+			}
+			continue
+		}
+		if n == 0 {
+			m.endAttempt() // no code is needed now
+			m.attempt++
+			m.session, m.cur = s, i
+			m.lastInput = m.opts.Now()
+		}
+		s.Manufacturer = m.vms[i].Name
+		m.sessions[i] = s
+		m.audit(AuditSignIn, s, "restored after a restart")
+	}
+	m.mark(Everything)
+}
+
+// manufacturerOf is the index of the manufacturer a kept session names.
+func (m *Machine) manufacturerOf(s *auth.Session) int {
+	if !m.choice() {
+		return 0
+	}
+	for i, vm := range m.vms {
+		if vm.Name == s.Manufacturer {
+			return i
+		}
+	}
+	return -1
 }

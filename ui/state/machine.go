@@ -119,15 +119,10 @@ func (m *Machine) Start() {
 	m.ticker(ctx)
 	m.resting, m.idleAt = m.restable(), time.Time{}
 	m.begin() // enrol.go: the first code, or the enrolment's
-	if m.choice() {
-		// A kept session does not say whose it is: with several
-		// manufacturers none is kept (keep), and none is restored.
-		return
-	}
 	m.restore = func() {
 		m.onKeyring(func(s Sessions) Msg {
 			restored, err := s.Restore()
-			return Restored{Session: restored, Err: err}
+			return Restored{Sessions: restored, Err: err}
 		})
 	}
 }
@@ -157,13 +152,8 @@ func (m *Machine) Handle(msg Msg) {
 		if msg.Err != nil {
 			m.w.LogError("restoring the session from the keyring", msg.Err)
 		}
-		if msg.Session != nil && m.session == nil {
-			m.endAttempt() // no code is needed now
-			m.attempt++
-			m.session, m.sessions[m.cur] = msg.Session, msg.Session
-			m.lastInput = m.opts.Now()
-			m.audit(AuditSignIn, msg.Session, "restored after a restart")
-			m.mark(Everything)
+		if m.session == nil {
+			m.takeOver(msg.Sessions)
 		}
 	case Saved:
 		if msg.Err != nil {
@@ -298,7 +288,7 @@ func (m *Machine) show(e auth.Event) {
 		}
 		m.session, m.sessions[m.cur], m.web = e.Session, e.Session, false
 		m.audit(AuditSignIn, e.Session, "")
-		m.keep(e.Session)
+		m.keep()
 	}
 	if e.Kind == auth.EventRefused && e.Err != nil {
 		m.audit(AuditRefused, nil, e.Err.Detail)

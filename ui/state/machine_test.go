@@ -287,24 +287,55 @@ func TestIdleTimeIsAskedOnlyWhileSignedIn(t *testing.T) {
 
 // keyring is a Sessions whose Delete waits until released.
 type keyring struct {
-	mu       sync.Mutex
-	calls    []string
-	restore  *auth.Session
-	saveFail error
-	release  chan struct{}
+	mu         sync.Mutex
+	calls      []string
+	restore    *auth.Session
+	restoreAll []*auth.Session // what was saved last, deleted by Delete
+	saveFail   error
+	release    chan struct{}
+}
+
+// kept says whose sessions are saved: the authorisation UID, and the
+// manufacturer where one is named.
+func kept(sessions []*auth.Session) string {
+	var whose []string
+	for _, s := range sessions {
+		w := s.Identity.AuthorisationUID()
+		if s.Manufacturer != "" {
+			w += " at " + s.Manufacturer
+		}
+		whose = append(whose, w)
+	}
+	return strings.Join(whose, " + ")
 }
 
 func (k *keyring) note(s string) { k.mu.Lock(); k.calls = append(k.calls, s); k.mu.Unlock() }
-func (k *keyring) Save(s *auth.Session) error {
-	k.note("save " + s.Identity.AuthorisationUID())
+func (k *keyring) Save(sessions ...*auth.Session) error {
+	k.note("save " + kept(sessions))
+	if k.saveFail == nil {
+		k.mu.Lock()
+		k.restoreAll = sessions
+		k.mu.Unlock()
+	}
 	return k.saveFail
 }
-func (k *keyring) Restore() (*auth.Session, error) { k.note("restore"); return k.restore, nil }
+func (k *keyring) Restore() ([]*auth.Session, error) {
+	k.note("restore")
+	if k.restore == nil {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		return k.restoreAll, nil
+	}
+	return []*auth.Session{k.restore}, nil
+}
 func (k *keyring) Delete() error {
 	if k.release != nil {
 		<-k.release
 	}
 	k.note("delete")
+	k.mu.Lock()
+	k.restoreAll = nil
+	k.mu.Unlock()
 	return nil
 }
 func (k *keyring) log() string { k.mu.Lock(); defer k.mu.Unlock(); return strings.Join(k.calls, ", ") }
@@ -360,7 +391,7 @@ func TestRestoredSessionTakesOverOnlyFromNobody(t *testing.T) {
 	h.SignOut()
 	h.until(t, "the sign-out", func() bool { return strings.HasSuffix(store.log(), "delete") && h.Session() == nil })
 	h.event(auth.Event{Kind: auth.EventApproved, Session: someone})
-	h.Handle(Restored{Session: store.restore})
+	h.Handle(Restored{Sessions: []*auth.Session{store.restore}})
 	if h.Session() != someone {
 		t.Error("a restored session replaced the person signed in")
 	}

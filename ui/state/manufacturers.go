@@ -103,6 +103,7 @@ func (m *Machine) approvedAnother(s *auth.Session) {
 	if samePerson(m.session.Identity, s.Identity) {
 		m.sessions[i] = s
 		m.audit(AuditSignIn, s, "also signed in")
+		m.keep()
 		return
 	}
 	m.audit(AuditRefused, s, "another person approved the sign-in to "+m.vms[i].Name+"; "+

@@ -278,29 +278,82 @@ func TestIdleSignOutEndsEveryManufacturer(t *testing.T) {
 	}
 }
 
+// restart starts the kiosk again on the same keyring, and lets it answer.
+func (k *twoVMs) restart(t *testing.T, store *keyring) *twoVMs {
+	t.Helper()
+	asked := strings.Count(store.log(), "restore")
+	again := newTwoVMs(t, func(o *Options) { o.Sessions = store })
+	for range 3 {
+		again.Handle(Tick{})
+	}
+	again.until(t, "the keyring's answer", func() bool { return strings.Count(store.log(), "restore") > asked })
+	time.Sleep(50 * time.Millisecond)
+	for len(again.posted) > 0 {
+		again.Handle(<-again.posted)
+	}
+	return again
+}
+
+// A clean restart (an update, the window closed) brings back the person
+// signed in to both manufacturers, each with its own session: the keyring
+// keeps them as one record, each naming its manufacturer.
+func TestACleanRestartKeepsEveryManufacturer(t *testing.T) {
+	store := &keyring{}
+	k := newTwoVMs(t, func(o *Options) { o.Sessions = store })
+	a := k.signInToA(t)
+	b := person(t, "sub-at-b", "DE/OTHERCAB/1234567890B")
+	k.alsoB(b)
+	k.until(t, "both kept", func() bool {
+		return strings.Contains(store.log(), "save 1234567890B at Demo manufacturer A + 1234567890B at Demo manufacturer B")
+	})
+	k.Stop()
+	again := k.restart(t, store)
+	v := again.View()
+	if again.Session() != a || v.Screen != ScreenSignedIn || len(v.Signed) != 2 || len(v.Also) != 0 {
+		t.Fatalf("after the restart: %+v", v)
+	}
+	again.LaunchTool("B diagnostics")
+	again.until(t, "the launch", func() bool { return strings.Contains(strings.Join(again.audit, "|"), "tool_launch") })
+	if got := again.desks[1].handed; len(got) != 1 || got[0] != b {
+		t.Errorf("B's tool got %v after the restart, want B's session", got)
+	}
+	if got := strings.Join(again.audit, "|"); strings.Count(got, "restored after a restart") != 2 {
+		t.Errorf("audit %q", got)
+	}
+	again.SignOut()
+	again.until(t, "the keyring emptied", func() bool { return strings.HasSuffix(store.log(), "delete") })
+	if v := again.View(); again.Session() != nil || len(v.Signed) != 0 {
+		t.Errorf("after sign-out: %+v", v)
+	}
+}
+
 // A kill -9 restart: the crash rule wipes the keyring before the kiosk
-// starts (ui/cli's beginRun); a kiosk of several manufacturers never
-// keeps a session there, nor restores one, so the restart shows the tiles
-// with nobody signed in, whatever the keyring still held.
+// starts (ui/cli's beginRun, TestCrashRule), so the restart shows the
+// tiles with nobody signed in, to any manufacturer.
 func TestRestartAfterACrashSignsOutAll(t *testing.T) {
 	store := &keyring{}
 	k := newTwoVMs(t, func(o *Options) { o.Sessions = store })
 	k.signInToA(t)
 	k.alsoB(person(t, "sub-at-b", "NL/EXAMPLECAB/1234567890B"))
-	k.Stop() // kill -9: no sign-out
-	store.restore = person(t, "sub-at-a", "NL/EXAMPLECAB/1234567890B")
-	again := newTwoVMs(t, func(o *Options) { o.Sessions = store })
-	for range 3 {
-		again.Handle(Tick{})
+	k.until(t, "both kept", func() bool { return strings.Contains(store.log(), " + ") })
+	k.Stop()                               // kill -9: no sign-out
+	if err := store.Delete(); err != nil { // the crash rule, at the next start
+		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // a restore, were one asked, would be on its way
-	for len(again.posted) > 0 {
-		again.Handle(<-again.posted)
-	}
+	again := k.restart(t, store)
 	if v := again.View(); again.Session() != nil || v.Screen != ScreenRest || len(v.Choices) != 2 {
 		t.Errorf("after the restart: %+v", v)
 	}
-	if got := store.log(); strings.Contains(got, "save") || strings.Contains(got, "restore") {
-		t.Errorf("keyring calls %q: a session of several manufacturers was kept or restored", got)
+}
+
+// A kept session of a manufacturer the kiosk no longer signs in to (the
+// garage's list changed) is not taken over by another.
+func TestAKeptSessionOfAManufacturerRemovedStaysOut(t *testing.T) {
+	gone := person(t, "sub-at-c", "NL/EXAMPLECAB/1234567890B")
+	gone.Manufacturer = "Demo manufacturer C"
+	store := &keyring{restoreAll: []*auth.Session{gone}}
+	again := (&twoVMs{}).restart(t, store)
+	if v := again.View(); again.Session() != nil || v.Screen != ScreenRest {
+		t.Errorf("C's session taken over: %+v", v)
 	}
 }

@@ -29,10 +29,11 @@ type IdleSample struct {
 	OK   bool
 }
 
-// Restored is the keyring's answer at start: a session to take over, or nil.
+// Restored is the keyring's answer at start: the sessions to take over
+// (one a manufacturer, the first signed in first), or none.
 type Restored struct {
-	Session *auth.Session
-	Err     error
+	Sessions []*auth.Session
+	Err      error
 }
 
 // Saved is the keyring's answer to keeping Session.

@@ -71,12 +71,14 @@ type Manufacturer struct {
 	Handoff Handoff // nil: none
 }
 
-// Sessions keeps the signed-in session across restarts: the OS keyring.
+// Sessions keeps the signed-in sessions across restarts: the OS keyring.
 // Its calls may take seconds; the kiosk makes them off the screen's
 // goroutine, one at a time, in order.
 type Sessions interface {
-	Save(*auth.Session) error
-	Restore() (*auth.Session, error) // nil when none may be used again
+	// Save keeps the person's sessions, one a manufacturer, the first
+	// signed in first (each names its manufacturer), replacing any kept.
+	Save(...*auth.Session) error
+	Restore() ([]*auth.Session, error) // none when none may be used again
 	Delete() error
 }
 
