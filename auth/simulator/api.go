@@ -31,7 +31,7 @@ func (s *Simulator) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope := r.Form.Get("scope")
-	if problem := s.checkScope(scope); problem != "" {
+	if problem := s.checkScope(clientID, scope); problem != "" {
 		s.log(r, "authorize", "invalid_scope")
 		oauthError(w, http.StatusBadRequest, "invalid_scope", problem)
 		return
@@ -54,7 +54,11 @@ func (s *Simulator) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}})
 }
 
-func (s *Simulator) checkScope(scope string) string {
+func (s *Simulator) checkScope(clientID, scope string) string {
+	product, own := s.opts.ProductScopes[clientID]
+	if !own {
+		product = s.opts.ProductScope
+	}
 	fields := strings.Fields(scope)
 	has := func(want string) bool { return slices.Contains(fields, want) }
 	switch {
@@ -62,7 +66,7 @@ func (s *Simulator) checkScope(scope string) string {
 		return "scope lacks openid"
 	case !has("sermi"):
 		return "scope lacks sermi"
-	case !has(s.opts.ProductScope):
+	case !has(product):
 		return "scope lacks this client's product scope"
 	}
 	return ""

@@ -43,6 +43,10 @@ type Options struct {
 	Clients map[string]string
 	// ProductScope is the 16-character scope the clients must ask for; default DefaultProductScope.
 	ProductScope string
+	// ProductScopes gives a client its own product scope, by client id, as
+	// Digidentity gives each vehicle manufacturer's client its own; a client
+	// not named asks for ProductScope.
+	ProductScopes map[string]string
 	// SessionLifetime is how long a QR code (or a web sign-in's code) can be
 	// approved and exchanged, on the Now clock; any positive value works (10
 	// s, 5 minutes); zero or less takes the default, 2 minutes. Once it has

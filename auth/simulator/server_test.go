@@ -131,6 +131,24 @@ func TestAuthorizeChecksTheRequest(t *testing.T) {
 	}
 }
 
+// Each vehicle manufacturer's client has its own product scope: a client
+// asking with another's (a relay configured with the wrong one) is refused.
+func TestEachClientAsksForItsOwnProductScope(t *testing.T) {
+	srv := start(t, Options{Clients: map[string]string{"vm-a": "a-secret", "vm-b": "b-secret"},
+		ProductScopes: map[string]string{"vm-a": "vmaproductscope1", "vm-b": "vmbproductscope2"}})
+	ask := func(client, product string) reply {
+		return authorize(t, srv, url.Values{"client_id": {client}, "scope": {product + " openid sermi"}, "response_type": {"code"}})
+	}
+	if r := ask("vm-a", "vmaproductscope1"); r.status != 200 {
+		t.Errorf("A with its own scope: %d %s", r.status, r.body)
+	}
+	for _, wrong := range []string{"vmbproductscope2", DefaultProductScope} {
+		if r := ask("vm-a", wrong); r.status != 400 || r.json["error"] != "invalid_scope" {
+			t.Errorf("A with %s: %d %s, want invalid_scope", wrong, r.status, r.body)
+		}
+	}
+}
+
 func TestTokenLifecycle(t *testing.T) {
 	srv := start(t, Options{})
 	for _, path := range []string{"/oauth2/token", "/oauth2/token.json"} {

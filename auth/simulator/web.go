@@ -66,7 +66,7 @@ func (s *Simulator) handleWebAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request", "state is required")
 		return
 	}
-	if problem := s.checkScope(q.Get("scope")); problem != "" {
+	if problem := s.checkScope(clientID, q.Get("scope")); problem != "" {
 		fail("invalid_scope", problem)
 		return
 	}

@@ -112,11 +112,13 @@ func (f *Factory) TrustCentre(cfg config.Config, logger *slog.Logger) (*TrustCen
 	tc := &TrustCentre{Settings: cfg.TrustCentre}
 	embeddedRelay, demo := cfg.EmbeddedRelay(), demoManufacturers(&cfg)
 	if cfg.EmbeddedSimulator() {
+		clients, scopes := simulatorClients(&cfg)
 		sim, err := simulator.Listen(cfg.Simulator.Listen, simulator.Options{
 			PublicURL:       cfg.Simulator.PublicURL,
 			SessionLifetime: cfg.Simulator.SessionLifetime,
-			Clients:         simulatorClients(&cfg),
+			Clients:         clients,
 			ProductScope:    cfg.TrustCentre.ProductScope,
+			ProductScopes:   scopes,
 			Logger:          logger,
 		})
 		if err != nil {

@@ -37,28 +37,35 @@ func demoManufacturers(cfg *config.Config) bool {
 	return len(cfg.Simulator.Manufacturers) > 0 && len(cfg.Manufacturers) == 0 && cfg.EmbeddedRelay()
 }
 
-// demoClient is the simulator's client of the n-th demo manufacturer.
-func demoClient(n int) (id, secret string) {
-	return fmt.Sprintf("demo-manufacturer-%d", n+1), fmt.Sprintf("demo-secret-%d-not-confidential", n+1)
+// demoClient is the simulator's client of the n-th demo manufacturer, with
+// its own product scope (16 letters and digits), as each manufacturer's
+// client at Digidentity has.
+func demoClient(n int) (id, secret, scope string) {
+	return fmt.Sprintf("demo-manufacturer-%d", n+1), fmt.Sprintf("demo-secret-%d-not-confidential", n+1), fmt.Sprintf("demoscopevm%05d", n+1)
 }
 
-// simulatorClients are the clients the embedded simulator accepts: the
-// configured one, the direct clients of [[manufacturers]], and in the
+// simulatorClients are the clients the embedded simulator accepts, with
+// their secrets and, where a client has its own, their product scopes:
+// the configured one, the direct clients of [[manufacturers]], and in the
 // demonstration one per demo manufacturer.
-func simulatorClients(cfg *config.Config) map[string]string {
-	clients := map[string]string{cfg.TrustCentre.ClientID: cfg.TrustCentre.ClientSecret.Reveal()}
+func simulatorClients(cfg *config.Config) (secrets, scopes map[string]string) {
+	secrets = map[string]string{cfg.TrustCentre.ClientID: cfg.TrustCentre.ClientSecret.Reveal()}
+	scopes = map[string]string{}
 	for _, m := range cfg.Manufacturers {
 		if m.ClientID != "" {
-			clients[m.ClientID] = m.ClientSecret.Reveal()
+			secrets[m.ClientID] = m.ClientSecret.Reveal()
+			if m.ProductScope != "" {
+				scopes[m.ClientID] = m.ProductScope
+			}
 		}
 	}
 	if demoManufacturers(cfg) {
 		for i := range cfg.Simulator.Manufacturers {
-			id, secret := demoClient(i)
-			clients[id] = secret
+			id, secret, scope := demoClient(i)
+			secrets[id], scopes[id] = secret, scope
 		}
 	}
-	return clients
+	return secrets, scopes
 }
 
 // manufacturerEngines makes an engine per manufacturer: through its relay
@@ -69,8 +76,8 @@ func (f *Factory) manufacturerEngines(tc *TrustCentre, cfg *config.Config, demo 
 	if demo {
 		for i, name := range cfg.Simulator.Manufacturers {
 			settings := tc.Settings
-			id, secret := demoClient(i)
-			settings.ClientID, settings.ClientSecret = id, auth.Secret(secret)
+			id, secret, scope := demoClient(i)
+			settings.ClientID, settings.ClientSecret, settings.ProductScope = id, auth.Secret(secret), scope
 			vms = append(vms, config.VM{Name: name, TrustCentre: settings})
 		}
 	} else {
