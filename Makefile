@@ -51,7 +51,7 @@ LANG := en_US.UTF-8
 endif
 
 .PHONY: env fonts run test build screenshots bench figures fuzz soak deps test-deps check-go dist dist-linux dist-windows dist-tools dist-check \
-	wine-check wine-helpers relay-static relay-image bench-relay bench-relay-long bench-wake
+	wine-check wine-helpers relay-static relay-image bench-relay bench-relay-long bench-relay-memory bench-wake
 
 # make run shows a kiosk of two manufacturers: the embedded simulator plays
 # a client and an embedded relay for each (simulator.manufacturers).
@@ -115,6 +115,13 @@ bench-relay: relay-static
 bench-relay-long: relay-static
 	WORKSHOP_LOGIN_STATIC_RELAY=$(CURDIR)/$(RELAY_BINARY) \
 		$(GO) test $(GOFLAGS) -v -run='^$$' -bench='RelayFleet' -benchtime=1x -timeout=30m ./auth/relay/cmd/workshop-login-relay/
+
+# A replica at its memory bound: GOMEMLIMIT set so that the connections it
+# lets in are just above 5,000 waiting kiosks; its peak RSS against the
+# limit (about two minutes).
+bench-relay-memory: relay-static
+	WORKSHOP_LOGIN_STATIC_RELAY=$(CURDIR)/$(RELAY_BINARY) \
+		$(GO) test $(GOFLAGS) -v -run='^$$' -bench='RelayAtItsMemoryBound' -benchtime=1x -timeout=20m ./auth/relay/cmd/workshop-login-relay/
 
 # The default run in a real window under Xvfb, 20 times: a key at rest to a
 # decodable code, and the approval to the signed-in screen (medians and

@@ -77,6 +77,8 @@ type site struct {
 	// extra is appended to every replica's relay.toml (limits, say); top
 	// goes before its first section (enrolment = "garage", say).
 	extra, top string
+	// env is added to a replica process's environment (GOMEMLIMIT, say).
+	env []string
 }
 
 // newSite writes the keys and the kiosks file for n kiosks. The kiosks file
@@ -182,6 +184,9 @@ func startReplicaIn(t testing.TB, s *site, addr, image string) *replica {
 	config := s.config(t, addr)
 	if image == "" {
 		r.cmd = exec.Command(relayBinary(t), "--config", config)
+		if len(s.env) > 0 {
+			r.cmd.Env = append(os.Environ(), s.env...)
+		}
 	} else {
 		r.container = "workshop-login-relay-test-" + strings.ReplaceAll(addr, ":", "-")
 		r.cmd = exec.Command("podman", "--runtime", "runc", "--cgroup-manager=cgroupfs", "run", "--rm", "--name", r.container,
