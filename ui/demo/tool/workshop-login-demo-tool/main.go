@@ -93,12 +93,20 @@ func showWindow(ctx context.Context, cfg demotool.Config) {
 		container.NewHBox(layout.NewSpacer(), closeBtn)))
 	w.Resize(fyne.NewSize(620, 420))
 
+	// One bridge from the goroutines to the window: the check's result,
+	// and the quit at sign-out.
+	toWindow := make(chan func(), 2)
+	go func() {
+		for f := range toWindow {
+			fyne.Do(f)
+		}
+	}()
 	go func() {
 		check, cancel := context.WithTimeout(ctx, checkTimeout)
 		defer cancel()
 		r := demotool.Check(check, os.Stdin, cfg)
 		fmt.Println(r.Line())
-		fyne.Do(func() {
+		toWindow <- func() {
 			w.SetTitle(r.Title())
 			heading.SetText(r.Heading())
 			icon.SetResource(theme.ConfirmIcon())
@@ -116,11 +124,11 @@ func showWindow(ctx context.Context, cfg demotool.Config) {
 				signature.Hide() // no blank line where nothing was checked
 			}
 			meaning.SetText(r.Meaning())
-		})
+		}
 	}()
 	go func() {
 		<-ctx.Done() // SIGTERM at sign-out, or Ctrl+C: close as a person would
-		fyne.Do(a.Quit)
+		toWindow <- a.Quit
 	}()
 	w.ShowAndRun()
 }
