@@ -87,25 +87,10 @@ func (s *Server) sourceOf(r *http.Request) string {
 }
 
 func (s *Server) enrolStart(w http.ResponseWriter, r *http.Request, kiosk string) {
-	began := s.cfg.Now()
-	qr, err := s.cfg.Upstream.RequestQR(r.Context())
-	s.cfg.Metrics.observe("qr", began, s.cfg.Now())
-	if err != nil {
-		answer := auth.Classify(err, s.cfg.Upstream.Settings().MaxRetryWait)
-		s.cfg.Metrics.upstreamError("qr", string(answer.State))
-		s.cfg.Log.Warn("enrolment QR code request failed", "state", answer.State, "detail", answer.Err.Error())
-		s.writeTrouble(w, answer)
-		return
-	}
-	now := s.cfg.Now()
-	handle, err := s.cfg.Sealer.Seal(Handle{Kind: HandleCode, Code: qr.Code, Kiosk: kiosk, QRIssuedAt: now})
-	if err != nil {
-		s.internal(w, "sealing a handle", err)
-		return
-	}
-	s.cfg.Metrics.enrolments("started")
-	s.cfg.Log.Info("enrolment QR code issued", "kiosk", kiosk)
-	writeJSON(w, http.StatusCreated, relayapi.StartAnswer{Handle: handle, QRURI: qr.URI, IssuedAt: now.UTC()})
+	s.issueCode(w, r, kiosk, "enrolment QR code", func() {
+		s.cfg.Metrics.enrolments("started")
+		s.cfg.Log.Info("enrolment QR code issued", "kiosk", kiosk)
+	})
 }
 
 func (s *Server) enrolPoll(w http.ResponseWriter, r *http.Request, kiosk string) {

@@ -378,3 +378,23 @@ func TestShedQRRequestWaitsAsTheRelaySays(t *testing.T) {
 			e.Kind, e.Message, e.RetryIn, auth.EventOffline, auth.MsgBusy)
 	}
 }
+
+// An enrolment's QR request is a Trust Centre call like a sign-in's: at
+// the bound it is shed too, never added on top of the calls in flight.
+func TestEnrolmentCodesCountAgainstTheTrustCentreBound(t *testing.T) {
+	g := newGate(t)
+	r := startShedRelay(t, g.wrap, func(c *relay.ServerConfig) {
+		c.Shedding = relay.Shedding{MaxTrustCentreCalls: 1, MaxInFlight: 100}
+		c.Enrolment = relay.EnrolmentConfig{Garage: true, Limits: relay.EnrolLimits{PerSource: 100, PerSourceBurst: 100, Global: 100, GlobalBurst: 100}}
+	})
+	wg := pollsWaiting(t, r, g, []string{r.startCode(t)}, 1)
+	defer wg.Wait()
+	defer g.release()
+	resp, err := http.Post(r.url+relayapi.PathEnrol, "application/json", strings.NewReader(`{"name":"werkplaats-1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	checkShed(t, resp.StatusCode, resp.Header, body)
+}

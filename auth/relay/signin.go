@@ -15,6 +15,17 @@ import (
 // fresh assertion for a hand-off.
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request, kiosk string) {
+	s.issueCode(w, r, kiosk, "QR code", func() {
+		s.cfg.Metrics.started.Inc()
+		s.cfg.Log.Debug("QR code issued", "kiosk", kiosk)
+	})
+}
+
+// issueCode asks the Trust Centre for a QR code, within the bound on
+// Trust Centre calls, and answers the kiosk with the code's sealed handle
+// (issued runs just before: metrics, log). what names the code in the log.
+// A sign-in's code and an enrolment's are issued alike.
+func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, kiosk, what string, issued func()) {
 	if !s.tcCalls.take() {
 		s.shed(w, "Trust Centre calls in flight")
 		return
@@ -26,7 +37,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, kiosk string) {
 	if err != nil {
 		answer := auth.Classify(err, s.cfg.Upstream.Settings().MaxRetryWait)
 		s.cfg.Metrics.upstreamError("qr", string(answer.State))
-		s.cfg.Log.Warn("QR code request failed", "kiosk", kiosk, "state", answer.State, "detail", answer.Err.Error())
+		s.cfg.Log.Warn(what+" request failed", "kiosk", kiosk, "state", answer.State, "detail", answer.Err.Error())
 		s.writeTrouble(w, answer)
 		return
 	}
@@ -36,8 +47,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, kiosk string) {
 		s.internal(w, "sealing a handle", err)
 		return
 	}
-	s.cfg.Metrics.started.Inc()
-	s.cfg.Log.Debug("QR code issued", "kiosk", kiosk)
+	issued()
 	writeJSON(w, http.StatusCreated, relayapi.StartAnswer{Handle: handle, QRURI: qr.URI, IssuedAt: now.UTC()})
 }
 
