@@ -102,6 +102,17 @@ type TrustCentre struct {
 // start (its address taken, say), as opposed to a setting the engine refused.
 var errSimulator = errors.New("starting the simulator")
 
+// trustCentreFailed says why TrustCentre failed and returns the exit code
+// a command ends with: a simulator that could not start is a failure, a
+// setting the engine refused the configuration's.
+func trustCentreFailed(stderr io.Writer, err error) int {
+	fmt.Fprintln(stderr, "workshop-login:", err)
+	if errors.Is(err, errSimulator) {
+		return exitFailed
+	}
+	return exitConfig
+}
+
 // TrustCentre starts the embedded simulator when cfg asks for it, then makes
 // the engine on cfg's Trust Centre settings, with the simulator's address as
 // issuer (tc.Settings); cfg, validated when it was read, is left as it was.

@@ -73,11 +73,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) int {
 	}
 	tc, err := f.TrustCentre(cfg, logger)
 	if err != nil {
-		fmt.Fprintln(stderr, "workshop-login:", err)
-		if errors.Is(err, errSimulator) {
-			return exitFailed
-		}
-		return exitConfig
+		return trustCentreFailed(stderr, err)
 	}
 	defer tc.Close()
 	tc.announce(stderr)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -65,11 +64,7 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 	logger := f.Logger(opts.Verbose)
 	tc, err := f.TrustCentre(cfg, logger)
 	if err != nil {
-		fmt.Fprintln(stderr, "workshop-login:", err)
-		if errors.Is(err, errSimulator) {
-			return exitFailed
-		}
-		return exitConfig
+		return trustCentreFailed(stderr, err)
 	}
 	defer tc.Close()
 	tc.announce(stderr)
