@@ -90,6 +90,8 @@ func FuzzEnvironmentLayers(f *testing.F) {
 	f.Add("ENVIRONMENT", "staging", "=WORKSHOP_LOGIN_KIOSK_LANGUAGE")
 	f.Add("SIMULATOR_LISTEN", "0.0.0.0:0", "WORKSHOP_LOGIN_KIOSK_A.B=1")
 	f.Add("PORTAL_URL", "javascript:alert(1)", "WORKSHOP_LOGIN_PORTAL_URL\n[kiosk]=x")
+	f.Add("MANUFACTURERS", `[{name = "A", url = "https://relay.a.eu"}, {name = "B", client_id = "b", client_secret = "s3cret", product_scope = "e9x4a6m254p663l4"}]`, "")
+	f.Add("TOOLS", "[]\n[kiosk]\nname = \"x\"", "WORKSHOP_LOGIN_MANUFACTURERS=[{")
 	f.Fuzz(func(t *testing.T, name, value, other string) {
 		environ := []string{envPrefix + name + "=" + value, other}
 		layers := EnvironmentLayers(environ)

@@ -26,8 +26,9 @@ const envPrefix = "WORKSHOP_LOGIN_"
 
 // EnvironmentLayers turns WORKSHOP_LOGIN_* variables into one-setting layers,
 // e.g. WORKSHOP_LOGIN_TRUST_CENTRE_CLIENT_SECRET=… sets
-// trust_centre.client_secret. Variables of other sections are not settings
-// and are left alone.
+// trust_centre.client_secret, and WORKSHOP_LOGIN_TOOLS and
+// WORKSHOP_LOGIN_MANUFACTURERS a whole list. Variables of other sections
+// are not settings and are left alone.
 func EnvironmentLayers(environ []string) []Layer {
 	var layers []Layer
 	for _, kv := range environ {
@@ -37,7 +38,7 @@ func EnvironmentLayers(environ []string) []Layer {
 			continue
 		}
 		key := strings.ToLower(rest)
-		if key != "environment" {
+		if key != "environment" && !isList(key) {
 			section := ""
 			for _, s := range sections {
 				if k, ok := strings.CutPrefix(key, s+"_"); ok {
@@ -166,6 +167,9 @@ func unknown(file, key string) error {
 
 // parseVariable reads a variable's layer: its text as its setting's type.
 func parseVariable(l Layer) (*parsed, error) {
+	if isList(l.Key) {
+		return parseListVariable(l)
+	}
 	p := newParsed(l.Name)
 	section, _, _ := strings.Cut(l.Key, ".")
 	p.defined[section], p.defined[l.Key] = true, true

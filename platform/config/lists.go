@@ -98,3 +98,29 @@ func readEntries(md *toml.MetaData, section string, prim toml.Primitive, keys ma
 	}
 	return out, nil
 }
+
+// isList says whether key names one of the lists of tables.
+func isList(key string) bool { return key == "tools" || key == "manufacturers" }
+
+// parseListVariable reads WORKSHOP_LOGIN_TOOLS or WORKSHOP_LOGIN_MANUFACTURERS:
+// the whole list in TOML's inline form, [{name = "A", url = "https://…"}],
+// which replaces the files' list as a file's [[tools]] does. A mistake in
+// its syntax is named without quoting the text, which may hold a client
+// secret, and it may set nothing but its list.
+func parseListVariable(l Layer) (*parsed, error) {
+	doc := l.Key + " = " + l.Value
+	example := `[{name = "…", command = ["…"]}]`
+	if l.Key == "manufacturers" {
+		example = `[{name = "…", url = "https://…"}, {name = "…", url = "https://…"}]`
+	}
+	var probe map[string]any
+	if _, err := toml.Decode(doc, &probe); err != nil {
+		return nil, &Error{File: l.Name, Key: l.Key, Problem: "is not a list of tables in TOML's inline form",
+			Fix: "write it as " + example}
+	}
+	if _, ok := probe[l.Key]; !ok || len(probe) != 1 {
+		return nil, &Error{File: l.Name, Key: l.Key, Problem: "sets more than its list",
+			Fix: "give the list alone, as " + example + "; set other settings in their own variables"}
+	}
+	return parseFile(Layer{Name: l.Name, Data: []byte(doc)})
+}

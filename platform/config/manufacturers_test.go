@@ -121,6 +121,39 @@ func TestManufacturersLayers(t *testing.T) {
 	}
 }
 
+// The environment is a layer like the files: WORKSHOP_LOGIN_MANUFACTURERS
+// and WORKSHOP_LOGIN_TOOLS give a whole list in TOML's inline form, which
+// replaces the files' list, as a fleet's management sets a kiosk up.
+// Mistakes name the variable and never quote its text (a client secret
+// may be in it).
+func TestListsFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	system := writeFile(t, filepath.Join(dir, "etc.toml"), twoManufacturers)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "home"))
+	t.Setenv("WORKSHOP_LOGIN_MANUFACTURERS", `[{name = "Only", url = "https://relay.only.eu"}, {name = "Direct", client_id = "d", client_secret = "d-secret", product_scope = "e9x4a6m254p663l4"}]`)
+	t.Setenv("WORKSHOP_LOGIN_TOOLS", `[{name = "D", command = "/d", manufacturer = "Direct"}]`)
+	c, err := load(system, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vms := c.VMs()
+	if len(vms) != 2 || vms[0].Name != "Only" || vms[0].Relay.URL != "https://relay.only.eu" || vms[1].TrustCentre.ClientSecret.Reveal() != "d-secret" ||
+		len(vms[1].Tools) != 1 || vms[1].Tools[0].Name != "D" {
+		t.Errorf("from the environment: %+v", vms)
+	}
+	for name, bad := range map[string]struct{ value, want string }{
+		"broken syntax":            {`[{name = "A", client_secret = "s3cret-value`, "$WORKSHOP_LOGIN_MANUFACTURERS: manufacturers: is not a list of tables in TOML's inline form"},
+		"another setting":          {"[]\nenvironment = \"production\"", "$WORKSHOP_LOGIN_MANUFACTURERS: manufacturers: sets more than its list"},
+		"neither relay nor client": {`[{name = "A", url = "https://relay.a.eu"}, {name = "B"}]`, `$WORKSHOP_LOGIN_MANUFACTURERS: manufacturers.url: manufacturer "B" has neither`},
+	} {
+		t.Setenv("WORKSHOP_LOGIN_MANUFACTURERS", bad.value)
+		_, err := load(system, "")
+		if err == nil || !strings.HasPrefix(err.Error(), bad.want) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: err = %v, want %q", name, err, bad.want)
+		}
+	}
+}
+
 // Every bad input stops with one line: the file, the key and the fix.
 func TestManufacturersMistakes(t *testing.T) {
 	entry := func(lines ...string) string { return "[[manufacturers]]\n" + strings.Join(lines, "\n") + "\n" }

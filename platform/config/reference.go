@@ -17,12 +17,13 @@ type KeyDoc struct {
 	Key      string // "trust_centre.poll_interval"; "tools.name" is name in a [[tools]] entry
 	Type     string // string, boolean, duration, list of strings
 	Default  string // as written in the file; per environment where they differ
-	Variable string // the environment variable that sets it; "" for [[tools]] keys
+	Variable string // the environment variable that sets it; "" for the keys of a list's entry
 	Doc      string
 }
 
 // Reference is every key of the file, section by section in the order
-// the file's sections are read, then the keys of a [[tools]] entry.
+// the file's sections are read, then the keys of a [[tools]] entry and of
+// a [[manufacturers]] entry.
 func Reference() []KeyDoc {
 	order := append([]string{""}, sections...)
 	section := func(key string) int {
@@ -43,12 +44,15 @@ func Reference() []KeyDoc {
 		}
 		return strings.Compare(a.Key, b.Key)
 	})
-	var tools []KeyDoc
-	for key, s := range toolSchema {
-		tools = append(tools, KeyDoc{Key: key, Type: typeName(s.typ), Default: show(reflect.Zero(s.typ)), Doc: s.doc})
+	for _, list := range []map[string]*setting{toolSchema, manufacturerSchema} {
+		var entry []KeyDoc
+		for key, s := range list {
+			entry = append(entry, KeyDoc{Key: key, Type: typeName(s.typ), Default: show(reflect.Zero(s.typ)), Doc: s.doc})
+		}
+		slices.SortFunc(entry, func(a, b KeyDoc) int { return strings.Compare(a.Key, b.Key) })
+		docs = append(docs, entry...)
 	}
-	slices.SortFunc(tools, func(a, b KeyDoc) int { return strings.Compare(a.Key, b.Key) })
-	return append(docs, tools...)
+	return docs
 }
 
 // environments are those whose defaults the reference tells apart.

@@ -95,7 +95,7 @@ var manufacturerSchema = table(reflect.TypeFor[Manufacturer](), []setting{
 	{key: "manufacturers.name", field: "Name", doc: "the manufacturer's name on its tile and buttons; unique"},
 	{key: "manufacturers.url", field: "URL", doc: "its relay's address (the kiosk's key for it from workshop-login enrol --relay URL)"},
 	{key: "manufacturers.client_id", field: "ClientID", doc: "or, without a relay, its own Digidentity client (pre-production, single sites)"},
-	{key: "manufacturers.client_secret", field: "ClientSecret", doc: "that client's secret; better set by its variable than in the file"},
+	{key: "manufacturers.client_secret", field: "ClientSecret", doc: "that client's secret; in a file only the kiosk's user reads, or in $WORKSHOP_LOGIN_MANUFACTURERS"},
 	{key: "manufacturers.product_scope", field: "ProductScope", doc: "that client's product scope"},
 	{key: "manufacturers.portal_url", field: "PortalURL", doc: "its repair portal"},
 	{key: "manufacturers.portal_handoff_url", field: "PortalHandoffURL", doc: "where its portal takes a session hand-off"},

@@ -25,8 +25,11 @@ func helpRun(f *Factory, args []string) int {
 // spells them: each key with its type and variable, its line, its default.
 func writeConfigReference(w io.Writer) {
 	fmt.Fprint(w, `Configuration keys of workshop-login's TOML file (--config FILE, else the
-user's and the system's file). Each key outside [[tools]] can also be set by
-its WORKSHOP_LOGIN_ variable, which wins over the files.
+user's and the system's file). Each key outside [[tools]] and
+[[manufacturers]] can also be set by its WORKSHOP_LOGIN_ variable, which wins
+over the files; $WORKSHOP_LOGIN_TOOLS and $WORKSHOP_LOGIN_MANUFACTURERS give a
+whole list in TOML's inline form, [{name = "A", url = "https://…"}], which
+replaces the files' list.
 `)
 	heading := "-"
 	for _, d := range config.Reference() {
@@ -41,6 +44,8 @@ its WORKSHOP_LOGIN_ variable, which wins over the files.
 				fmt.Fprintln(w, "\n(top level)")
 			case "tools":
 				fmt.Fprintln(w, "\n[[tools]]  (one entry per tool)")
+			case "manufacturers":
+				fmt.Fprintln(w, "\n[[manufacturers]]  (one entry per vehicle manufacturer; none: [trust_centre] or [relay] is the one)")
 			default:
 				fmt.Fprintf(w, "\n[%s]\n", section)
 			}
