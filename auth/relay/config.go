@@ -3,7 +3,6 @@ package relay
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -100,13 +99,19 @@ func LoadConfig(path string) (Config, error) {
 	var c Config
 	md, err := toml.DecodeFile(path, &c)
 	if err != nil {
-		return c, fmt.Errorf("relay configuration %s: %w", path, err)
-	}
-	if extra := md.Undecoded(); len(extra) > 0 {
-		return c, fmt.Errorf("relay configuration %s: unknown setting %q: check its spelling against the README", path, extra[0].String())
+		return c, fmt.Errorf("%s: %w", path, err)
 	}
 	c.dir, c.file = filepath.Dir(path), path
+	if extra := md.Undecoded(); len(extra) > 0 {
+		return c, c.mistake(extra[0].String(), "is not a known setting", "check its spelling against auth/relay/README.md, or remove it")
+	}
 	return c, c.defaults()
+}
+
+// mistake is an error in relay.toml, worded as the kiosk's configuration
+// words its own: the file, the key, what is wrong; what to do.
+func (c *Config) mistake(key, problem, fix string) error {
+	return fmt.Errorf("%s: %s: %s; %s", c.file, key, problem, fix)
 }
 
 func (c *Config) defaults() error {
@@ -143,38 +148,38 @@ func (c *Config) defaults() error {
 	}
 	switch {
 	case c.PublicURL == "":
-		return errors.New(`relay configuration: public_url is missing: set it to the address kiosks use, for example "https://relay.example.com"`)
+		return c.mistake("public_url", "is missing", `set it to the address kiosks use, for example "https://relay.example.com"`)
 	case c.KiosksFile == "":
-		return errors.New("relay configuration: kiosks_file is missing: name the file that workshop-login relay add-kiosk writes")
-	case c.Sealing.KeysFile == "" || c.Signing.KeysFile == "":
-		return errors.New("relay configuration: [sealing] keys_file and [signing] keys_file are needed: workshop-login relay new-keys writes both")
+		return c.mistake("kiosks_file", "is missing", "name the file that workshop-login relay add-kiosk writes")
+	case c.Sealing.KeysFile == "":
+		return c.mistake("sealing.keys_file", "is missing", "name the file that workshop-login relay new-keys writes")
+	case c.Signing.KeysFile == "":
+		return c.mistake("signing.keys_file", "is missing", "name the file that workshop-login relay new-keys writes")
 	case c.Signing.Audience == "":
-		return errors.New(`relay configuration: [signing] audience is missing: set it to what your tools and portals expect, for example "urn:example-vm:repair"`)
-	case (c.TLSCert == "") != (c.TLSKey == ""):
-		return errors.New("relay configuration: tls_cert and tls_key go together: give both, or neither behind a TLS-terminating proxy")
+		return c.mistake("signing.audience", "is missing", `set it to what your tools and portals expect, for example "urn:example-vm:repair"`)
+	case c.TLSCert == "" && c.TLSKey != "":
+		return c.mistake("tls_cert", "is missing while tls_key is set", "give both, or neither behind a TLS-terminating proxy")
+	case c.TLSCert != "" && c.TLSKey == "":
+		return c.mistake("tls_key", "is missing while tls_cert is set", "give both, or neither behind a TLS-terminating proxy")
 	case l.PerKioskPerSecond < 0 || l.GlobalPerSecond < 0 || l.MaxInFlight < 0 || l.MaxTrustCentreCalls < 0 || l.MaxConnections < 0:
-		return errors.New("relay configuration: [limits] cannot be negative")
+		return c.mistake("limits", "has a negative value", "give each limit as 0 (its default) or more")
 	case c.SessionMaxAge.Duration < time.Minute || c.SessionMaxAge.Duration > 7*24*time.Hour:
-		return errors.New(`relay configuration: session_max_age must be between 1m and 168h; use "8h" for a working day`)
+		return c.mistake("session_max_age", "must be between 1m and 168h", `use "8h" for a working day`)
 	case c.Rotation.PromoteAfter.Duration < time.Second || c.Rotation.PromoteAfter.Duration > 7*24*time.Hour:
-		return errors.New(`relay configuration: [rotation] promote_after must be between 1s and 168h; use "10m", longer than rolling out every replica takes`)
+		return c.mistake("rotation.promote_after", "must be between 1s and 168h", `use "10m", longer than rolling out every replica takes`)
 	case c.Signing.AssertionTTL.Duration < 30*time.Second || c.Signing.AssertionTTL.Duration > time.Hour:
-		return errors.New(`relay configuration: [signing] assertion_ttl must be between 30s and 1h; use "5m"`)
-	}
-	if err := checkPublicURL(c.PublicURL); err != nil {
-		return err
+		return c.mistake("signing.assertion_ttl", "must be between 30s and 1h", `use "5m"`)
+	case !publicURLUsable(c.PublicURL):
+		return c.mistake("public_url", fmt.Sprintf("%q is not https", c.PublicURL), "use https://…; plain http only on loopback")
 	}
 	return c.enrolmentDefaults()
 }
 
-// checkPublicURL refuses a plain-HTTP public address off loopback: kiosks
+// publicURLUsable refuses a plain-HTTP public address off loopback: kiosks
 // would refuse it anyway.
-func checkPublicURL(raw string) error {
+func publicURLUsable(raw string) bool {
 	u, err := url.Parse(raw)
-	if err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http" && auth.IsLoopbackHost(u.Hostname())) {
-		return nil
-	}
-	return fmt.Errorf("relay configuration: public_url %q must be https (plain http only on loopback)", raw)
+	return err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http" && auth.IsLoopbackHost(u.Hostname()))
 }
 
 // Path resolves a file named in the configuration against its folder.

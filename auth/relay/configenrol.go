@@ -34,13 +34,14 @@ type EnrolmentSettings struct {
 	} `toml:"enrolment_limits"`
 }
 
-func (e *EnrolmentSettings) enrolmentDefaults() error {
+func (c *Config) enrolmentDefaults() error {
+	e := &c.EnrolmentSettings
 	switch e.Enrolment {
 	case "":
 		e.Enrolment = "admin"
 	case "admin", "garage":
 	default:
-		return fmt.Errorf(`relay configuration: enrolment = %q: use "admin" (relay add-kiosk) or "garage" (a garage's technician enrols its own kiosk)`, e.Enrolment)
+		return c.mistake("enrolment", fmt.Sprintf("%q is not a policy", e.Enrolment), `use "admin" (relay add-kiosk) or "garage" (a garage's technician enrols its own kiosk)`)
 	}
 	if e.BindToGarage == nil {
 		bind := e.Enrolment == "garage"
@@ -54,12 +55,12 @@ func (e *EnrolmentSettings) enrolmentDefaults() error {
 		l.GlobalPerSecond, l.GlobalBurst = float64(DefaultEnrolLimits.Global), DefaultEnrolLimits.GlobalBurst
 	}
 	if l.PerSourcePerSecond < 0 || l.GlobalPerSecond < 0 || l.PerSourceBurst < 0 || l.GlobalBurst < 0 {
-		return fmt.Errorf("relay configuration: [enrolment_limits] cannot be negative")
+		return c.mistake("enrolment_limits", "has a negative value", "give each limit as 0 (its default) or more")
 	}
 	l.PerSourceBurst, l.GlobalBurst = max(1, l.PerSourceBurst), max(1, l.GlobalBurst)
 	for _, p := range l.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {
-			return fmt.Errorf(`relay configuration: [enrolment_limits] trusted_proxies: %q is not an address range such as "10.0.0.0/8"`, p)
+			return c.mistake("enrolment_limits.trusted_proxies", fmt.Sprintf("%q is not an address range", p), `write ranges such as "10.0.0.0/8"`)
 		}
 	}
 	return nil

@@ -134,16 +134,20 @@ func TestAdministratorsCommands(t *testing.T) {
 	}
 }
 
+// A mistake in relay.toml is worded as the kiosk's configuration words its
+// own: the file, the key, what is wrong; what to do.
 func TestRelayRefusesABadConfiguration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relay.toml")
-	os.WriteFile(path, []byte("public_url = \"http://relay.example.com\"\nkiosks_file = \"k\"\n"), 0o600)
-	code, _, errs := run(t, context.Background(), "--config", path)
-	if code != exitConfig || !strings.Contains(errs, "relay configuration") {
-		t.Errorf("exit %d: %s", code, errs)
-	}
-	os.WriteFile(path, []byte("publik_url = \"https://relay.example.com\"\n"), 0o600)
-	if code, _, errs := run(t, context.Background(), "--config", path); code != exitConfig || !strings.Contains(errs, `unknown setting "publik_url"`) {
-		t.Errorf("a misspelt key: exit %d: %s", code, errs)
+	for doc, want := range map[string]string{
+		"public_url = \"https://relay.example.com\"\nkiosks_file = \"k\"\n": ": sealing.keys_file: is missing; name the file that workshop-login relay new-keys writes",
+		"publik_url = \"https://relay.example.com\"\n":                      ": publik_url: is not a known setting; check its spelling",
+		"public_url = \"http://relay.example.com\"\nkiosks_file = \"k\"\n[sealing]\nkeys_file = \"s\"\n[signing]\nkeys_file = \"p\"\naudience = \"a\"\n":                        `: public_url: "http://relay.example.com" is not https; use https://`,
+		"enrolment = \"open\"\npublic_url = \"https://relay.example.com\"\nkiosks_file = \"k\"\n[sealing]\nkeys_file = \"s\"\n[signing]\nkeys_file = \"p\"\naudience = \"a\"\n": `: enrolment: "open" is not a policy; use "admin"`,
+	} {
+		os.WriteFile(path, []byte(doc), 0o600)
+		if code, _, errs := run(t, context.Background(), "--config", path); code != exitConfig || !strings.Contains(errs, "workshop-login relay: "+path+want) {
+			t.Errorf("%q: exit %d: %s, want %s%s", doc, code, errs, path, want)
+		}
 	}
 }
 
