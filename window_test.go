@@ -276,6 +276,41 @@ func TestKilledKioskSignsOutOnRestart(t *testing.T) {
 	}
 }
 
+// A second window of the same user (a double click on a slow start)
+// leaves the first alone: it says the program is open and ends, and the
+// person signed in at the first stays signed in, their session kept, no
+// crash sign-out recorded.
+func TestASecondWindowLeavesTheFirstAlone(t *testing.T) {
+	xvfbtest.NeedTools(t)
+	d := xvfbtest.Start(t)
+	sim := authtest.Simulator(t, simulator.Options{})
+	dir := t.TempDir()
+	startAppIn(t, d, sim, os.Args[0], dir)
+	eventually(t, "the window", 60*time.Second, func() bool { return d.WindowTitled("Workshop Login") })
+	approve(t, d, wake(t, d))
+	second, _ := startAppIn(t, d, sim, os.Args[0], dir)
+	exited := make(chan struct{})
+	go func() {
+		for syscall.Kill(second.Process.Pid, 0) == nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+		close(exited)
+	}()
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a second window opened beside the first")
+	}
+	time.Sleep(time.Second) // a sign-out, had the second caused one, shows by now
+	if !d.WindowTitled("Workshop Login: GARAGE JANSEN") {
+		t.Error("the first window's person was signed out by the second start")
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "workshop-login", "audit.jsonl"))
+	if strings.Contains(string(log), "crash_sign_out") || strings.Count(string(log), `"event":"sign_out"`) > 0 {
+		t.Errorf("the audit log records a sign-out:\n%s", log)
+	}
+}
+
 // approve approves the code on screen through the simulator's page, as a
 // phone would, with the PIN, and waits for the signed-in screen.
 func approve(t *testing.T, d *xvfbtest.Display, code string) {

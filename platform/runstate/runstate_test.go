@@ -3,6 +3,7 @@
 package runstate
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,4 +99,26 @@ func TestAReusedProcessNumberIsLeftAlone(t *testing.T) {
 	if len(ended) != 0 || syscall.Kill(other.Process.Pid, 0) != nil {
 		t.Errorf("ended %v: a process that only shares the number", ended)
 	}
+}
+
+// One window of a user at a time: while one holds the lock, another is
+// told so (ErrRunning); once it lets go, the next one gets it.
+func TestOneWindowAtATime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "run.lock")
+	release, err := Lock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := Lock(path); !errors.Is(err, ErrRunning) {
+		if again != nil {
+			again()
+		}
+		t.Fatalf("a second window while the first runs: %v, want ErrRunning", err)
+	}
+	release()
+	next, err := Lock(path)
+	if err != nil {
+		t.Fatalf("after the first let go: %v", err)
+	}
+	next()
 }

@@ -73,6 +73,15 @@ func beginRun(sessions ui.Sessions, tools *handoff.Launcher, record func(string,
 	return run
 }
 
+// lockWindow takes the lock that lets one window of a user run at a time.
+func lockWindow() (release func(), err error) {
+	path, err := runstate.DefaultLockPath()
+	if err != nil {
+		return nil, err
+	}
+	return runstate.Lock(path)
+}
+
 // beginRunFor is beginRun for a kiosk of several manufacturers: the
 // record follows every manufacturer's tools, so a crash ends them all.
 func beginRunFor(sessions ui.Sessions, launchers []*handoff.Launcher, record func(string, *auth.Session, string) error, logger *slog.Logger) *runstate.State {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -21,6 +22,7 @@ import (
 	"github.com/workshop-login/workshop-login/platform/handoff"
 	"github.com/workshop-login/workshop-login/platform/heaptrim"
 	"github.com/workshop-login/workshop-login/platform/idle"
+	"github.com/workshop-login/workshop-login/platform/runstate"
 	"github.com/workshop-login/workshop-login/platform/startup"
 	"github.com/workshop-login/workshop-login/ui"
 )
@@ -62,6 +64,16 @@ func windowRun(ctx context.Context, opts *WindowOptions) int {
 		return exitNoDisplay
 	}
 	logger := f.Logger(opts.Verbose)
+	// One window a user: a second (a double click on a slow start) would
+	// take the first's run record for a crash's and sign its person out.
+	if release, err := lockWindow(); errors.Is(err, runstate.ErrRunning) {
+		fmt.Fprintln(stderr, "workshop-login: Workshop Login is already open for this user on this computer: use that window")
+		return exitFailed
+	} else if err != nil {
+		logger.Warn("a second window could not be ruled out", "error", err)
+	} else {
+		defer release()
+	}
 	tc, err := f.TrustCentre(cfg, logger)
 	if err != nil {
 		return trustCentreFailed(stderr, err)
