@@ -2,6 +2,8 @@ package runstate
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 
 	"github.com/workshop-login/workshop-login/platform/paths"
 )
@@ -20,3 +22,12 @@ var ErrRunning = errors.New("Workshop Login is already open for this user on thi
 
 // DefaultLockPath is the lock beside the run record.
 func DefaultLockPath() (string, error) { return paths.State("run.lock") }
+
+// openLockFile opens (creates) the lock's file. Go opens it close-on-exec
+// (not inheritable on Windows): the tools the window starts do not get it.
+func openLockFile(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+}

@@ -4,17 +4,12 @@ package runstate
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"syscall"
 )
 
 // Lock takes the one-window lock at path (lock.go says why).
 func Lock(path string) (release func(), err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // close-on-exec: tools do not inherit it
+	f, err := openLockFile(path)
 	if err != nil {
 		return nil, err
 	}

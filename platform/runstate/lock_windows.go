@@ -2,18 +2,13 @@ package runstate
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/windows"
 )
 
 // Lock takes the one-window lock at path (lock.go says why).
 func Lock(path string) (release func(), err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // not inheritable: tools do not get it
+	f, err := openLockFile(path)
 	if err != nil {
 		return nil, err
 	}
