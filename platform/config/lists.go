@@ -109,7 +109,7 @@ func isList(key string) bool { return key == "tools" || key == "manufacturers" }
 // secret, and it may set nothing but its list.
 func parseListVariable(l Layer) (*parsed, error) {
 	doc := l.Key + " = " + l.Value
-	example := `[{name = "…", command = ["…"]}]`
+	example := `[{name = "…", command = "/path/to/tool"}]`
 	if l.Key == "manufacturers" {
 		example = `[{name = "…", url = "https://…"}, {name = "…", url = "https://…"}]`
 	}

@@ -48,9 +48,8 @@ func (m *Machine) keep() {
 
 // takeOver signs in again the sessions kept before a restart, each with
 // the manufacturer it names. The first one decides: when its manufacturer
-// is no longer configured, nothing is taken over (a kiosk of one takes
-// it whatever it names, as releases before several manufacturers kept
-// none). Another person's session never was kept (approvedAnother).
+// is no longer configured, nothing is taken over. Another person's
+// session never was kept (approvedAnother).
 func (m *Machine) takeOver(kept []*auth.Session) {
 	for n, s := range kept {
 		i := m.manufacturerOf(s)
@@ -75,9 +74,12 @@ func (m *Machine) takeOver(kept []*auth.Session) {
 	m.mark(Everything)
 }
 
-// manufacturerOf is the index of the manufacturer a kept session names.
+// manufacturerOf is the index of the manufacturer a kept session names,
+// or -1: another's tokens and relay session are never taken for its. A
+// kiosk of one also takes a session that names none (kept by a kiosk of
+// one, or by a release before sessions named their manufacturer).
 func (m *Machine) manufacturerOf(s *auth.Session) int {
-	if !m.choice() {
+	if !m.choice() && s.Manufacturer == "" {
 		return 0
 	}
 	for i, vm := range m.vms {

@@ -357,3 +357,34 @@ func TestAKeptSessionOfAManufacturerRemovedStaysOut(t *testing.T) {
 		t.Errorf("C's session taken over: %+v", v)
 	}
 }
+
+// A garage that goes from two manufacturers to one: B's kept session is
+// not taken over as A's (its tokens and relay session are B's), while A's,
+// and an unnamed one kept by a kiosk of one, come back.
+func TestAKioskLeftWithOneManufacturerTakesOnlyItsOwn(t *testing.T) {
+	for _, c := range []struct {
+		kept string
+		back bool
+	}{{"Demo manufacturer B", false}, {"Demo manufacturer A", true}, {"", true}} {
+		s := person(t, "sub", "NL/EXAMPLECAB/1234567890B")
+		s.Manufacturer = c.kept
+		store := &keyring{restoreAll: []*auth.Session{s}}
+		h := newHarness(t, func(o *Options) {
+			o.SignIn, o.Sessions = nil, store
+			o.Manufacturers = []Manufacturer{{Name: "Demo manufacturer A", SignIn: &vmEngine{}, Handoff: &desk{tool: "A diagnostics"}}}
+		})
+		h.Start()
+		for range 3 {
+			h.Handle(Tick{})
+		}
+		h.until(t, "the keyring's answer", func() bool { return strings.Contains(store.log(), "restore") })
+		time.Sleep(50 * time.Millisecond)
+		for len(h.posted) > 0 {
+			h.Handle(<-h.posted)
+		}
+		if back := h.Session() != nil; back != c.back {
+			t.Errorf("a session kept for %q on a kiosk of A alone: taken over %v, want %v", c.kept, back, c.back)
+		}
+		h.Stop()
+	}
+}
